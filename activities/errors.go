@@ -1,0 +1,17 @@
+package activities
+
+// Error types of non-retryable ApplicationErrors. They are stable names:
+// workflows, the CLI and tests match on them, so never rename one.
+const (
+	ErrSecretNotFound       = "SecretNotFound"       // the secret id names no secret
+	ErrMalformedSecret      = "MalformedSecret"      // not JSON, missing keys, wrong engine
+	ErrMasterAuthFailed     = "MasterAuthFailed"     // master credentials refused
+	ErrLoginFailed          = "LoginFailed"          // a credential that should log in did not
+	ErrDatabaseUnreachable  = "DatabaseUnreachable"  // no route, host unknown, connection refused
+	ErrInvalidInput         = "InvalidInput"         // bad plan, strategy, identifier
+	ErrValidationFailed     = "ValidationFailed"     // a probe or validator failed
+	ErrVersionConflict      = "VersionConflict"      // labels moved by someone else
+	ErrInstanceNotAvailable = "InstanceNotAvailable" // RDS instance in a state that cannot serve
+	ErrAWSRequestRefused    = "AWSRequestRefused"    // any other 4xx from AWS
+	ErrTLSRequired          = "TLSRequired"          // the secret asks for TLS the server lacks
+)

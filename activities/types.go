@@ -1,0 +1,315 @@
+package activities
+
+import "time"
+
+// Strategy is how a secret's credentials are rotated.
+type Strategy string
+
+const (
+	// StrategySingleUser changes the password of the one role the secret
+	// names. Connections already open keep working; new logins with the old
+	// password fail from the moment of the change until clients re-read the
+	// secret, which is why applications refresh on authentication failure.
+	StrategySingleUser Strategy = "single-user"
+	// StrategyAlternatingUsers flips between role `name` and `name_clone`,
+	// so the credentials in AWSCURRENT keep working during the whole
+	// rotation: the new password goes to the role that is not in use.
+	StrategyAlternatingUsers Strategy = "alternating-users"
+	// StrategyManagedMaster rotates an RDS-managed master secret through
+	// ModifyDBInstance RotateMasterUserPassword: RDS sets the password.
+	StrategyManagedMaster Strategy = "rds-managed-master"
+)
+
+// Valid reports whether s is a strategy credstage knows.
+func (s Strategy) Valid() bool {
+	switch s {
+	case StrategySingleUser, StrategyAlternatingUsers, StrategyManagedMaster:
+		return true
+	}
+	return false
+}
+
+// Step names, as shown in progress and metrics.
+const (
+	StepCreate   = "create"
+	StepSet      = "set"
+	StepTest     = "test"
+	StepPromote  = "promote"
+	StepVerify   = "verify"
+	StepRollback = "rollback"
+)
+
+// SQLProbe is a query run over a login; when Expect is set the first column
+// of the first row, as text, must equal it.
+type SQLProbe struct {
+	Name   string `json:"name,omitempty" yaml:"name,omitempty"`
+	Query  string `json:"query" yaml:"query"`
+	Expect string `json:"expect,omitempty" yaml:"expect,omitempty"`
+}
+
+// HTTPCheck is a health URL that must answer ExpectStatus (default 200) and,
+// when BodyContains is set, a body containing it.
+type HTTPCheck struct {
+	URL          string `json:"url" yaml:"url"`
+	ExpectStatus int    `json:"expectStatus,omitempty" yaml:"expectStatus,omitempty"`
+	BodyContains string `json:"bodyContains,omitempty" yaml:"bodyContains,omitempty"`
+}
+
+// AlarmCheck is a CloudWatch alarm that must not be in ALARM.
+type AlarmCheck struct {
+	AlarmName string `json:"alarmName" yaml:"alarmName"`
+}
+
+// Validator is one post-promotion check of a stage. Exactly one of SQL,
+// HTTP and Alarm is set.
+type Validator struct {
+	Name    string        `json:"name"`
+	SQL     *SQLProbe     `json:"sql,omitempty"`
+	HTTP    *HTTPCheck    `json:"http,omitempty"`
+	Alarm   *AlarmCheck   `json:"alarm,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"` // default 10s
+}
+
+// RotationStep names one secret's rotation: everything a step needs, and
+// never a password. Token is the VersionId of the new secret version, fixed
+// when the rotation starts, so every step can be repeated safely.
+type RotationStep struct {
+	SecretID    string     `json:"secretId"`
+	Token       string     `json:"token"`
+	Strategy    Strategy   `json:"strategy"`
+	Environment string     `json:"environment,omitempty"`
+	Probes      []SQLProbe `json:"probes,omitempty"`
+}
+
+// CreateResult is what the create step found and did.
+type CreateResult struct {
+	SecretARN string `json:"secretArn"`
+	// CurrentVersionID is the AWSCURRENT version when the rotation began:
+	// the version a rollback returns to.
+	CurrentVersionID string `json:"currentVersionId"`
+	// Username is the role the pending version logs in as.
+	Username string `json:"username"`
+	// AlreadyPending is true when the token's version already held
+	// AWSPENDING (a repeated step).
+	AlreadyPending bool `json:"alreadyPending,omitempty"`
+	// StaleCleared is the version id of an AWSPENDING left by an earlier
+	// crashed run that was removed first, if any.
+	StaleCleared string `json:"staleCleared,omitempty"`
+}
+
+// SetResult is what the set step did in the database.
+type SetResult struct {
+	Username    string `json:"username"`
+	AlreadySet  bool   `json:"alreadySet,omitempty"`
+	CreatedRole bool   `json:"createdRole,omitempty"`
+}
+
+// TestResult lists the probes that passed over a fresh login with the
+// pending credentials.
+type TestResult struct {
+	Username string   `json:"username"`
+	Probes   []string `json:"probes"`
+}
+
+// PromoteInput moves AWSCURRENT from CurrentVersionID to the token.
+type PromoteInput struct {
+	Step             RotationStep `json:"step"`
+	CurrentVersionID string       `json:"currentVersionId"`
+}
+
+// PromoteResult is the version that became AWSPREVIOUS.
+type PromoteResult struct {
+	PreviousVersionID string `json:"previousVersionId"`
+	AlreadyPromoted   bool   `json:"alreadyPromoted,omitempty"`
+}
+
+// VerifyInput is the consumer-side check after promotion: a login through
+// AWSCURRENT as an application would, then the stage's validators.
+type VerifyInput struct {
+	SecretID    string      `json:"secretId"`
+	Environment string      `json:"environment,omitempty"`
+	Validators  []Validator `json:"validators,omitempty"`
+}
+
+// CheckResult is one validator's outcome (never a secret value).
+type CheckResult struct {
+	Name     string  `json:"name"`
+	Passed   bool    `json:"passed"`
+	Detail   string  `json:"detail,omitempty"`
+	Duration float64 `json:"durationMs"`
+}
+
+// VerifyResult lists every check that ran.
+type VerifyResult struct {
+	Checks []CheckResult `json:"checks"`
+}
+
+// RollbackInput says what a rotation did, so rollback undoes exactly that,
+// in reverse. Every field comes from earlier step results.
+type RollbackInput struct {
+	Step RotationStep `json:"step"`
+	// CurrentVersionID is the version that was AWSCURRENT before the
+	// rotation; empty if the create step never read it.
+	CurrentVersionID string `json:"currentVersionId,omitempty"`
+	PasswordSet      bool   `json:"passwordSet,omitempty"`
+	Promoted         bool   `json:"promoted,omitempty"`
+}
+
+// RollbackResult says what rollback changed.
+type RollbackResult struct {
+	RemovedPending    bool   `json:"removedPending,omitempty"`
+	RestoredPassword  bool   `json:"restoredPassword,omitempty"`
+	RestoredCurrent   bool   `json:"restoredCurrent,omitempty"`
+	CurrentVersionID  string `json:"currentVersionId"`
+	CurrentLoginCheck bool   `json:"currentLoginCheck"`
+}
+
+// RestoreInput asks an on-demand rollback of a completed rotation: the
+// secret goes back to its AWSPREVIOUS version. When ExpectCurrentVersionID
+// is set and AWSCURRENT is elsewhere, nothing changes (someone else moved
+// it: refuse rather than undo their work).
+type RestoreInput struct {
+	SecretID               string   `json:"secretId"`
+	Strategy               Strategy `json:"strategy"`
+	ExpectCurrentVersionID string   `json:"expectCurrentVersionId,omitempty"`
+}
+
+// RestoreResult is the version restored and the one it replaced.
+type RestoreResult struct {
+	RestoredVersionID string `json:"restoredVersionId"`
+	ReplacedVersionID string `json:"replacedVersionId"`
+	AlreadyRestored   bool   `json:"alreadyRestored,omitempty"`
+}
+
+// ManagedMasterInput names a DB instance whose RDS-managed master secret is
+// rotated by RDS itself.
+type ManagedMasterInput struct {
+	DBInstanceIdentifier string `json:"dbInstanceIdentifier"`
+	// PreviousVersionID is AWSCURRENT of the master secret before the
+	// request, so the wait knows when RDS has moved it.
+	PreviousVersionID string        `json:"previousVersionId,omitempty"`
+	MinDelay          time.Duration `json:"minDelay,omitempty"`
+	MaxDelay          time.Duration `json:"maxDelay,omitempty"`
+}
+
+// ManagedMasterResult reports the master secret's versions.
+type ManagedMasterResult struct {
+	SecretARN         string `json:"secretArn"`
+	PreviousVersionID string `json:"previousVersionId"`
+	CurrentVersionID  string `json:"currentVersionId"`
+}
+
+// MetricDatum is one CloudWatch datum credstage publishes (DESIGN.md §7).
+// Dimensions are ordered name/value pairs so the value is deterministic in
+// workflow code.
+type MetricDatum struct {
+	Name       string      `json:"name"`
+	Value      float64     `json:"value"`
+	Unit       string      `json:"unit"` // Count or Milliseconds
+	Dimensions []Dimension `json:"dimensions"`
+	Timestamp  time.Time   `json:"timestamp"`
+}
+
+// Dimension is a CloudWatch dimension.
+type Dimension struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// PublishInput is a batch of datums for one namespace.
+type PublishInput struct {
+	Namespace string        `json:"namespace"`
+	Datums    []MetricDatum `json:"datums"`
+}
+
+// PublishResult counts what was published and what was dropped after
+// retries; a metrics outage never fails a rotation.
+type PublishResult struct {
+	Published int    `json:"published"`
+	Failed    int    `json:"failed"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// ProvisionRequest describes one RDS PostgreSQL instance and its users.
+type ProvisionRequest struct {
+	Identifier       string            `json:"identifier"`
+	Environment      string            `json:"environment"`
+	InstanceClass    string            `json:"instanceClass,omitempty"`    // default db.t4g.micro
+	AllocatedStorage int32             `json:"allocatedStorage,omitempty"` // GiB, default 20
+	DBName           string            `json:"dbName"`
+	MasterUsername   string            `json:"masterUsername,omitempty"` // default postgres
+	EngineVersion    string            `json:"engineVersion,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
+	Users            []AppUser         `json:"users"`
+	// WaitMinDelay and WaitMaxDelay bound the availability poll (the SDK
+	// waiter's backoff with a shorter floor). Defaults 2s and 30s.
+	WaitMinDelay time.Duration `json:"waitMinDelay,omitempty"`
+	WaitMaxDelay time.Duration `json:"waitMaxDelay,omitempty"`
+}
+
+// AppUser is an application role and the secret that holds its credentials.
+type AppUser struct {
+	Name       string   `json:"name"`
+	Strategy   Strategy `json:"strategy"`             // single-user or alternating-users
+	SecretName string   `json:"secretName,omitempty"` // default <env>/<identifier>/<name>
+	// Grants are privileges on the database: "CONNECT", "readonly"
+	// (SELECT on all tables in schema public), "readwrite" (plus INSERT,
+	// UPDATE, DELETE), "create" (CREATE on schema public).
+	Grants []string `json:"grants,omitempty"`
+}
+
+// InstanceInfo is what provisioning learns about an available instance.
+type InstanceInfo struct {
+	Identifier      string `json:"identifier"`
+	ARN             string `json:"arn"`
+	Address         string `json:"address"`
+	Port            int32  `json:"port"`
+	DBName          string `json:"dbName"`
+	MasterUsername  string `json:"masterUsername"`
+	MasterSecretARN string `json:"masterSecretArn"`
+	Status          string `json:"status"`
+}
+
+// CreateInstanceInput and CreateInstanceResult belong to the first
+// provisioning step; Adopted means the instance already existed with the
+// same engine and was taken over instead of failing.
+type CreateInstanceResult struct {
+	ARN     string `json:"arn"`
+	Adopted bool   `json:"adopted,omitempty"`
+}
+
+// WaitInstanceInput polls DescribeDBInstances until the instance is
+// available, heartbeating between polls.
+type WaitInstanceInput struct {
+	Identifier string        `json:"identifier"`
+	MinDelay   time.Duration `json:"minDelay,omitempty"`
+	MaxDelay   time.Duration `json:"maxDelay,omitempty"`
+}
+
+// AppUserInput creates (or adopts) one application user on an instance.
+type AppUserInput struct {
+	Instance    InstanceInfo      `json:"instance"`
+	User        AppUser           `json:"user"`
+	Environment string            `json:"environment"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// AppUserResult names the secret and the roles created.
+type AppUserResult struct {
+	SecretARN  string   `json:"secretArn"`
+	SecretName string   `json:"secretName"`
+	Roles      []string `json:"roles"`
+	Adopted    bool     `json:"adopted,omitempty"`
+}
+
+// LoginCheckInput asks for a fresh login with a secret's AWSCURRENT (or the
+// given stage) credentials.
+type LoginCheckInput struct {
+	SecretID     string `json:"secretId"`
+	VersionStage string `json:"versionStage,omitempty"`
+}
+
+// DeleteInstanceInput removes an instance (compensation of provisioning).
+type DeleteInstanceInput struct {
+	Identifier string `json:"identifier"`
+}

@@ -1,0 +1,12 @@
+// Package localaws is a local emulator of the three AWS services credstage
+// uses: Secrets Manager (awsJson1_1), RDS (awsQuery, with a real PostgreSQL
+// cluster behind every DB instance) and CloudWatch (Smithy RPC v2 CBOR,
+// awsJson1_0 and awsQuery). It speaks the real wire protocols so unmodified
+// aws-sdk-go-v2 clients and AWS CLIs work against it by setting
+// AWS_ENDPOINT_URL. It imports nothing else from credstage.
+//
+// Files are grouped by prefix: server_* and protocol_* route and encode
+// requests, faults.go and requestlog.go serve tests, sm_* is Secrets
+// Manager, rds_* is RDS, cw_* is CloudWatch, and internal/pgcluster runs
+// the PostgreSQL clusters.
+package localaws

@@ -1,0 +1,64 @@
+package localaws
+
+import (
+	"sync"
+	"time"
+)
+
+// RequestEntry is one served AWS call. It never holds a request or response
+// body, so no secret value can reach the log.
+type RequestEntry struct {
+	Time       time.Time `json:"time"`
+	Service    string    `json:"service"`
+	Op         string    `json:"op"`
+	Action     string    `json:"action"` // IAM action, e.g. secretsmanager:GetSecretValue
+	Resource   string    `json:"resource,omitempty"`
+	AccessKey  string    `json:"accessKey,omitempty"`
+	Status     int       `json:"status"`
+	Error      string    `json:"error,omitempty"` // AWS error code, empty on success
+	DurationMS float64   `json:"durationMs"`
+}
+
+// RequestLog keeps the most recent calls in memory.
+type RequestLog struct {
+	mu      sync.Mutex
+	entries []RequestEntry
+	limit   int
+}
+
+const defaultRequestLogLimit = 200_000
+
+func newRequestLog() *RequestLog { return &RequestLog{limit: defaultRequestLogLimit} }
+
+func (l *RequestLog) add(c *Call, start time.Time, code string, status int) {
+	if c == nil || c.Service == "" {
+		return
+	}
+	iamPrefix := c.Service
+	if c.Service == svcCloudWatch {
+		iamPrefix = "cloudwatch"
+	}
+	e := RequestEntry{Time: start, Service: c.Service, Op: c.Op, Action: iamPrefix + ":" + c.Op,
+		Resource: c.Resource, AccessKey: c.AccessKey, Status: status, Error: code,
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.entries) >= l.limit {
+		l.entries = append(l.entries[:0], l.entries[len(l.entries)/2:]...)
+	}
+	l.entries = append(l.entries, e)
+}
+
+// Entries returns a copy of the log.
+func (l *RequestLog) Entries() []RequestEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]RequestEntry(nil), l.entries...)
+}
+
+// Reset empties the log.
+func (l *RequestLog) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = nil
+}

@@ -1,0 +1,77 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+const adminPrefix = "/_localaws/"
+
+// ServeHTTP routes an AWS call to its service, applying injected faults and
+// recording it in the request log.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		s.admin.ServeHTTP(w, r)
+		return
+	}
+	requestID := uuid.NewString()
+	start := time.Now()
+	body, rerr := readBody(r)
+	call, ok, cerr := classify(r, body)
+	if rerr != nil {
+		cerr = rerr
+	}
+	if cerr == nil && !ok {
+		// Unknown operations get the error AWS answers for an unroutable
+		// request; JSON-shaped, since that is what most clients expect.
+		call.Protocol = ProtoJSON11
+		cerr = errBadRequest("UnknownOperationException", "the request names no operation this endpoint serves")
+	}
+	if cerr != nil {
+		writeError(w, call, requestID, cerr)
+		s.requests.add(call, start, cerr.Code, cerr.Status)
+		return
+	}
+
+	result, err := s.dispatch(r.Context(), call)
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			s.env.logger.Error("localaws: internal error", "service", call.Service, "op", call.Op, "err", err)
+			apiErr = errInternal(err.Error())
+		}
+		writeError(w, call, requestID, apiErr)
+		s.requests.add(call, start, apiErr.Code, apiErr.Status)
+		return
+	}
+	writeResult(w, call, requestID, result)
+	s.requests.add(call, start, "", http.StatusOK)
+}
+
+func (s *Server) dispatch(ctx context.Context, c *Call) (any, error) {
+	if err := s.faults.apply(ctx, c); err != nil {
+		return nil, err
+	}
+	switch c.Service {
+	case svcSecretsManager:
+		return s.sm.handle(ctx, c)
+	case svcRDS:
+		return s.rds.handle(ctx, c)
+	case svcCloudWatch:
+		return s.cw.handle(ctx, c)
+	}
+	return nil, errBadRequest("UnknownOperationException", "unknown service "+c.Service)
+}
+
+// unknownOperation is the error every service returns for an Op it lacks.
+func unknownOperation(c *Call) *APIError {
+	if c.Protocol == ProtoQuery {
+		return errBadRequest("InvalidAction", "The action "+c.Op+" is not valid for this web service.")
+	}
+	return errBadRequest("UnknownOperationException", "Unknown operation "+c.Op+".")
+}

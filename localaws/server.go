@@ -1,0 +1,179 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Options configure an emulator.
+type Options struct {
+	// Addr is the listen address; "127.0.0.1:0" picks a free port.
+	Addr string
+	// DataDir holds the state that survives a restart and the PostgreSQL
+	// clusters. Required unless Ephemeral is set.
+	DataDir string
+	// Ephemeral keeps all state in a temporary folder removed by Close.
+	Ephemeral bool
+	// Logger receives one line per request (never a secret value).
+	Logger *slog.Logger
+	// PGBinDir is where initdb and pg_ctl live; empty means discover them
+	// (CREDSTAGE_PG_BINDIR, pg_config --bindir, the Debian path).
+	PGBinDir string
+	// PGUser is the unprivileged OS user that owns the clusters when the
+	// emulator runs as root (PostgreSQL refuses root). Default "postgres".
+	PGUser string
+	// Region and AccountID appear in ARNs. Defaults us-east-1, 000000000000.
+	Region    string
+	AccountID string
+}
+
+// env is what every service needs from the server: naming, storage, logging.
+type env struct {
+	region    string
+	accountID string
+	dataDir   string
+	logger    *slog.Logger
+	pgBinDir  string
+	pgUser    string
+}
+
+// Server is a running emulator: an http.Handler plus the services' state.
+type Server struct {
+	opts     Options
+	env      *env
+	faults   *Faults
+	requests *RequestLog
+	sm       *secretsManager
+	rds      *rdsService
+	cw       *cloudWatch
+	admin    *http.ServeMux
+
+	listener net.Listener
+	http     *http.Server
+	tempDir  string
+}
+
+// New loads the state under DataDir (or makes an ephemeral one) and brings
+// back the instances that were available. It does not listen yet: call
+// Start, or use the Server as an http.Handler.
+func New(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:4566"
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	if opts.PGUser == "" {
+		opts.PGUser = "postgres"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	s := &Server{opts: opts, faults: newFaults(), requests: newRequestLog(), admin: http.NewServeMux()}
+	dataDir := opts.DataDir
+	if opts.Ephemeral {
+		dir, err := os.MkdirTemp("", "localaws-")
+		if err != nil {
+			return nil, fmt.Errorf("localaws: make ephemeral data dir: %w", err)
+		}
+		s.tempDir, dataDir = dir, dir
+	}
+	if dataDir == "" {
+		return nil, errors.New("localaws: DataDir is required unless Ephemeral is set")
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("localaws: make data dir %s: %w", dataDir, err)
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.env = &env{region: opts.Region, accountID: opts.AccountID, dataDir: abs,
+		logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
+
+	if s.sm, err = newSecretsManager(s.env); err != nil {
+		return nil, s.failNew(err)
+	}
+	if s.cw, err = newCloudWatch(s.env); err != nil {
+		return nil, s.failNew(err)
+	}
+	if s.rds, err = newRDS(s.env, s.sm); err != nil {
+		return nil, s.failNew(err)
+	}
+	s.registerAdmin()
+	return s, nil
+}
+
+func (s *Server) failNew(err error) error {
+	_ = s.closeServices()
+	if s.tempDir != "" {
+		_ = os.RemoveAll(s.tempDir)
+	}
+	return err
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("localaws: listen on %s: %w", s.opts.Addr, err)
+	}
+	s.listener = ln
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.http.Serve(ln) }()
+	return nil
+}
+
+// URL is the endpoint to put in AWS_ENDPOINT_URL.
+func (s *Server) URL() string {
+	if s.listener == nil {
+		return ""
+	}
+	return "http://" + s.listener.Addr().String()
+}
+
+// Faults is the fault-injection control for tests.
+func (s *Server) Faults() *Faults { return s.faults }
+
+// Requests is the log of every AWS call served.
+func (s *Server) Requests() *RequestLog { return s.requests }
+
+// Close stops serving, stops every PostgreSQL cluster (state stays on disk
+// unless the server is ephemeral, in which case everything is removed).
+func (s *Server) Close() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+	}
+	errs = append(errs, s.closeServices())
+	if s.tempDir != "" {
+		errs = append(errs, os.RemoveAll(s.tempDir))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeServices() error {
+	var errs []error
+	if s.rds != nil {
+		errs = append(errs, s.rds.close())
+	}
+	if s.cw != nil {
+		errs = append(errs, s.cw.close())
+	}
+	if s.sm != nil {
+		errs = append(errs, s.sm.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,40 @@
+package workflows
+
+import "go.temporal.io/sdk/temporal"
+
+// TaskQueue is where the worker listens and every starter sends work.
+const TaskQueue = "credstage"
+
+// Names of queries and updates, shared by workflows, CLI and tests.
+const (
+	QueryProgress = "progress"
+	UpdateApprove = "approve"
+	UpdateAbort   = "abort"
+)
+
+// Custom search attributes. The dev server and the worker register them.
+var (
+	SearchAttrEnvironment = temporal.NewSearchAttributeKeyKeyword("CredstageEnvironment")
+	SearchAttrSecret      = temporal.NewSearchAttributeKeyKeyword("CredstageSecret")
+	SearchAttrStatus      = temporal.NewSearchAttributeKeyKeyword("CredstageStatus")
+)
+
+// RotateWorkflowID is the ID of the one workflow allowed to rotate a secret
+// at a time.
+func RotateWorkflowID(secretName string) string { return "rotate/" + secretName }
+
+// Status values of runs, targets and stages (CredstageStatus).
+const (
+	StatusPending          = "pending"
+	StatusRunning          = "running"
+	StatusAwaitingApproval = "awaiting-approval"
+	StatusBaking           = "baking"
+	StatusSucceeded        = "succeeded"
+	StatusFailed           = "failed"
+	StatusRolledBack       = "rolled-back"
+	StatusAborted          = "aborted"
+	StatusSkipped          = "skipped"
+)
+
+// Default metrics namespace (DESIGN.md §7).
+const DefaultMetricsNamespace = "Credstage"

@@ -1,0 +1,146 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/credstage/credstage/activities"
+)
+
+// Plan is a staged rotation: stages run in order, each only after the one
+// before succeeded (and baked, and was approved when asked).
+type Plan struct {
+	Name             string  `json:"name"`
+	MetricsNamespace string  `json:"metricsNamespace,omitempty"`
+	Stages           []Stage `json:"stages"`
+}
+
+// Stage is one environment's part of a plan.
+type Stage struct {
+	// Name is the environment (staging, production): the Environment
+	// dimension of metrics and the CredstageEnvironment search attribute.
+	Name       string                 `json:"name"`
+	Targets    []Target               `json:"targets"`
+	Validators []activities.Validator `json:"validators,omitempty"`
+	// MaxParallel bounds how many targets rotate at once (default 4).
+	MaxParallel int `json:"maxParallel,omitempty"`
+	// Bake is a durable wait after the stage succeeds, before the next.
+	Bake time.Duration `json:"bake,omitempty"`
+	// RequireApproval makes the stage wait for the approve update (or
+	// abort) before it starts.
+	RequireApproval bool `json:"requireApproval,omitempty"`
+}
+
+// Target is one secret to rotate.
+type Target struct {
+	SecretID string                `json:"secretId"`
+	Strategy activities.Strategy   `json:"strategy"`
+	Probes   []activities.SQLProbe `json:"probes,omitempty"`
+}
+
+// StagedRotationInput starts a StagedRotation.
+type StagedRotationInput struct {
+	Plan Plan `json:"plan"`
+	// Resume carries state across continue-as-new; nil on a fresh start.
+	Resume *StagedRotationResume `json:"resume,omitempty"`
+}
+
+// StagedRotationResume is the state a continued run picks up.
+type StagedRotationResume struct {
+	NextStage int             `json:"nextStage"`
+	Progress  Progress        `json:"progress"`
+	Started   time.Time       `json:"started"`
+	Summary   []TargetOutcome `json:"summary,omitempty"`
+}
+
+// StagedRotationResult is the readable summary of a run (also its memo).
+type StagedRotationResult struct {
+	Plan       string          `json:"plan"`
+	Status     string          `json:"status"`
+	Stages     []StageProgress `json:"stages"`
+	DurationMS int64           `json:"durationMs"`
+	Summary    string          `json:"summary"`
+}
+
+// RotateSecretInput starts a RotateSecret for one secret.
+type RotateSecretInput struct {
+	Target      Target                 `json:"target"`
+	Environment string                 `json:"environment"`
+	Validators  []activities.Validator `json:"validators,omitempty"`
+	// PublishMetrics makes the workflow publish its own metrics; a parent
+	// that batches metrics for a whole stage leaves it false.
+	PublishMetrics   bool   `json:"publishMetrics,omitempty"`
+	MetricsNamespace string `json:"metricsNamespace,omitempty"`
+}
+
+// TargetOutcome is how one secret's rotation ended.
+type TargetOutcome struct {
+	SecretID          string              `json:"secretId"`
+	Environment       string              `json:"environment"`
+	Strategy          activities.Strategy `json:"strategy"`
+	Status            string              `json:"status"` // succeeded, failed, rolled-back
+	LastStep          string              `json:"lastStep"`
+	VersionID         string              `json:"versionId,omitempty"`
+	PreviousVersionID string              `json:"previousVersionId,omitempty"`
+	Promoted          bool                `json:"promoted,omitempty"`
+	ValidationFailed  bool                `json:"validationFailed,omitempty"`
+	Error             string              `json:"error,omitempty"`
+	ErrorType         string              `json:"errorType,omitempty"`
+	DurationMS        int64               `json:"durationMs"`
+}
+
+// RollbackSecretInput undoes a completed rotation of one secret: back to
+// AWSPREVIOUS (labels, and the database password for single-user).
+type RollbackSecretInput struct {
+	SecretID string              `json:"secretId"`
+	Strategy activities.Strategy `json:"strategy"`
+	// ExpectCurrentVersionID guards against undoing someone else's change.
+	ExpectCurrentVersionID string `json:"expectCurrentVersionId,omitempty"`
+	Environment            string `json:"environment,omitempty"`
+	Reason                 string `json:"reason,omitempty"`
+}
+
+// ProvisionDatabaseResult names what was created or adopted.
+type ProvisionDatabaseResult struct {
+	Instance   activities.InstanceInfo    `json:"instance"`
+	Users      []activities.AppUserResult `json:"users"`
+	DurationMS int64                      `json:"durationMs"`
+	Adopted    bool                       `json:"adopted,omitempty"`
+}
+
+// Progress is the answer to the progress query.
+type Progress struct {
+	Plan         string          `json:"plan"`
+	Status       string          `json:"status"`
+	CurrentStage string          `json:"currentStage,omitempty"`
+	Stages       []StageProgress `json:"stages"`
+}
+
+// StageProgress is one stage's state and its targets.
+type StageProgress struct {
+	Name       string           `json:"name"`
+	Status     string           `json:"status"`
+	StartedAt  time.Time        `json:"startedAt,omitzero"`
+	FinishedAt time.Time        `json:"finishedAt,omitzero"`
+	BakeUntil  time.Time        `json:"bakeUntil,omitzero"`
+	Targets    []TargetProgress `json:"targets"`
+}
+
+// TargetProgress is one target's state within its stage.
+type TargetProgress struct {
+	SecretID string `json:"secretId"`
+	Step     string `json:"step,omitempty"`
+	Status   string `json:"status"`
+	Error    string `json:"error,omitempty"`
+}
+
+// ApproveInput and AbortInput are the update arguments.
+type ApproveInput struct {
+	Stage    string `json:"stage,omitempty"` // optional guard: the stage being approved
+	Approver string `json:"approver,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+}
+
+type AbortInput struct {
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by,omitempty"`
+}
