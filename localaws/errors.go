@@ -13,6 +13,11 @@ type APIError struct {
 	// Fault is "Sender" for client errors and "Receiver" for server ones, as
 	// awsQuery error bodies and the x-amzn-query-error header carry it.
 	Fault string
+	// Type is the modelled error shape JSON and CBOR bodies name in __type
+	// when it differs from the awsQuery Code (awsQueryCompatible services:
+	// CloudWatch's InvalidParameterValueException has Code
+	// InvalidParameterValue). SDKs need it to return the typed error.
+	Type string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }

@@ -255,18 +255,22 @@ func writeError(w http.ResponseWriter, c *Call, requestID string, e *APIError) {
 	// CloudWatch is awsQueryCompatible: JSON and CBOR clients read the
 	// query-style code from this header.
 	w.Header().Set("x-amzn-query-error", e.Code+";"+e.Fault)
+	errType := e.Code
+	if e.Type != "" {
+		errType = e.Type
+	}
 	switch c.Protocol {
 	case ProtoJSON11, ProtoJSON10:
 		w.Header().Set("Content-Type", jsonContentType(c.Protocol))
-		w.Header().Set("X-Amzn-ErrorType", e.Code)
+		w.Header().Set("X-Amzn-ErrorType", errType)
 		w.WriteHeader(e.Status)
-		body, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+		body, _ := json.Marshal(map[string]string{"__type": errType, "message": e.Message})
 		_, _ = w.Write(body)
 	case ProtoCBOR:
 		w.Header().Set("Content-Type", "application/cbor")
 		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 		w.WriteHeader(e.Status)
-		body, _ := cbor.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+		body, _ := cbor.Marshal(map[string]string{"__type": errType, "message": e.Message})
 		_, _ = w.Write(body)
 	default:
 		type xmlError struct {

@@ -2,20 +2,249 @@ package localaws
 
 import (
 	"context"
-	"net/http"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
-// rdsService emulates Amazon RDS for PostgreSQL. (Skeleton: replaced by the
-// full implementation in rds_*.go.)
+// rdsService emulates Amazon RDS for PostgreSQL on the awsQuery protocol.
+// Every DB instance is a real PostgreSQL cluster (internal/pgcluster) on
+// its own 127.0.0.1 port; instance records live in <dataDir>/rds.json,
+// written after every change and before the cluster work that change
+// starts, so a restart can finish or redo whatever was in flight (see
+// rds_recover.go).
 type rdsService struct {
 	env *env
 	sm  *secretsManager
+
+	// pgOpts configure every cluster; pgErr is set when PostgreSQL cannot
+	// be used here (no binaries, no unprivileged user): instance operations
+	// then fail with that message while the other services keep working.
+	pgOpts pgcluster.Options
+	pgErr  error
+	engineVersion string
+
+	// Durations of the transient statuses: long enough for a poller to see
+	// them, short enough for tests. Tests in this package shorten them.
+	backupDelay time.Duration // backing-up after creating
+	settleDelay time.Duration // modifying / resetting-master-credentials
+	// minPageSize is the smallest MaxRecords accepted (20 on AWS).
+	minPageSize int
+
+	mu        sync.Mutex
+	instances map[string]*rdsInstance
+	closed    bool
+
+	// bg tracks the goroutines doing cluster work; ctx ends their waits.
+	bg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-func newRDS(e *env, sm *secretsManager) (*rdsService, error) { return &rdsService{env: e, sm: sm}, nil }
+func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &rdsService{env: e, sm: sm, instances: map[string]*rdsInstance{},
+		backupDelay: 500 * time.Millisecond, settleDelay: 500 * time.Millisecond, minPageSize: 20,
+		ctx: ctx, cancel: cancel}
+	r.pgOpts = pgcluster.Options{RunAs: e.pgUser, OwnRoot: e.dataDir, Logger: e.logger}
+	if bin, err := pgcluster.FindBinDir(e.pgBinDir); err != nil {
+		r.pgErr = err
+	} else if v, err := pgcluster.Version(bin); err != nil {
+		r.pgErr = err
+	} else {
+		r.pgOpts.BinDir, r.engineVersion = bin, v
+	}
+	if err := r.load(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return r, nil
+}
 
-func (r *rdsService) handle(ctx context.Context, c *Call) (any, error) { return nil, unknownOperation(c) }
+func (r *rdsService) statePath() string { return filepath.Join(r.env.dataDir, "rds.json") }
 
-func (r *rdsService) registerAdmin(mux *http.ServeMux) {}
+func (r *rdsService) handle(ctx context.Context, c *Call) (any, error) {
+	switch c.Op {
+	case "CreateDBInstance":
+		return r.createDBInstance(c.Form)
+	case "DescribeDBInstances":
+		return r.describeDBInstances(c.Form)
+	case "ModifyDBInstance":
+		return r.modifyDBInstance(ctx, c.Form)
+	case "DeleteDBInstance":
+		return r.deleteDBInstance(c.Form)
+	case "StopDBInstance":
+		return r.stopDBInstance(c.Form)
+	case "StartDBInstance":
+		return r.startDBInstance(c.Form)
+	case "RebootDBInstance":
+		return r.rebootDBInstance(c.Form)
+	case "AddTagsToResource":
+		return r.addTagsToResource(c.Form)
+	case "ListTagsForResource":
+		return r.listTagsForResource(c.Form)
+	case "RemoveTagsFromResource":
+		return r.removeTagsFromResource(c.Form)
+	}
+	return nil, unknownOperation(c)
+}
 
-func (r *rdsService) close() error { return nil }
+// close waits for in-flight cluster work (its waits are cut short), then
+// stops every cluster. State stays on disk: instances that were available
+// come back on the next start.
+func (r *rdsService) close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.bg.Wait()
+
+	r.mu.Lock()
+	var clusters []*pgcluster.Cluster
+	for _, in := range r.instances {
+		if in.cluster != nil {
+			clusters = append(clusters, in.cluster)
+		}
+	}
+	r.mu.Unlock()
+	var (
+		wg   sync.WaitGroup
+		emu  sync.Mutex
+		errs []error
+	)
+	for _, c := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Stop(); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// saveLocked writes rds.json; the caller holds r.mu.
+func (r *rdsService) saveLocked() error {
+	st := rdsState{Instances: make([]*rdsInstance, 0, len(r.instances))}
+	for _, id := range r.sortedIDsLocked() {
+		st.Instances = append(st.Instances, r.instances[id])
+	}
+	if err := saveJSON(r.statePath(), st); err != nil {
+		return fmt.Errorf("rds: save state: %w", err)
+	}
+	return nil
+}
+
+// saveOrLog is for background work, where no caller can receive the error.
+func (r *rdsService) saveOrLog() {
+	if err := r.saveLocked(); err != nil {
+		r.env.logger.Error("localaws: rds state not saved", "err", err)
+	}
+}
+
+func (r *rdsService) sortedIDsLocked() []string {
+	ids := make([]string, 0, len(r.instances))
+	for id := range r.instances {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func errInstanceNotFound(id string) *APIError {
+	return errNotFound("DBInstanceNotFound", "DBInstance "+id+" not found.")
+}
+
+func errInstanceState(msg string) *APIError { return errBadRequest("InvalidDBInstanceState", msg) }
+
+// lookupLocked finds an instance by identifier or ARN.
+func (r *rdsService) lookupLocked(idOrARN string) (*rdsInstance, *APIError) {
+	id := strings.ToLower(idOrARN)
+	if strings.HasPrefix(idOrARN, "arn:") {
+		var err *APIError
+		if id, err = r.idFromARN(idOrARN); err != nil {
+			return nil, err
+		}
+	}
+	in, ok := r.instances[id]
+	if !ok {
+		return nil, errInstanceNotFound(idOrARN)
+	}
+	return in, nil
+}
+
+// idFromARN extracts the identifier of arn:aws:rds:<region>:<account>:db:<id>.
+func (r *rdsService) idFromARN(arn string) (string, *APIError) {
+	parts := strings.SplitN(arn, ":", 7)
+	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "rds" || parts[6] == "" {
+		return "", errInvalidValue("Invalid resource name: " + arn)
+	}
+	if parts[5] != "db" {
+		return "", errInvalidValue("localaws supports DB instance resources only: " + arn)
+	}
+	return strings.ToLower(parts[6]), nil
+}
+
+// async runs cluster work in the background, tracked so close can wait.
+// It refuses once the service is closing; caller holds r.mu.
+func (r *rdsService) asyncLocked(fn func()) error {
+	if r.closed {
+		return errInternal("localaws is shutting down")
+	}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		fn()
+	}()
+	return nil
+}
+
+// sleep waits d, or less when the service is closing.
+func (r *rdsService) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.ctx.Done():
+	}
+}
+
+// settleLocked moves an instance from a transient status back to available
+// after settleDelay, unless something else changed the status meanwhile.
+// If the process dies first, recovery does the same.
+func (r *rdsService) settleLocked(in *rdsInstance, from string) {
+	_ = r.asyncLocked(func() {
+		r.sleep(r.settleDelay)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if in.Status == from {
+			in.Status = statusAvailable
+			r.saveOrLog()
+		}
+	})
+}
+
+// newCluster makes the handle for an instance's cluster folder.
+func (r *rdsService) newCluster(in *rdsInstance) (*pgcluster.Cluster, error) {
+	if r.pgErr != nil {
+		return nil, r.pgErr
+	}
+	return pgcluster.New(filepath.Join(r.env.dataDir, in.ClusterDir), in.Port, r.pgOpts)
+}
+
+// workContext bounds synchronous cluster work started by a request. It is
+// detached from the request: a client that hangs up must not leave a
+// password change half-applied.
+func workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}

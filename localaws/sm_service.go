@@ -1,39 +1,88 @@
 package localaws
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
 
-// secretsManager emulates AWS Secrets Manager. (Skeleton: replaced by the
-// full implementation in sm_*.go.)
-type secretsManager struct{ env *env }
+// secretsManager emulates AWS Secrets Manager on awsJson1_1. All state sits
+// behind one mutex (calls are short and in memory) and is written to
+// <dataDir>/secretsmanager.json before a changing call is answered.
+type secretsManager struct {
+	env *env
+	now func() time.Time
 
-func newSecretsManager(e *env) (*secretsManager, error) { return &secretsManager{env: e}, nil }
+	mu        sync.Mutex
+	secrets   map[string]*smSecret // by name; scheduled-for-deletion ones too
+	nextSeq   uint64
+	changes   uint64    // bumped by every change to the state
+	nextPurge time.Time // earliest DeletionDate to act on; zero when none
 
-func (sm *secretsManager) handle(ctx context.Context, c *Call) (any, error) {
-	return nil, unknownOperation(c)
+	saveMu sync.Mutex // serialises writes of the state file
+	saved  uint64     // changes already on disk; guarded by saveMu
 }
 
-func (sm *secretsManager) close() error { return nil }
-
-// The Go API RDS uses for the secrets it owns (ManageMasterUserPassword):
-
-// createServiceSecret creates a secret owned by a service (OwningService
-// "rds"), with a first AWSCURRENT version holding secretString, and returns
-// its ARN.
-func (sm *secretsManager) createServiceSecret(name, owningService, description string, tags map[string]string, secretString string) (arn string, err error) {
-	return "", errInternal("not built yet")
+func newSecretsManager(e *env) (*secretsManager, error) {
+	sm := &secretsManager{env: e, secrets: map[string]*smSecret{},
+		now: func() time.Time { return time.Now().UTC() }}
+	if err := sm.load(); err != nil {
+		return nil, err
+	}
+	return sm, nil
 }
 
-// putServiceSecretValue adds a new AWSCURRENT version (AWSPREVIOUS follows).
-func (sm *secretsManager) putServiceSecretValue(arn, secretString string) error {
-	return errInternal("not built yet")
+// smHandlers maps each operation to its handler. Operations not listed get
+// UnknownOperationException, as from AWS for an operation it lacks.
+var smHandlers = map[string]func(*secretsManager, *Call) (any, error){
+	"CreateSecret":             (*secretsManager).createSecret,
+	"UpdateSecret":             (*secretsManager).updateSecret,
+	"PutSecretValue":           (*secretsManager).putSecretValue,
+	"GetSecretValue":           (*secretsManager).getSecretValue,
+	"BatchGetSecretValue":      (*secretsManager).batchGetSecretValue,
+	"DescribeSecret":           (*secretsManager).describeSecret,
+	"ListSecrets":              (*secretsManager).listSecrets,
+	"ListSecretVersionIds":     (*secretsManager).listSecretVersionIDs,
+	"UpdateSecretVersionStage": (*secretsManager).updateSecretVersionStage,
+	"GetRandomPassword":        (*secretsManager).getRandomPassword,
+	"RotateSecret":             (*secretsManager).rotateSecret,
+	"CancelRotateSecret":       (*secretsManager).cancelRotateSecret,
+	"TagResource":              (*secretsManager).tagResource,
+	"UntagResource":            (*secretsManager).untagResource,
+	"DeleteSecret":             (*secretsManager).deleteSecret,
+	"RestoreSecret":            (*secretsManager).restoreSecret,
 }
 
-// currentSecretString reads the AWSCURRENT value of a secret by ARN.
-func (sm *secretsManager) currentSecretString(arn string) (string, error) {
-	return "", errInternal("not built yet")
+func (sm *secretsManager) handle(_ context.Context, c *Call) (any, error) {
+	h, ok := smHandlers[c.Op]
+	if !ok {
+		return nil, unknownOperation(c)
+	}
+	return h(sm, c)
 }
 
-// deleteServiceSecret removes a service-owned secret at once.
-func (sm *secretsManager) deleteServiceSecret(arn string) error {
-	return errInternal("not built yet")
+// close flushes any change not yet on disk (there is none after a served
+// call; this covers purges found by a call that then failed to save).
+func (sm *secretsManager) close() error {
+	sm.mu.Lock()
+	upTo := sm.changes
+	sm.mu.Unlock()
+	return sm.commit(upTo)
+}
+
+// smDecode reads a request body into its shape. An empty body is an empty
+// request; anything that is not a JSON object of the right member types is a
+// SerializationException, never a server error.
+func smDecode[T any](c *Call) (*T, *APIError) {
+	in := new(T)
+	body := bytes.TrimSpace(c.Body)
+	if len(body) == 0 {
+		return in, nil
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		return nil, smSerialization(c.Op, err)
+	}
+	return in, nil
 }

@@ -1,0 +1,72 @@
+# credstage — the two commands README.md promises are `make demo` and
+# `make test`; everything else here supports them.
+
+SHELL         := /usr/bin/env bash
+GO            ?= go
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+TEST_TIMEOUT  ?= 45m
+FUZZ_TIME     ?= 10s
+
+.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+## tools: build the pinned Temporal CLI into bin/temporal (once)
+tools:
+	@scripts/build-tools.sh
+
+## postgres: install Debian's PostgreSQL when initdb/pg_ctl are missing
+postgres:
+	@echo "PostgreSQL binaries: $$(scripts/install-postgres.sh)"
+
+## dev-server: Temporal dev server + Web UI on 7233/8233 (foreground)
+dev-server: tools
+	scripts/dev-server.sh
+
+## localaws: the AWS emulator on 127.0.0.1:4566 (foreground)
+localaws: postgres
+	$(GO) run ./cmd/localaws
+
+## worker: the credstage worker against TEMPORAL_ADDRESS (foreground)
+worker:
+	$(GO) run ./worker
+
+## demo: the main job end to end on the local stack
+demo: postgres tools
+	@scripts/demo.sh
+
+## test: every check and every test; non-zero on any failure
+test: postgres tools lint unit fuzz
+
+unit:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+lint: fmt-check vet staticcheck workflowcheck
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+workflowcheck:
+	$(GO) run $(WORKFLOWCHECK) ./workflows/...
+
+## fuzz: a bounded run of the localaws request-decoder fuzzer
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestDecoding$$' -fuzztime $(FUZZ_TIME) ./localaws/
+
+## bench: benchmarks on the local stack; prints a table, writes bench-results.json
+bench: postgres tools
+	@scripts/bench.sh
+
+clean:
+	rm -rf .data bench-results.json

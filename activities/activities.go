@@ -1,0 +1,119 @@
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
+)
+
+// Options tune an Activities. Every field is optional: nil clients are built
+// from the aws.Config given to New, a nil Connector is the pgx one.
+type Options struct {
+	SecretsManager SecretsManagerAPI
+	RDS            RDSAPI
+	CloudWatch     CloudWatchAPI
+	Connector      Connector
+	// HTTPClient runs the HTTP validators (each bounded by its own timeout).
+	HTTPClient *http.Client
+	// ConnectTimeout bounds one PostgreSQL connection attempt (default 10s).
+	ConnectTimeout time.Duration
+	// MasterPoolSize is the most connections one instance's master pool
+	// opens (default 2): role changes are short and serialised per secret.
+	MasterPoolSize int32
+	// MetricsAttempts and MetricsBackoff bound how long PublishMetrics keeps
+	// trying one batch while CloudWatch fails (default 4 tries, 500ms
+	// doubling): metrics never hold up a rotation for long.
+	MetricsAttempts int
+	MetricsBackoff  time.Duration
+}
+
+// RegisterOptions must be used to register an *Activities with a worker:
+// Close is exported but is no activity, and the SDK refuses a struct with
+// such a method unless told to skip it.
+var RegisterOptions = activity.RegisterOptions{SkipInvalidStructFunctions: true}
+
+// Activities holds every dependency of the activities; one value serves all
+// workflows of a worker and is safe for concurrent use.
+type Activities struct {
+	sm   SecretsManagerAPI
+	rds  RDSAPI
+	cw   CloudWatchAPI
+	db   Connector
+	http *http.Client
+	opts Options
+
+	// instanceMasters caches host:port -> managed master secret ARN found
+	// through DescribeDBInstances for secrets without masterarn.
+	instanceMasters sync.Map
+}
+
+// New builds the activities over real AWS clients made from cfg; because
+// cfg comes from the default chain, AWS_ENDPOINT_URL points them at
+// localaws without any code here knowing.
+func New(cfg aws.Config, opts Options) *Activities {
+	if opts.SecretsManager == nil {
+		opts.SecretsManager = secretsmanager.NewFromConfig(cfg)
+	}
+	if opts.RDS == nil {
+		opts.RDS = rds.NewFromConfig(cfg)
+	}
+	if opts.CloudWatch == nil {
+		opts.CloudWatch = cloudwatch.NewFromConfig(cfg)
+	}
+	return NewWithClients(opts)
+}
+
+// NewWithClients builds the activities from the clients in opts, which must
+// all be set; tests use it with fakes.
+func NewWithClients(opts Options) *Activities {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 10 * time.Second
+	}
+	if opts.MasterPoolSize <= 0 {
+		opts.MasterPoolSize = 2
+	}
+	if opts.MetricsAttempts <= 0 {
+		opts.MetricsAttempts = 4
+	}
+	if opts.MetricsBackoff <= 0 {
+		opts.MetricsBackoff = 500 * time.Millisecond
+	}
+	if opts.Connector == nil {
+		opts.Connector = NewPGXConnector(opts.MasterPoolSize)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	return &Activities{sm: opts.SecretsManager, rds: opts.RDS, cw: opts.CloudWatch,
+		db: opts.Connector, http: opts.HTTPClient, opts: opts}
+}
+
+// Close releases the pooled master connections. It is not an activity (see
+// RegisterOptions).
+func (a *Activities) Close() { a.db.Close() }
+
+var fallbackLogger = log.NewStructuredLogger(slog.Default())
+
+// logger is the activity's logger, or a plain one when an inner step runs
+// outside an activity (unit tests).
+func logger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return fallbackLogger
+}
+
+func heartbeat(ctx context.Context, details ...any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details...)
+	}
+}

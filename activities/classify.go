@@ -1,0 +1,225 @@
+package activities
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/aws/smithy-go"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/sdk/temporal"
+)
+
+// ErrDatabaseRefused is the type of a statement the database refused for a
+// reason a retry cannot fix (missing privilege, a role in the way). It sits
+// here rather than in errors.go because only this file produces it.
+const ErrDatabaseRefused = "DatabaseRefused"
+
+// Every error an activity returns is built in this file: transient failures
+// come back as a plain error (Temporal retries them), everything else as a
+// non-retryable ApplicationError with a stable type from errors.go. The
+// messages name the subject (a secret id or an instance) and the cause, and
+// are passed through redact with every password the step holds, so no
+// secret value can leave in an error.
+
+// transientError is a failure a retry may fix. It keeps only the already
+// redacted text: the failure converter serialises wrapped causes too, and a
+// driver error might quote more than we want in workflow history.
+type transientError struct{ msg string }
+
+func (e *transientError) Error() string { return e.msg }
+
+func retryable(format string, args ...any) error {
+	return &transientError{msg: fmt.Sprintf(format, args...)}
+}
+
+// nonRetryable builds the ApplicationError of a stable type; details (never
+// a secret) travel with it for callers that want more than the message.
+func nonRetryable(errType, msg string, details ...any) error {
+	return temporal.NewNonRetryableApplicationError(msg, errType, nil, details...)
+}
+
+func invalidInput(format string, args ...any) error {
+	return nonRetryable(ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// isClassified reports whether err already went through this file.
+func isClassified(err error) bool {
+	var app *temporal.ApplicationError
+	var tr *transientError
+	return errors.As(err, &app) || errors.As(err, &tr)
+}
+
+// redact removes every given secret value from msg.
+func redact(msg string, secrets ...string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
+		}
+	}
+	return msg
+}
+
+// transientAWSCodes are AWS error codes that mean "try again later".
+var transientAWSCodes = map[string]bool{
+	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
+	"TooManyRequestsException": true, "RequestLimitExceeded": true,
+	"RequestThrottled": true, "RequestThrottledException": true,
+	"ProvisionedThroughputExceededException": true, "SlowDown": true,
+	"InternalFailure": true, "InternalServiceError": true, "InternalServiceFault": true,
+	"InternalErrorException": true, "InternalError": true, "ServiceUnavailable": true,
+	"ServiceUnavailableException": true, "RequestTimeout": true, "RequestTimeoutException": true,
+	"PriorRequestNotComplete": true, "EC2ThrottledException": true,
+}
+
+// notFoundTypes maps "does not exist" codes to the error type they become.
+var notFoundTypes = map[string]string{
+	"ResourceNotFoundException": ErrSecretNotFound,
+	"DBInstanceNotFound":        ErrInstanceNotAvailable,
+	"DBInstanceNotFoundFault":   ErrInstanceNotAvailable,
+}
+
+// awsError classifies an error of an AWS call. subject names what the call
+// was about ("secret prod/app"), op the operation.
+func awsError(ctx context.Context, subject, op string, err error, secrets ...string) error {
+	if err == nil || isClassified(err) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return retryable("%s: %s interrupted: %v", subject, op, ctx.Err())
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code := api.ErrorCode()
+		msg := redact(fmt.Sprintf("%s: %s failed: %s: %s", subject, op, code, api.ErrorMessage()), secrets...)
+		if transientAWSCodes[code] || api.ErrorFault() == smithy.FaultServer || httpStatus(err) >= 500 {
+			return retryable("%s", msg)
+		}
+		if t, ok := notFoundTypes[code]; ok {
+			return nonRetryable(t, msg)
+		}
+		return nonRetryable(ErrAWSRequestRefused, msg)
+	}
+	var params smithy.InvalidParamsError
+	if errors.As(err, &params) {
+		return invalidInput("%s: %s: %s", subject, op, redact(params.Error(), secrets...))
+	}
+	// No answer from AWS at all (timeouts, refused or reset connections,
+	// DNS): the SDK already retried; let Temporal retry with its backoff.
+	return retryable("%s: %s failed: %s", subject, op, redact(err.Error(), secrets...))
+}
+
+func httpStatus(err error) int {
+	var withStatus interface{ HTTPStatusCode() int }
+	if errors.As(err, &withStatus) {
+		return withStatus.HTTPStatusCode()
+	}
+	return 0
+}
+
+// awsCode is the AWS error code of err, "" when it is no API error.
+func awsCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// loginKind says whose credentials a database call used, which decides
+// whether a refused login is the master's fault or the secret's.
+type loginKind int
+
+const (
+	appLogin loginKind = iota
+	masterLogin
+)
+
+// dbTarget names a connection for messages: user@host:port/db.
+type dbTarget struct {
+	Host     string
+	Port     int
+	DBName   string
+	Username string
+}
+
+func (t dbTarget) String() string {
+	return fmt.Sprintf("%q@%s/%s", t.Username, net.JoinHostPort(t.Host, fmt.Sprint(t.Port)), t.DBName)
+}
+
+// transientSQLStates are server errors a retry can outlive: serialization
+// failures, deadlocks, shutdowns and restarts, connection limits.
+var transientSQLStates = map[string]bool{
+	"40001": true, "40P01": true, "55P03": true, "57P01": true, "57P02": true,
+	"57P03": true, "53300": true, "53400": true, "58000": true, "58030": true,
+}
+
+// dbError classifies an error of a PostgreSQL login or statement.
+func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, err error, secrets ...string) error {
+	if err == nil || isClassified(err) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return retryable("%s: database call to %s interrupted: %v", subject, t, ctx.Err())
+	}
+	text := redact(err.Error(), secrets...)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		state := pgErr.Code
+		msg := redact(fmt.Sprintf("%s: %s: %s (SQLSTATE %s)", subject, t, pgErr.Message, state), secrets...)
+		switch {
+		case state == "28P01" || state == "28000":
+			if kind == masterLogin {
+				return nonRetryable(ErrMasterAuthFailed, "master credentials refused: "+msg)
+			}
+			return nonRetryable(ErrLoginFailed, "login refused: "+msg)
+		case state == "3D000":
+			return nonRetryable(ErrLoginFailed, "database does not exist: "+msg)
+		case transientSQLStates[state] || strings.HasPrefix(state, "08"):
+			return retryable("%s", msg)
+		default:
+			return nonRetryable(ErrDatabaseRefused, msg)
+		}
+	}
+	if isTLSFailure(err) {
+		return nonRetryable(ErrTLSRequired, fmt.Sprintf("%s: TLS to %s failed (the secret's sslmode demands it; no fall-back to plaintext): %s", subject, t, text))
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) && isUnreachable(err) {
+		return nonRetryable(ErrDatabaseUnreachable, fmt.Sprintf("%s: database %s unreachable: %s", subject, t, text))
+	}
+	return retryable("%s: database call to %s failed: %s", subject, t, text)
+}
+
+func isTLSFailure(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verify) || errors.As(err, &record) ||
+		strings.Contains(err.Error(), "server refused TLS connection")
+}
+
+// isUnreachable: no listener, no route, unknown host, or a dial that timed
+// out. A retry minutes later rarely helps and hides the misconfiguration.
+func isUnreachable(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr):
+		return true
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
+		return true
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package pgcluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// maxSocketDirLen keeps "<dir>/.s.PGSQL.<port>" within the 107 bytes a
+// unix socket path may have.
+const maxSocketDirLen = 107 - len("/.s.PGSQL.65535")
+
+// runtimeConf is the name of the file postgresql.conf includes; it is
+// rewritten before every start so the port and socket folder can change.
+const runtimeConf = "localaws.conf"
+
+// hbaConf lets only the emulator's own superuser in without a password, and
+// only over the unix socket (whose folder is private to the cluster's OS
+// user and root); every other login, local or TCP, needs SCRAM-SHA-256 like
+// on RDS.
+const hbaConf = `# written by localaws
+local all ` + AdminUser + ` trust
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+`
+
+// settings trade durability for speed (an emulator's data is disposable,
+// and a crash just means re-creating it) and keep the footprint small so a
+// laptop can run many clusters.
+var settings = []string{
+	"listen_addresses = '127.0.0.1'",
+	"max_connections = 200",
+	"shared_buffers = 16MB",
+	"fsync = off",
+	"synchronous_commit = off",
+	"full_page_writes = off",
+	"wal_level = minimal",
+	"max_wal_senders = 0",
+	"password_encryption = 'scram-sha-256'",
+	"unix_socket_permissions = 0700",
+	"huge_pages = off",
+	"logging_collector = off",
+	// Statements that fail are not logged, so nothing close to a password
+	// literal can end up in postgres.log.
+	"log_min_error_statement = panic",
+}
+
+// prepareSocketDir picks the socket folder: <dir>/sock, or a short private
+// folder under /tmp when <dir> is too deep for a socket path. The /tmp one
+// is removed on Stop; one left by a crash is an empty folder.
+func (c *Cluster) prepareSocketDir() error {
+	c.dropTempSocketDir()
+	dir := filepath.Join(c.dir, "sock")
+	if len(dir) <= maxSocketDirLen {
+		c.sockDir, c.tmpSock = dir, false
+		return c.owner.mkdir(dir, 0o700)
+	}
+	base := os.TempDir()
+	if len(base) > 40 {
+		base = "/tmp"
+	}
+	tmp, err := os.MkdirTemp(base, "pgsock-")
+	if err != nil {
+		return fmt.Errorf("pgcluster: make a short socket folder: %w", err)
+	}
+	if err := c.owner.chown(tmp); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	c.sockDir, c.tmpSock = tmp, true
+	return nil
+}
+
+func (c *Cluster) dropTempSocketDir() {
+	if c.tmpSock && c.sockDir != "" {
+		_ = os.RemoveAll(c.sockDir)
+		c.sockDir, c.tmpSock = "", false
+	}
+}
+
+// writeRuntimeConf writes localaws.conf for the next start.
+func (c *Cluster) writeRuntimeConf() error {
+	var b strings.Builder
+	b.WriteString("# written by localaws before every start\n")
+	fmt.Fprintf(&b, "port = %d\n", c.port)
+	fmt.Fprintf(&b, "unix_socket_directories = %s\n", confString(c.sockDir))
+	for _, s := range settings {
+		b.WriteString(s + "\n")
+	}
+	return c.owner.writeFile(filepath.Join(c.DataDir(), runtimeConf), []byte(b.String()), 0o600)
+}
+
+// configure points postgresql.conf at localaws.conf and installs the
+// authentication rules. Runs once, right after initdb.
+func (c *Cluster) configure() error {
+	conf := filepath.Join(c.DataDir(), "postgresql.conf")
+	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString("\ninclude '" + runtimeConf + "'\n")
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return werr
+	}
+	return c.owner.writeFile(filepath.Join(c.DataDir(), "pg_hba.conf"), []byte(hbaConf), 0o600)
+}
+
+// confString quotes a postgresql.conf string value.
+func confString(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
+}
