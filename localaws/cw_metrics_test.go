@@ -25,7 +25,7 @@ func TestCWGetMetricDataRoundTripsDatums(t *testing.T) {
 			Values: []float64{10, 20}, Counts: []float64{3, 1}, Unit: cwtypes.StandardUnitMilliseconds},
 		cwtypes.MetricDatum{MetricName: aws.String("RotationDuration"), Dimensions: dims, Timestamp: aws.Time(t0.Add(2 * time.Minute)),
 			StatisticValues: &cwtypes.StatisticSet{SampleCount: aws.Float64(4), Sum: aws.Float64(40), Minimum: aws.Float64(5), Maximum: aws.Float64(15)},
-			Unit: cwtypes.StandardUnitMilliseconds, StorageResolution: aws.Int32(1)},
+			Unit:            cwtypes.StandardUnitMilliseconds, StorageResolution: aws.Int32(1)},
 	)
 
 	metric := &cwtypes.Metric{Namespace: aws.String("Credstage"), MetricName: aws.String("RotationDuration"), Dimensions: dims}

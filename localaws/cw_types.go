@@ -22,7 +22,7 @@ type cwStatisticSet struct {
 type cwMetricDatum struct {
 	MetricName        string          `json:"MetricName"`
 	Dimensions        []cwDimension   `json:"Dimensions"`
-	Timestamp         *cwTime        `json:"Timestamp"`
+	Timestamp         *cwTime         `json:"Timestamp"`
 	Value             *float64        `json:"Value"`
 	StatisticValues   *cwStatisticSet `json:"StatisticValues"`
 	Values            []float64       `json:"Values"`
@@ -72,8 +72,8 @@ type cwMetricDataQuery struct {
 
 type getMetricDataInput struct {
 	MetricDataQueries []cwMetricDataQuery `json:"MetricDataQueries"`
-	StartTime         *cwTime            `json:"StartTime"`
-	EndTime           *cwTime            `json:"EndTime"`
+	StartTime         *cwTime             `json:"StartTime"`
+	EndTime           *cwTime             `json:"EndTime"`
 	NextToken         string              `json:"NextToken"`
 	ScanBy            string              `json:"ScanBy"`
 	MaxDatapoints     *int32              `json:"MaxDatapoints"`
@@ -82,7 +82,7 @@ type getMetricDataInput struct {
 type cwMetricDataResult struct {
 	Id         string    `json:"Id" xml:"Id"`
 	Label      string    `json:"Label" xml:"Label"`
-	Timestamps []cwTime `json:"Timestamps" xml:"Timestamps>member"`
+	Timestamps []cwTime  `json:"Timestamps" xml:"Timestamps>member"`
 	Values     []float64 `json:"Values" xml:"Values>member"`
 	StatusCode string    `json:"StatusCode" xml:"StatusCode"`
 }
@@ -96,8 +96,8 @@ type getMetricStatisticsInput struct {
 	Namespace          string        `json:"Namespace"`
 	MetricName         string        `json:"MetricName"`
 	Dimensions         []cwDimension `json:"Dimensions"`
-	StartTime          *cwTime      `json:"StartTime"`
-	EndTime            *cwTime      `json:"EndTime"`
+	StartTime          *cwTime       `json:"StartTime"`
+	EndTime            *cwTime       `json:"EndTime"`
 	Period             *int32        `json:"Period"`
 	Statistics         []string      `json:"Statistics"`
 	ExtendedStatistics []string      `json:"ExtendedStatistics"`
@@ -105,7 +105,7 @@ type getMetricStatisticsInput struct {
 }
 
 type cwDatapoint struct {
-	Timestamp          *cwTime   `json:"Timestamp,omitempty" xml:"Timestamp,omitempty"`
+	Timestamp          *cwTime    `json:"Timestamp,omitempty" xml:"Timestamp,omitempty"`
 	SampleCount        *float64   `json:"SampleCount,omitempty" xml:"SampleCount,omitempty"`
 	Average            *float64   `json:"Average,omitempty" xml:"Average,omitempty"`
 	Sum                *float64   `json:"Sum,omitempty" xml:"Sum,omitempty"`
@@ -183,7 +183,7 @@ type cwMetricAlarm struct {
 	AlarmName                          string              `json:"AlarmName" xml:"AlarmName"`
 	AlarmArn                           string              `json:"AlarmArn" xml:"AlarmArn"`
 	AlarmDescription                   string              `json:"AlarmDescription,omitempty" xml:"AlarmDescription,omitempty"`
-	AlarmConfigurationUpdatedTimestamp *cwTime            `json:"AlarmConfigurationUpdatedTimestamp,omitempty" xml:"AlarmConfigurationUpdatedTimestamp,omitempty"`
+	AlarmConfigurationUpdatedTimestamp *cwTime             `json:"AlarmConfigurationUpdatedTimestamp,omitempty" xml:"AlarmConfigurationUpdatedTimestamp,omitempty"`
 	ActionsEnabled                     bool                `json:"ActionsEnabled" xml:"ActionsEnabled"`
 	OKActions                          []string            `json:"OKActions" xml:"OKActions>member"`
 	AlarmActions                       []string            `json:"AlarmActions" xml:"AlarmActions>member"`
@@ -191,8 +191,8 @@ type cwMetricAlarm struct {
 	StateValue                         string              `json:"StateValue" xml:"StateValue"`
 	StateReason                        string              `json:"StateReason,omitempty" xml:"StateReason,omitempty"`
 	StateReasonData                    string              `json:"StateReasonData,omitempty" xml:"StateReasonData,omitempty"`
-	StateUpdatedTimestamp              *cwTime            `json:"StateUpdatedTimestamp,omitempty" xml:"StateUpdatedTimestamp,omitempty"`
-	StateTransitionedTimestamp         *cwTime            `json:"StateTransitionedTimestamp,omitempty" xml:"StateTransitionedTimestamp,omitempty"`
+	StateUpdatedTimestamp              *cwTime             `json:"StateUpdatedTimestamp,omitempty" xml:"StateUpdatedTimestamp,omitempty"`
+	StateTransitionedTimestamp         *cwTime             `json:"StateTransitionedTimestamp,omitempty" xml:"StateTransitionedTimestamp,omitempty"`
 	MetricName                         string              `json:"MetricName,omitempty" xml:"MetricName,omitempty"`
 	Namespace                          string              `json:"Namespace,omitempty" xml:"Namespace,omitempty"`
 	Statistic                          string              `json:"Statistic,omitempty" xml:"Statistic,omitempty"`

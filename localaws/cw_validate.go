@@ -123,7 +123,6 @@ func cwValidAlarmPeriod(param string, p int32) *APIError {
 	return cwInvalidValue("The parameter %s must be 10, 20, 30, or a multiple of 60.", param)
 }
 
-
 // cwEncodeToken and cwDecodeToken make opaque NextTokens out of the position to
 // resume from, so clients cannot depend on their shape.
 func cwEncodeToken(position string) string {

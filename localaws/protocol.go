@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -176,7 +177,29 @@ func readBody(r *http.Request) ([]byte, *APIError) {
 	if len(body) > maxRequestBody {
 		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds 8 MiB")
 	}
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		return gunzipBody(body)
+	}
 	return body, nil
+}
+
+// gunzipBody undoes request compression: aws-sdk-go-v2 and botocore gzip
+// operations modelled with requestCompression (CloudWatch PutMetricData).
+// The inflated size is capped like a plain body, so a small bomb cannot
+// exhaust memory.
+func gunzipBody(body []byte) ([]byte, *APIError) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, errBadRequest("SerializationException", "the gzip request body is invalid: "+err.Error())
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, maxRequestBody+1))
+	if err != nil {
+		return nil, errBadRequest("SerializationException", "the gzip request body is invalid: "+err.Error())
+	}
+	if len(plain) > maxRequestBody {
+		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the decompressed request body exceeds 8 MiB")
+	}
+	return plain, nil
 }
 
 // xmlNamespace is the namespace awsQuery responses carry.

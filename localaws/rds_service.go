@@ -26,8 +26,8 @@ type rdsService struct {
 	// pgOpts configure every cluster; pgErr is set when PostgreSQL cannot
 	// be used here (no binaries, no unprivileged user): instance operations
 	// then fail with that message while the other services keep working.
-	pgOpts pgcluster.Options
-	pgErr  error
+	pgOpts        pgcluster.Options
+	pgErr         error
 	engineVersion string
 
 	// Durations of the transient statuses: long enough for a poller to see

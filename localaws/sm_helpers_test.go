@@ -83,12 +83,16 @@ func requireSMError(t *testing.T, err error, code, msgPart string) {
 	}
 }
 
-func mustSM[T any](t *testing.T, out T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
+// mustSM unwraps an SDK call's result, failing the test on an error:
+// mustSM(c.DescribeSecret(ctx, in))(t).
+func mustSM[T any](out T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return out
 	}
-	return out
 }
 
 // smToken makes a valid ClientRequestToken (32-64 characters) from a label.
@@ -98,13 +102,13 @@ func smToken(label string) string {
 
 func createSMSecret(t *testing.T, c *secretsmanager.Client, name, value string) *secretsmanager.CreateSecretOutput {
 	t.Helper()
-	return mustSM(t, c.CreateSecret(smCtx(t), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}))
+	return mustSM(c.CreateSecret(smCtx(t), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}))(t)
 }
 
 // stagesOf returns the labels per version as DescribeSecret reports them.
 func stagesOf(t *testing.T, c *secretsmanager.Client, id string) map[string][]string {
 	t.Helper()
-	d := mustSM(t, c.DescribeSecret(smCtx(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)}))
+	d := mustSM(c.DescribeSecret(smCtx(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)}))(t)
 	return d.VersionIdsToStages
 }
 
@@ -141,7 +145,7 @@ func sameSet(a, b []string) bool {
 
 func valueAt(t *testing.T, c *secretsmanager.Client, id, stage string) *secretsmanager.GetSecretValueOutput {
 	t.Helper()
-	return mustSM(t, c.GetSecretValue(smCtx(t), &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(stage)}))
+	return mustSM(c.GetSecretValue(smCtx(t), &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(stage)}))(t)
 }
 
 func tagMap(tags []smtypes.Tag) map[string]string {

@@ -18,7 +18,7 @@ func TestSMDeleteAndRestore(t *testing.T) {
 	ctx := smCtx(t)
 	created := createSMSecret(t, c, "doomed", "v")
 
-	del := mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed")}))
+	del := mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed")}))(t)
 	if d := time.Until(aws.ToTime(del.DeletionDate)); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Fatalf("default recovery window is 30 days, deletion in %v", d)
 	}
@@ -36,7 +36,7 @@ func TestSMDeleteAndRestore(t *testing.T) {
 	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("doomed"), SecretString: aws.String("again")})
 	requireSMError(t, err, "InvalidRequestException", "scheduled for deletion")
 
-	d := mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")}))
+	d := mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")}))(t)
 	if d.DeletedDate == nil || !d.DeletedDate.Equal(aws.ToTime(del.DeletionDate)) {
 		t.Fatalf("DescribeSecret DeletedDate %v, DeleteSecret said %v", d.DeletedDate, del.DeletionDate)
 	}
@@ -47,15 +47,15 @@ func TestSMDeleteAndRestore(t *testing.T) {
 		t.Fatalf("ListSecrets with IncludePlannedDeletion: %v", names)
 	}
 
-	mustSM(t, c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("doomed")}))
+	mustSM(c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("doomed")}))(t)
 	if got := aws.ToString(valueAt(t, c, "doomed", "AWSCURRENT").SecretString); got != "v" {
 		t.Fatalf("after restore: %q", got)
 	}
-	d = mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")}))
+	d = mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")}))(t)
 	if d.DeletedDate != nil {
 		t.Fatalf("restored secret still has DeletedDate %v", d.DeletedDate)
 	}
-	mustSM(t, c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("doomed")}))
+	mustSM(c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("doomed")}))(t)
 
 	_, err = c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), RecoveryWindowInDays: aws.Int64(6)})
 	requireSMError(t, err, "InvalidParameterException", "between 7 and 30")
@@ -67,7 +67,7 @@ func TestSMDeleteAndRestore(t *testing.T) {
 	requireSMError(t, err, "ResourceNotFoundException", "")
 
 	// The recovery window runs out: the secret is gone and its name free.
-	week := mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), RecoveryWindowInDays: aws.Int64(7)}))
+	week := mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), RecoveryWindowInDays: aws.Int64(7)}))(t)
 	if d := time.Until(aws.ToTime(week.DeletionDate)); d < 6*24*time.Hour || d > 8*24*time.Hour {
 		t.Fatalf("7-day window, deletion in %v", d)
 	}
@@ -82,13 +82,13 @@ func TestSMDeleteAndRestore(t *testing.T) {
 	}
 
 	// Force delete removes at once, and is not an error for a missing secret.
-	force := mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), ForceDeleteWithoutRecovery: aws.Bool(true)}))
+	force := mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), ForceDeleteWithoutRecovery: aws.Bool(true)}))(t)
 	if aws.ToString(force.ARN) != aws.ToString(reborn.ARN) {
 		t.Fatalf("force delete answered %s", aws.ToString(force.ARN))
 	}
 	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")})
 	requireSMError(t, err, "ResourceNotFoundException", "")
-	mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), ForceDeleteWithoutRecovery: aws.Bool(true)}))
+	mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), ForceDeleteWithoutRecovery: aws.Bool(true)}))(t)
 	createSMSecret(t, c, "doomed", "newer")
 }
 
@@ -111,12 +111,12 @@ func TestSMRotateAndCancel(t *testing.T) {
 	requireSMError(t, err, "ValidationException", "")
 
 	tok := smToken("rotate")
-	out := mustSM(t, c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), ClientRequestToken: aws.String(tok),
-		RotationLambdaARN: aws.String(lambda), RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}))
+	out := mustSM(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), ClientRequestToken: aws.String(tok),
+		RotationLambdaARN: aws.String(lambda), RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}))(t)
 	if aws.ToString(out.VersionId) != tok {
 		t.Fatalf("RotateSecret VersionId %s, want the token", aws.ToString(out.VersionId))
 	}
-	d := mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))
+	d := mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))(t)
 	if !aws.ToBool(d.RotationEnabled) || aws.ToString(d.RotationLambdaARN) != lambda || aws.ToInt64(d.RotationRules.AutomaticallyAfterDays) != 30 {
 		t.Fatalf("rotation not recorded: %+v", d)
 	}
@@ -129,24 +129,24 @@ func TestSMRotateAndCancel(t *testing.T) {
 	}
 
 	// Reconfigure with a schedule and a window, reusing the recorded Lambda.
-	mustSM(t, c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), RotateImmediately: aws.Bool(false),
-		RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(12 hours)"), Duration: aws.String("2h")}}))
-	d = mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))
+	mustSM(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), RotateImmediately: aws.Bool(false),
+		RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(12 hours)"), Duration: aws.String("2h")}}))(t)
+	d = mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))(t)
 	if aws.ToString(d.RotationRules.ScheduleExpression) != "rate(12 hours)" || aws.ToString(d.RotationRules.Duration) != "2h" || aws.ToString(d.RotationLambdaARN) != lambda {
 		t.Fatalf("rules after reconfiguration: %+v", d.RotationRules)
 	}
 
 	// An unfinished rotation (AWSPENDING off AWSCURRENT) blocks RotateSecret.
-	pending := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rotating"),
-		SecretString: aws.String("v2"), VersionStages: []string{"AWSPENDING"}}))
+	pending := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rotating"),
+		SecretString: aws.String("v2"), VersionStages: []string{"AWSPENDING"}}))(t)
 	_, err = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating")})
 	requireSMError(t, err, "InvalidRequestException", "previous rotation")
 
-	cancel := mustSM(t, c.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rotating")}))
+	cancel := mustSM(c.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rotating")}))(t)
 	if aws.ToString(cancel.VersionId) != aws.ToString(pending.VersionId) {
 		t.Fatalf("CancelRotateSecret should name the unfinished version %s, got %s", aws.ToString(pending.VersionId), aws.ToString(cancel.VersionId))
 	}
-	d = mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))
+	d = mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rotating")}))(t)
 	if d.RotationEnabled == nil || *d.RotationEnabled || d.NextRotationDate != nil {
 		t.Fatalf("after cancel: enabled %v next %v", d.RotationEnabled, d.NextRotationDate)
 	}
@@ -167,14 +167,14 @@ func TestSMServiceOwnedSecret(t *testing.T) {
 	if _, err := srv.sm.createServiceSecret("rds!db-0001", "rds", "", nil, "x"); err == nil {
 		t.Fatalf("a second service secret with the same name must fail")
 	}
-	d := mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}))
+	d := mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}))(t)
 	if aws.ToString(d.OwningService) != "rds" || tagMap(d.Tags)["aws:rds:primaryDBInstanceArn"] == "" {
 		t.Fatalf("describe of the RDS secret: owning %q tags %v", aws.ToString(d.OwningService), tagMap(d.Tags))
 	}
 	if got := aws.ToString(valueAt(t, c, arn, "AWSCURRENT").SecretString); got != `{"username":"postgres","password":"m1"}` {
 		t.Fatalf("GetSecretValue of the RDS secret: %q", got)
 	}
-	mustSM(t, c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(arn), Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("staging")}}}))
+	mustSM(c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(arn), Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("staging")}}}))(t)
 
 	refusals := map[string]func() error{
 		"PutSecretValue": func() error {
@@ -240,13 +240,13 @@ func TestSMRestartPersistence(t *testing.T) {
 	dir := t.TempDir()
 	srv, c := startSMServer(t, Options{DataDir: dir})
 	ctx := smCtx(t)
-	created := mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("kept"), SecretString: aws.String("one"),
-		Description: aws.String("survives"), Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}}))
-	pending := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("kept"),
-		SecretString: aws.String("two"), VersionStages: []string{"AWSPENDING"}}))
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("blob"), SecretBinary: []byte{9, 8, 7}}))
+	created := mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("kept"), SecretString: aws.String("one"),
+		Description: aws.String("survives"), Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}}))(t)
+	pending := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("kept"),
+		SecretString: aws.String("two"), VersionStages: []string{"AWSPENDING"}}))(t)
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("blob"), SecretBinary: []byte{9, 8, 7}}))(t)
 	createSMSecret(t, c, "scheduled", "x")
-	del := mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("scheduled"), RecoveryWindowInDays: aws.Int64(10)}))
+	del := mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("scheduled"), RecoveryWindowInDays: aws.Int64(10)}))(t)
 	rdsARN, err := srv.sm.createServiceSecret("rds!db-9", "rds", "", nil, "m")
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestSMRestartPersistence(t *testing.T) {
 	}
 
 	_, c2 := startSMServer(t, Options{DataDir: dir})
-	d := mustSM(t, c2.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: created.ARN}))
+	d := mustSM(c2.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: created.ARN}))(t)
 	if aws.ToString(d.Description) != "survives" || tagMap(d.Tags)["env"] != "prod" {
 		t.Fatalf("metadata after restart: %+v", d)
 	}
@@ -271,15 +271,15 @@ func TestSMRestartPersistence(t *testing.T) {
 	if got := valueAt(t, c2, "blob", "AWSCURRENT").SecretBinary; !slices.Equal(got, []byte{9, 8, 7}) {
 		t.Fatalf("binary after restart: %v", got)
 	}
-	ds := mustSM(t, c2.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("scheduled")}))
+	ds := mustSM(c2.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("scheduled")}))(t)
 	if ds.DeletedDate == nil || !ds.DeletedDate.Equal(aws.ToTime(del.DeletionDate)) {
 		t.Fatalf("scheduled deletion after restart: %v", ds.DeletedDate)
 	}
 	_, err = c2.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(rdsARN), SecretString: aws.String("x")})
 	requireSMError(t, err, "InvalidRequestException", "managed by rds")
 	// The idempotency record survives too.
-	again := mustSM(t, c2.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("kept"),
-		SecretString: aws.String("two"), ClientRequestToken: pending.VersionId, VersionStages: []string{"AWSPENDING"}}))
+	again := mustSM(c2.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("kept"),
+		SecretString: aws.String("two"), ClientRequestToken: pending.VersionId, VersionStages: []string{"AWSPENDING"}}))(t)
 	if aws.ToString(again.VersionId) != aws.ToString(pending.VersionId) {
 		t.Fatalf("retry after restart created %s", aws.ToString(again.VersionId))
 	}
@@ -330,7 +330,7 @@ func TestSMConcurrentPuts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, c2 := startSMServer(t, Options{DataDir: dir})
-	all := mustSM(t, c2.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("hot"), IncludeDeprecated: aws.Bool(true)}))
+	all := mustSM(c2.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("hot"), IncludeDeprecated: aws.Bool(true)}))(t)
 	if len(all.Versions) != writers*each+1 {
 		t.Fatalf("after restart %d versions, want %d", len(all.Versions), writers*each+1)
 	}

@@ -15,7 +15,7 @@ func listNames(t *testing.T, c *secretsmanager.Client, in *secretsmanager.ListSe
 	var names []string
 	p := secretsmanager.NewListSecretsPaginator(c, in)
 	for p.HasMorePages() {
-		page := mustSM(t, p.NextPage(smCtx(t)))
+		page := mustSM(p.NextPage(smCtx(t)))(t)
 		for _, e := range page.SecretList {
 			names = append(names, aws.ToString(e.Name))
 		}
@@ -38,7 +38,7 @@ func TestSMListSecretsFilters(t *testing.T) {
 		for k, v := range tags {
 			in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 		}
-		mustSM(t, c.CreateSecret(ctx, in))
+		mustSM(c.CreateSecret(ctx, in))(t)
 	}
 	mk("DatabaseSecret", "Orders database", map[string]string{"env": "staging"})
 	mk("databaseSecret", "", map[string]string{"env": "production", "team": "payments"})
@@ -75,7 +75,7 @@ func TestSMListSecretsFilters(t *testing.T) {
 		})
 	}
 
-	out := mustSM(t, c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{filter("owning-service", "rds")}}))
+	out := mustSM(c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{filter("owning-service", "rds")}}))(t)
 	e := out.SecretList[0]
 	if aws.ToString(e.OwningService) != "rds" || len(e.SecretVersionsToStages) != 1 || e.CreatedDate == nil {
 		t.Fatalf("list entry for the RDS secret: %+v", e)
@@ -97,7 +97,7 @@ func TestSMListSecretsPagination(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("paginated list: got %v, want %v", got, want)
 	}
-	first := mustSM(t, c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(3)}))
+	first := mustSM(c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(3)}))(t)
 	if len(first.SecretList) != 3 || first.NextToken == nil {
 		t.Fatalf("first page: %d entries, token %v", len(first.SecretList), first.NextToken)
 	}
@@ -119,14 +119,14 @@ func TestSMListSecretsPagination(t *testing.T) {
 	// ListSecretVersionIds paginates too, newest first.
 	var ids []string
 	for i := range 5 {
-		out := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("page/00"), SecretString: aws.String(fmt.Sprint(i))}))
+		out := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("page/00"), SecretString: aws.String(fmt.Sprint(i))}))(t)
 		ids = append(ids, aws.ToString(out.VersionId))
 	}
 	var listed []string
 	p := secretsmanager.NewListSecretVersionIdsPaginator(c, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("page/00"),
 		IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(2)})
 	for p.HasMorePages() {
-		for _, v := range mustSM(t, p.NextPage(ctx)).Versions {
+		for _, v := range mustSM(p.NextPage(ctx))(t).Versions {
 			listed = append(listed, aws.ToString(v.VersionId))
 		}
 	}
@@ -140,12 +140,12 @@ func TestSMDeprecatedVersionsArePruned(t *testing.T) {
 	ctx := smCtx(t)
 	createSMSecret(t, c, "busy", "0")
 	for i := range smMaxVersions + 5 {
-		mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("busy"), SecretString: aws.String(fmt.Sprint(i + 1))}))
+		mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("busy"), SecretString: aws.String(fmt.Sprint(i + 1))}))(t)
 	}
 	count := 0
 	p := secretsmanager.NewListSecretVersionIdsPaginator(c, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("busy"), IncludeDeprecated: aws.Bool(true)})
 	for p.HasMorePages() {
-		count += len(mustSM(t, p.NextPage(ctx)).Versions)
+		count += len(mustSM(p.NextPage(ctx))(t).Versions)
 	}
 	if count != smMaxVersions {
 		t.Fatalf("expected the oldest deprecated versions dropped down to %d, have %d", smMaxVersions, count)
@@ -165,10 +165,10 @@ func TestSMBatchGetSecretValue(t *testing.T) {
 	createSMSecret(t, c, "batch/b", "B")
 	createSMSecret(t, c, "batch/c", "C")
 	createSMSecret(t, c, "other", "O")
-	mustSM(t, c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("batch/c")}))
+	mustSM(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("batch/c")}))(t)
 
-	out := mustSM(t, c.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{
-		SecretIdList: []string{aws.ToString(a.ARN), "batch/b", "missing", "batch/c"}}))
+	out := mustSM(c.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{
+		SecretIdList: []string{aws.ToString(a.ARN), "batch/b", "missing", "batch/c"}}))(t)
 	if len(out.SecretValues) != 2 || aws.ToString(out.SecretValues[0].SecretString) != "A" || aws.ToString(out.SecretValues[1].SecretString) != "B" {
 		t.Fatalf("batch values: %+v", out.SecretValues)
 	}
@@ -187,7 +187,7 @@ func TestSMBatchGetSecretValue(t *testing.T) {
 	p := secretsmanager.NewBatchGetSecretValuePaginator(c, &secretsmanager.BatchGetSecretValueInput{
 		Filters: []smtypes.Filter{filter("name", "batch/")}, MaxResults: aws.Int32(1)})
 	for p.HasMorePages() {
-		for _, v := range mustSM(t, p.NextPage(ctx)).SecretValues {
+		for _, v := range mustSM(p.NextPage(ctx))(t).SecretValues {
 			names = append(names, aws.ToString(v.Name))
 		}
 	}

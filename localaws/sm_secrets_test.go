@@ -18,11 +18,11 @@ func TestSMCreateGetDescribe(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
 	before := time.Now().Add(-time.Second)
-	created := mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+	created := mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String("app/db"), SecretString: aws.String(`{"password":"p1"}`),
 		Description: aws.String("Application DB"),
 		Tags:        []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("staging")}},
-	}))
+	}))(t)
 	arn := aws.ToString(created.ARN)
 	if !smARNPattern.MatchString(arn) {
 		t.Fatalf("ARN %q does not look like an AWS secret ARN", arn)
@@ -45,7 +45,7 @@ func TestSMCreateGetDescribe(t *testing.T) {
 		}
 	}
 
-	d := mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}))
+	d := mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)}))(t)
 	if aws.ToString(d.Description) != "Application DB" || tagMap(d.Tags)["env"] != "staging" {
 		t.Fatalf("describe: description %q tags %v", aws.ToString(d.Description), tagMap(d.Tags))
 	}
@@ -59,14 +59,14 @@ func TestSMCreateGetDescribe(t *testing.T) {
 
 	// A binary secret round-trips through base64.
 	blob := []byte{0, 1, 2, 250, 255}
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bin"), SecretBinary: blob}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bin"), SecretBinary: blob}))(t)
 	gotBin := valueAt(t, c, "bin", "AWSCURRENT")
 	if !bytes.Equal(gotBin.SecretBinary, blob) || gotBin.SecretString != nil {
 		t.Fatalf("binary secret: got %v / %v", gotBin.SecretBinary, gotBin.SecretString)
 	}
 
 	// A secret created without a value has no versions and nothing to read.
-	empty := mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("empty")}))
+	empty := mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("empty")}))(t)
 	if empty.VersionId != nil {
 		t.Fatalf("secret without value should have no VersionId, got %s", aws.ToString(empty.VersionId))
 	}
@@ -77,11 +77,11 @@ func TestSMCreateGetDescribe(t *testing.T) {
 	}
 
 	// UpdateSecret changes metadata and, with a value, adds an AWSCURRENT version.
-	upd := mustSM(t, c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("app/db"),
-		Description: aws.String("changed"), SecretString: aws.String(`{"password":"p2"}`)}))
+	upd := mustSM(c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("app/db"),
+		Description: aws.String("changed"), SecretString: aws.String(`{"password":"p2"}`)}))(t)
 	requireStages(t, stagesOf(t, c, "app/db"), map[string][]string{
 		aws.ToString(created.VersionId): {"AWSPREVIOUS"}, aws.ToString(upd.VersionId): {"AWSCURRENT"}})
-	d = mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/db")}))
+	d = mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/db")}))(t)
 	if aws.ToString(d.Description) != "changed" {
 		t.Fatalf("UpdateSecret did not change the description: %q", aws.ToString(d.Description))
 	}
@@ -92,11 +92,11 @@ func TestSMTokenIdempotency(t *testing.T) {
 	ctx := smCtx(t)
 	tok := smToken("create")
 	in := &secretsmanager.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok)}
-	first := mustSM(t, c.CreateSecret(ctx, in))
+	first := mustSM(c.CreateSecret(ctx, in))(t)
 	if aws.ToString(first.VersionId) != tok {
 		t.Fatalf("ClientRequestToken must become the VersionId: got %s", aws.ToString(first.VersionId))
 	}
-	again := mustSM(t, c.CreateSecret(ctx, in))
+	again := mustSM(c.CreateSecret(ctx, in))(t)
 	if aws.ToString(again.ARN) != aws.ToString(first.ARN) || aws.ToString(again.VersionId) != tok {
 		t.Fatalf("repeated create is not a no-op: %s/%s", aws.ToString(again.ARN), aws.ToString(again.VersionId))
 	}
@@ -108,20 +108,20 @@ func TestSMTokenIdempotency(t *testing.T) {
 	putTok := smToken("put")
 	put := &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v2"),
 		ClientRequestToken: aws.String(putTok), VersionStages: []string{"AWSPENDING"}}
-	p1 := mustSM(t, c.PutSecretValue(ctx, put))
-	p2 := mustSM(t, c.PutSecretValue(ctx, put))
+	p1 := mustSM(c.PutSecretValue(ctx, put))(t)
+	p2 := mustSM(c.PutSecretValue(ctx, put))(t)
 	if aws.ToString(p1.VersionId) != putTok || aws.ToString(p2.VersionId) != putTok || !sameSet(p2.VersionStages, []string{"AWSPENDING"}) {
 		t.Fatalf("repeated put: %s %s %v", aws.ToString(p1.VersionId), aws.ToString(p2.VersionId), p2.VersionStages)
 	}
 	put.SecretString = aws.String("different")
 	_, err = c.PutSecretValue(ctx, put)
 	requireSMError(t, err, "ResourceExistsException", "")
-	versions := mustSM(t, c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("idem")}))
+	versions := mustSM(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("idem")}))(t)
 	if len(versions.Versions) != 2 {
 		t.Fatalf("retries must not add versions: %d versions", len(versions.Versions))
 	}
 	// Without a token the SDK generates one per call: each put is a new version.
-	mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v3")}))
+	mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v3")}))(t)
 	if got := aws.ToString(valueAt(t, c, "idem", "AWSCURRENT").SecretString); got != "v3" {
 		t.Fatalf("AWSCURRENT after put without token: %q", got)
 	}
@@ -133,12 +133,12 @@ func TestSMRotationLabelSequence(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
 	v1 := smToken("v1")
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rot"), SecretString: aws.String("one"), ClientRequestToken: aws.String(v1)}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rot"), SecretString: aws.String("one"), ClientRequestToken: aws.String(v1)}))(t)
 
 	// create: the new version gets only AWSPENDING.
 	v2 := smToken("v2")
-	mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("two"),
-		ClientRequestToken: aws.String(v2), VersionStages: []string{"AWSPENDING"}}))
+	mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("two"),
+		ClientRequestToken: aws.String(v2), VersionStages: []string{"AWSPENDING"}}))(t)
 	requireStages(t, stagesOf(t, c, "rot"), map[string][]string{v1: {"AWSCURRENT"}, v2: {"AWSPENDING"}})
 	if got := aws.ToString(valueAt(t, c, "rot", "AWSPENDING").SecretString); got != "two" {
 		t.Fatalf("AWSPENDING value %q", got)
@@ -154,30 +154,30 @@ func TestSMRotationLabelSequence(t *testing.T) {
 	_, err = c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
 		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v2), RemoveFromVersionId: aws.String(v2)})
 	requireSMError(t, err, "InvalidParameterException", "")
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
-		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v2), RemoveFromVersionId: aws.String(v1)}))
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v2), RemoveFromVersionId: aws.String(v1)}))(t)
 	requireStages(t, stagesOf(t, c, "rot"), map[string][]string{v1: {"AWSPREVIOUS"}, v2: {"AWSCURRENT", "AWSPENDING"}})
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
-		VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(v2)}))
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
+		VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(v2)}))(t)
 	requireStages(t, stagesOf(t, c, "rot"), map[string][]string{v1: {"AWSPREVIOUS"}, v2: {"AWSCURRENT"}})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot"), VersionStage: aws.String("AWSPENDING")})
 	requireSMError(t, err, "ResourceNotFoundException", "AWSPENDING")
 
 	// A second rotation deprecates v1: no label left on it.
 	v3 := smToken("v3")
-	mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("three"),
-		ClientRequestToken: aws.String(v3), VersionStages: []string{"AWSPENDING"}}))
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
-		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v3), RemoveFromVersionId: aws.String(v2)}))
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
-		VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(v3)}))
+	mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rot"), SecretString: aws.String("three"),
+		ClientRequestToken: aws.String(v3), VersionStages: []string{"AWSPENDING"}}))(t)
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v3), RemoveFromVersionId: aws.String(v2)}))(t)
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
+		VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(v3)}))(t)
 	requireStages(t, stagesOf(t, c, "rot"), map[string][]string{v2: {"AWSPREVIOUS"}, v3: {"AWSCURRENT"}})
 
-	listed := mustSM(t, c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("rot")}))
+	listed := mustSM(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("rot")}))(t)
 	if len(listed.Versions) != 2 {
 		t.Fatalf("without IncludeDeprecated only labelled versions are listed, got %d", len(listed.Versions))
 	}
-	all := mustSM(t, c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("rot"), IncludeDeprecated: aws.Bool(true)}))
+	all := mustSM(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("rot"), IncludeDeprecated: aws.Bool(true)}))(t)
 	if len(all.Versions) != 3 {
 		t.Fatalf("IncludeDeprecated lists every version, got %d", len(all.Versions))
 	}
@@ -190,14 +190,14 @@ func TestSMRotationLabelSequence(t *testing.T) {
 		}
 	}
 	// The deprecated version stays readable by id.
-	old := mustSM(t, c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot"), VersionId: aws.String(v1)}))
+	old := mustSM(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot"), VersionId: aws.String(v1)}))(t)
 	if aws.ToString(old.SecretString) != "one" || len(old.VersionStages) != 0 {
 		t.Fatalf("deprecated version read: %q %v", aws.ToString(old.SecretString), old.VersionStages)
 	}
 
 	// Rollback: AWSCURRENT back to v2; AWSPREVIOUS follows to v3.
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
-		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v2), RemoveFromVersionId: aws.String(v3)}))
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("rot"),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(v2), RemoveFromVersionId: aws.String(v3)}))(t)
 	requireStages(t, stagesOf(t, c, "rot"), map[string][]string{v2: {"AWSCURRENT"}, v3: {"AWSPREVIOUS"}})
 	if got := aws.ToString(valueAt(t, c, "rot", "AWSCURRENT").SecretString); got != "two" {
 		t.Fatalf("after rollback AWSCURRENT is %q", got)
@@ -208,22 +208,22 @@ func TestSMPutSecretValueStages(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
 	// The first value of a secret always gets AWSCURRENT.
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s")}))
-	first := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"),
-		SecretString: aws.String("a"), VersionStages: []string{"AWSPENDING"}}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s")}))(t)
+	first := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"),
+		SecretString: aws.String("a"), VersionStages: []string{"AWSPENDING"}}))(t)
 	if !sameSet(first.VersionStages, []string{"AWSPENDING", "AWSCURRENT"}) {
 		t.Fatalf("first version stages %v", first.VersionStages)
 	}
-	second := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("b")}))
-	third := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("c")}))
+	second := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("b")}))(t)
+	third := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("c")}))(t)
 	requireStages(t, stagesOf(t, c, "s"), map[string][]string{
 		aws.ToString(first.VersionId):  {"AWSPENDING"},
 		aws.ToString(second.VersionId): {"AWSPREVIOUS"},
 		aws.ToString(third.VersionId):  {"AWSCURRENT"},
 	})
 	// Explicit labels move from wherever they are; custom labels work too.
-	fourth := mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("d"),
-		VersionStages: []string{"AWSPENDING", "blue"}}))
+	fourth := mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("d"),
+		VersionStages: []string{"AWSPENDING", "blue"}}))(t)
 	requireStages(t, stagesOf(t, c, "s"), map[string][]string{
 		aws.ToString(second.VersionId): {"AWSPREVIOUS"},
 		aws.ToString(third.VersionId):  {"AWSCURRENT"},
@@ -241,8 +241,8 @@ func TestSMUpdateSecretVersionStageErrors(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
 	v1 := aws.ToString(createSMSecret(t, c, "labels", "one").VersionId)
-	v2 := aws.ToString(mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("labels"),
-		SecretString: aws.String("two"), VersionStages: []string{"AWSPENDING"}})).VersionId)
+	v2 := aws.ToString(mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("labels"),
+		SecretString: aws.String("two"), VersionStages: []string{"AWSPENDING"}}))(t).VersionId)
 	cases := []struct {
 		name string
 		in   secretsmanager.UpdateSecretVersionStageInput
@@ -264,8 +264,8 @@ func TestSMUpdateSecretVersionStageErrors(t *testing.T) {
 	}
 	requireStages(t, stagesOf(t, c, "labels"), map[string][]string{v1: {"AWSCURRENT"}, v2: {"AWSPENDING"}})
 	// A label not attached anywhere needs no RemoveFromVersionId.
-	mustSM(t, c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("labels"),
-		VersionStage: aws.String("blue"), MoveToVersionId: aws.String(v1)}))
+	mustSM(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("labels"),
+		VersionStage: aws.String("blue"), MoveToVersionId: aws.String(v1)}))(t)
 	requireStages(t, stagesOf(t, c, "labels"), map[string][]string{v1: {"AWSCURRENT", "blue"}, v2: {"AWSPENDING"}})
 	_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("missing"),
 		VersionStage: aws.String("blue"), MoveToVersionId: aws.String(v1)})
@@ -276,12 +276,12 @@ func TestSMGetSecretValueSelectors(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
 	v1 := aws.ToString(createSMSecret(t, c, "sel", "one").VersionId)
-	v2 := aws.ToString(mustSM(t, c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("sel"), SecretString: aws.String("two")})).VersionId)
-	byID := mustSM(t, c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("sel"), VersionId: aws.String(v1)}))
+	v2 := aws.ToString(mustSM(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("sel"), SecretString: aws.String("two")}))(t).VersionId)
+	byID := mustSM(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("sel"), VersionId: aws.String(v1)}))(t)
 	if aws.ToString(byID.SecretString) != "one" || !sameSet(byID.VersionStages, []string{"AWSPREVIOUS"}) {
 		t.Fatalf("by id: %q %v", aws.ToString(byID.SecretString), byID.VersionStages)
 	}
-	both := mustSM(t, c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("sel"), VersionId: aws.String(v2), VersionStage: aws.String("AWSCURRENT")}))
+	both := mustSM(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("sel"), VersionId: aws.String(v2), VersionStage: aws.String("AWSCURRENT")}))(t)
 	if aws.ToString(both.SecretString) != "two" {
 		t.Fatalf("by id and stage: %q", aws.ToString(both.SecretString))
 	}
@@ -325,24 +325,24 @@ func TestSMValidationErrors(t *testing.T) {
 		})
 	}
 	// Exactly 64 KiB is allowed.
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("max"), SecretString: aws.String(strings.Repeat("x", 65536))}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("max"), SecretString: aws.String(strings.Repeat("x", 65536))}))(t)
 	// Names may use every documented character.
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("a/b_c+d=e.f@g-h"), SecretString: aws.String("x")}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("a/b_c+d=e.f@g-h"), SecretString: aws.String("x")}))(t)
 }
 
 func TestSMTags(t *testing.T) {
 	_, c := startSMServer(t, Options{})
 	ctx := smCtx(t)
-	mustSM(t, c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tagged"), SecretString: aws.String("x"),
-		Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("staging")}, {Key: aws.String("team"), Value: aws.String("db")}}}))
-	mustSM(t, c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tagged"),
-		Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("production")}, {Key: aws.String("owner"), Value: aws.String("ops")}}}))
-	d := mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tagged")}))
+	mustSM(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tagged"), SecretString: aws.String("x"),
+		Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("staging")}, {Key: aws.String("team"), Value: aws.String("db")}}}))(t)
+	mustSM(c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tagged"),
+		Tags: []smtypes.Tag{{Key: aws.String("env"), Value: aws.String("production")}, {Key: aws.String("owner"), Value: aws.String("ops")}}}))(t)
+	d := mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tagged")}))(t)
 	if got := tagMap(d.Tags); len(got) != 3 || got["env"] != "production" || got["team"] != "db" || got["owner"] != "ops" {
 		t.Fatalf("after TagResource: %v", got)
 	}
-	mustSM(t, c.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tagged"), TagKeys: []string{"team", "absent"}}))
-	d = mustSM(t, c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tagged")}))
+	mustSM(c.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tagged"), TagKeys: []string{"team", "absent"}}))(t)
+	d = mustSM(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tagged")}))(t)
 	if got := tagMap(d.Tags); len(got) != 2 || got["team"] != "" {
 		t.Fatalf("after UntagResource: %v", got)
 	}

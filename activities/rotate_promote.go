@@ -1,0 +1,62 @@
+package activities
+
+import (
+	"context"
+)
+
+// Promote is the promote step of a rotation (DESIGN.md §3, step 4).
+func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
+	return a.promote(ctx, in)
+}
+
+// promote moves AWSCURRENT from the version current when the rotation
+// began to the token (Secrets Manager moves AWSPREVIOUS along), then
+// removes AWSPENDING from the token, so no label is left behind.
+//
+// Invariant afterwards: the token's version is AWSCURRENT and nothing is
+// AWSPENDING; applications that re-read the secret get the new password.
+//
+// If the process dies between the two label calls, the retry finds the
+// token already current and only removes AWSPENDING (AlreadyPromoted). If
+// AWSCURRENT has moved to a third version, someone else rotated the
+// secret: VersionConflict, and nothing is changed.
+func (a *Activities) promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
+	step := in.Step
+	if err := validateStep(step); err != nil {
+		return PromoteResult{}, err
+	}
+	st, err := a.describeSecret(ctx, step.SecretID)
+	if err != nil {
+		return PromoteResult{}, err
+	}
+	current := st.versionWith(stageCurrent)
+	res := PromoteResult{PreviousVersionID: in.CurrentVersionID}
+	if current == step.Token {
+		res.AlreadyPromoted = true
+		if prev := st.versionWith(stagePrevious); prev != "" {
+			res.PreviousVersionID = prev
+		}
+		if st.has(step.Token, stagePending) {
+			if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
+				return PromoteResult{}, err
+			}
+		}
+		return res, nil
+	}
+	if !st.has(step.Token, stagePending) {
+		return PromoteResult{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" is not pending; nothing to promote")
+	}
+	if in.CurrentVersionID != "" && current != in.CurrentVersionID {
+		return PromoteResult{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": AWSCURRENT is on version "+current+
+			", not "+in.CurrentVersionID+" as when the rotation began; someone else changed the secret")
+	}
+	res.PreviousVersionID = current
+	if err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current); err != nil {
+		return PromoteResult{}, err
+	}
+	if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
+		return PromoteResult{}, err
+	}
+	logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
+	return res, nil
+}

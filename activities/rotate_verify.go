@@ -1,0 +1,123 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Verify is the verify step of a rotation (DESIGN.md §3, step 5).
+func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
+	return a.verify(ctx, in)
+}
+
+// verify checks the promoted secret the way its consumers see it: a fresh
+// login with whatever AWSCURRENT holds now, then the stage's validators
+// (SQL probes over that login, HTTP health URLs, CloudWatch alarms not in
+// ALARM). It changes nothing, so dying anywhere in it is harmless.
+//
+// When any check fails it returns a non-retryable ErrValidationFailed
+// naming the failed checks, with the VerifyResult as the error's details;
+// the workflow then rolls back. A check that could not be evaluated for a
+// transient reason (CloudWatch throttling, a database restart) is an
+// ordinary retryable error instead.
+func (a *Activities) verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
+	if strings.TrimSpace(in.SecretID) == "" {
+		return VerifyResult{}, invalidInput("verify: secretId is empty")
+	}
+	for i, v := range in.Validators {
+		if n := validatorKinds(v); n != 1 {
+			return VerifyResult{}, invalidInput("secret %s: validator %d (%q) must set exactly one of sql, http, alarm", in.SecretID, i, v.Name)
+		}
+	}
+	cur, _, err := a.appSecret(ctx, in.SecretID, "", stageCurrent)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	subject := secretSubject(in.SecretID)
+	checks := make([]CheckResult, len(in.Validators))
+	loginCheck := CheckResult{Name: "login as " + cur.Username}
+	start := time.Now()
+	loggedIn := false
+	err = a.login(ctx, in.SecretID, cur, appLogin, func(q Querier) error {
+		if err := selectOne(ctx)(q); err != nil {
+			return dbError(ctx, subject, cur.target(), appLogin, err, cur.Password)
+		}
+		loggedIn = true
+		loginCheck.Passed, loginCheck.Detail, loginCheck.Duration = true, "ok", ms(time.Since(start))
+		for i, v := range in.Validators {
+			if v.SQL == nil {
+				continue
+			}
+			t := time.Now()
+			detail, err := runSQLProbe(ctx, q, *v.SQL, v.Timeout)
+			if err != nil && isTransientProbeError(err) {
+				return dbError(ctx, subject, cur.target(), appLogin, err, cur.Password)
+			}
+			checks[i] = CheckResult{Name: validatorName(v), Passed: err == nil, Detail: redact(detail, cur.Password), Duration: ms(time.Since(t))}
+		}
+		return nil
+	})
+	var tr *transientError
+	if err != nil && errors.As(err, &tr) {
+		return VerifyResult{}, err
+	}
+	if !loggedIn {
+		loginCheck.Detail, loginCheck.Duration = err.Error(), ms(time.Since(start))
+	}
+	for i, v := range in.Validators {
+		t := time.Now()
+		switch {
+		case v.SQL != nil && !loggedIn:
+			checks[i] = CheckResult{Name: validatorName(v), Detail: "not run: the login failed"}
+		case v.HTTP != nil:
+			detail, passed := a.checkHTTP(ctx, *v.HTTP, v.Timeout)
+			checks[i] = CheckResult{Name: validatorName(v), Passed: passed, Detail: redact(detail, cur.Password), Duration: ms(time.Since(t))}
+		case v.Alarm != nil:
+			detail, passed, err := a.checkAlarm(ctx, subject, *v.Alarm, v.Timeout)
+			if err != nil {
+				return VerifyResult{}, err
+			}
+			checks[i] = CheckResult{Name: validatorName(v), Passed: passed, Detail: detail, Duration: ms(time.Since(t))}
+		}
+	}
+	res := VerifyResult{Checks: append([]CheckResult{loginCheck}, checks...)}
+	var failed []string
+	for _, c := range res.Checks {
+		if !c.Passed {
+			failed = append(failed, c.Name)
+		}
+	}
+	if len(failed) > 0 {
+		logger(ctx).Warn("verification failed", "secret", in.SecretID, "failed", failed)
+		return res, nonRetryable(ErrValidationFailed, "secret "+in.SecretID+": verification failed: "+strings.Join(failed, ", "), res)
+	}
+	logger(ctx).Info("verified", "secret", in.SecretID, "checks", len(res.Checks))
+	return res, nil
+}
+
+func validatorKinds(v Validator) int {
+	n := 0
+	for _, set := range []bool{v.SQL != nil, v.HTTP != nil, v.Alarm != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+func validatorName(v Validator) string {
+	switch {
+	case v.Name != "":
+		return v.Name
+	case v.SQL != nil:
+		return probeName(*v.SQL)
+	case v.HTTP != nil:
+		return "http"
+	default:
+		return "alarm " + v.Alarm.AlarmName
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

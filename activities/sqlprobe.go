@@ -1,0 +1,83 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const defaultCheckTimeout = 10 * time.Second
+
+// errProbeMismatch marks a probe whose answer was not the expected one.
+var errProbeMismatch = errors.New("unexpected answer")
+
+func probeName(p SQLProbe) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return "sql: " + truncate(p.Query, 40)
+}
+
+// runSQLProbe runs p over q. The simple protocol returns text, which is
+// what Expect is compared with. detail says what went wrong, never more
+// than a short excerpt of the answer.
+func runSQLProbe(ctx context.Context, q Querier, p SQLProbe, timeout time.Duration) (detail string, err error) {
+	if timeout <= 0 {
+		timeout = defaultCheckTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rows, err := q.Query(ctx, p.Query, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		return probeFailure(err), err
+	}
+	var first string
+	hasRow := rows.Next()
+	if hasRow {
+		if raw := rows.RawValues(); len(raw) > 0 && raw[0] != nil {
+			first = string(raw[0])
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return probeFailure(err), err
+	}
+	if p.Expect != "" && (!hasRow || first != p.Expect) {
+		if !hasRow {
+			return fmt.Sprintf("no row, want %q", truncate(p.Expect, 64)), errProbeMismatch
+		}
+		return fmt.Sprintf("got %q, want %q", truncate(first, 64), truncate(p.Expect, 64)), errProbeMismatch
+	}
+	return "ok", nil
+}
+
+func probeFailure(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	}
+	return err.Error()
+}
+
+// isTransientProbeError tells a database hiccup (retry the step) from a
+// probe that genuinely fails (the credentials lack what the probe needs).
+func isTransientProbeError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return transientSQLStates[pgErr.Code] || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return !errors.Is(err, errProbeMismatch) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

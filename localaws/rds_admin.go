@@ -1,0 +1,95 @@
+package localaws
+
+import (
+	"errors"
+	"net/http"
+	"path/filepath"
+)
+
+// Test controls for RDS: stop or start the PostgreSQL behind an instance
+// without telling RDS, to simulate a database outage (the instance stays
+// "available" while logins fail), and find an instance's cluster folder.
+//
+//	POST /_localaws/rds/instances/{id}/stop-postgres
+//	POST /_localaws/rds/instances/{id}/start-postgres
+
+func (r *rdsService) registerAdmin(mux *http.ServeMux) {
+	handle := func(fn func(string) error) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			if err := fn(req.PathValue("id")); err != nil {
+				status := http.StatusConflict
+				var apiErr *APIError
+				if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+					status = http.StatusNotFound
+				}
+				writeAdminJSON(w, status, map[string]string{"error": err.Error()})
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+	mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-postgres", handle(r.stopPostgres))
+	mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-postgres", handle(r.startPostgres))
+}
+
+// StopInstancePostgres stops the PostgreSQL server behind a DB instance
+// while RDS keeps reporting it available: an outage.
+func (s *Server) StopInstancePostgres(id string) error { return s.rds.stopPostgres(id) }
+
+// StartInstancePostgres ends an outage made by StopInstancePostgres.
+func (s *Server) StartInstancePostgres(id string) error { return s.rds.startPostgres(id) }
+
+// InstanceDataDir is the cluster folder of a DB instance (PGDATA is its
+// "data" subfolder, the server log its postgres.log).
+func (s *Server) InstanceDataDir(id string) (string, error) {
+	s.rds.mu.Lock()
+	defer s.rds.mu.Unlock()
+	in, aerr := s.rds.lookupLocked(id)
+	if aerr != nil {
+		return "", aerr
+	}
+	return filepath.Join(s.rds.env.dataDir, in.ClusterDir), nil
+}
+
+// runningTarget returns an instance whose PostgreSQL should be up now.
+func (r *rdsService) runningTarget(id string) (*rdsInstance, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in, aerr := r.lookupLocked(id)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if in.cluster == nil {
+		return nil, errInternal(r.pgErr.Error())
+	}
+	if in.Status != statusAvailable {
+		return nil, errInstanceState("DB instance " + in.Identifier + " is " + in.Status + ", not available")
+	}
+	return in, nil
+}
+
+func (r *rdsService) stopPostgres(id string) error {
+	in, err := r.runningTarget(id)
+	if err != nil {
+		return err
+	}
+	in.op.Lock()
+	defer in.op.Unlock()
+	return in.cluster.Stop()
+}
+
+func (r *rdsService) startPostgres(id string) error {
+	in, err := r.runningTarget(id)
+	if err != nil {
+		return err
+	}
+	in.op.Lock()
+	defer in.op.Unlock()
+	if err := in.cluster.Start(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in.Port = in.cluster.Port()
+	return r.saveLocked()
+}

@@ -1,0 +1,60 @@
+package stack
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/credstage/credstage/localaws"
+)
+
+// LocalAWS is an in-process emulator with an aws.Config pointing at it.
+type LocalAWS struct {
+	Server *localaws.Server
+	URL    string
+	Config aws.Config
+}
+
+// StartLocalAWS starts an ephemeral emulator; cleanup stops its PostgreSQL
+// clusters and removes its data folder.
+func StartLocalAWS(t testing.TB) *LocalAWS {
+	t.Helper()
+	l, err := StartLocalAWSE(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Server.Close() })
+	return l
+}
+
+// StartLocalAWSE starts an emulator with the given options.
+func StartLocalAWSE(opts localaws.Options) (*LocalAWS, error) {
+	srv, err := localaws.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	cfg, err := AWSConfig(srv.URL())
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	return &LocalAWS{Server: srv, URL: srv.URL(), Config: cfg}, nil
+}
+
+// AWSConfig is the default config chain with static test credentials and the
+// endpoint overridden, as AWS_ENDPOINT_URL would do.
+func AWSConfig(endpoint string) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("credstage-test", "credstage-test", "")),
+		config.WithBaseEndpoint(endpoint),
+	)
+	return cfg, err
+}
