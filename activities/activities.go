@@ -67,7 +67,9 @@ func New(cfg aws.Config, opts Options) *Activities {
 		opts.RDS = rds.NewFromConfig(cfg)
 	}
 	if opts.CloudWatch == nil {
-		opts.CloudWatch = cloudwatch.NewFromConfig(cfg)
+		// PublishMetrics retries on its own, with a bound that keeps a
+		// CloudWatch outage short; SDK retries underneath would multiply it.
+		opts.CloudWatch = cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.RetryMaxAttempts = 1 })
 	}
 	return NewWithClients(opts)
 }
