@@ -39,7 +39,9 @@ func (cw *cloudWatch) listMetrics(in *listMetricsInput) (*listMetricsOutput, *AP
 
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
-	activeSince := int64(0)
+	// Without RecentlyActive, CloudWatch lists what received data within
+	// its retention; series not yet swept may hold only older buckets.
+	activeSince := cw.now().Add(-cwRetention).Unix()
 	if in.RecentlyActive != "" {
 		activeSince = cw.now().Add(-3 * time.Hour).Unix()
 	}

@@ -145,3 +145,15 @@ func cwFloorMod(a, m int64) int64 {
 	}
 	return r
 }
+
+// sweepSeries applies retention to every series and forgets the empty ones,
+// so metrics nobody publishes any more leave memory and ListMetrics as they
+// leave CloudWatch; callers hold mu.
+func (cw *cloudWatch) sweepSeries(now time.Time) {
+	for key, s := range cw.series {
+		s.prune(now)
+		if len(s.Buckets) == 0 {
+			delete(cw.series, key)
+		}
+	}
+}

@@ -46,6 +46,7 @@ func (cw *cloudWatch) load() error {
 			cw.alarms[a.Name] = a
 		}
 	}
+	cw.sweepSeries(cw.now())
 	return nil
 }
 
@@ -74,6 +75,7 @@ func (cw *cloudWatch) save(final bool) error {
 		cw.mu.Unlock()
 		return nil
 	}
+	cw.sweepSeries(cw.now())
 	st := cw.snapshot()
 	cw.dirty = false
 	cw.mu.Unlock()

@@ -31,18 +31,19 @@ func (cw *cloudWatch) putMetricData(in *putMetricDataInput) (*struct{}, *APIErro
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
 	now := cw.now()
-	newSeries := 0
+	newSeries := map[string]bool{}
 	for i := range datums {
 		param := "MetricData.member." + strconv.Itoa(i+1)
 		if err := cwValidDatum(param, &datums[i], now); err != nil {
 			return nil, err
 		}
-		if _, ok := cw.series[cwSeriesKey(in.Namespace, datums[i].MetricName, cwSortedDims(datums[i].Dimensions))]; !ok {
-			newSeries++
+		key := cwSeriesKey(in.Namespace, datums[i].MetricName, cwSortedDims(datums[i].Dimensions))
+		if _, ok := cw.series[key]; !ok {
+			newSeries[key] = true
 		}
 	}
-	if len(cw.series)+newSeries > cwMaxSeries {
-		return nil, cwLimitExceeded("localaws keeps at most %d metrics; this request would add %d more.", cwMaxSeries, newSeries)
+	if len(cw.series)+len(newSeries) > cwMaxSeries {
+		return nil, cwLimitExceeded("localaws keeps at most %d metrics; this request would add %d more.", cwMaxSeries, len(newSeries))
 	}
 
 	touched := map[string]*cwSeries{}

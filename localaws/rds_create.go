@@ -1,7 +1,6 @@
 package localaws
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"net/url"
@@ -154,90 +153,6 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 		return nil, err
 	}
 	return singleInstanceResult{DBInstance: r.view(in)}, nil
-}
-
-// provision builds (or, after a restart, rebuilds) the cluster of a
-// creating instance: Init wipes whatever an interrupted run left, so this
-// is safe to repeat. The status goes creating -> backing-up -> available,
-// or failed with the reason in the log. The pending verifier is cleared
-// only once the master role holds it.
-func (r *rdsService) provision(in *rdsInstance) {
-	in.op.Lock()
-	defer in.op.Unlock()
-	r.mu.Lock()
-	if in.Status != statusCreating && in.Status != statusBackingUp {
-		r.mu.Unlock()
-		return
-	}
-	verifier, managed, secretARN := in.PendingVerifier, in.ManagedPassword, in.SecretARN
-	boot := pgcluster.Bootstrap{MasterUser: in.MasterUsername, DBName: in.DBName}
-	cluster := in.cluster
-	r.mu.Unlock()
-
-	err := func() error {
-		if cluster == nil {
-			return r.pgErr
-		}
-		if cluster.Initialized() {
-			return cluster.Start()
-		}
-		if managed && secretARN == "" {
-			// Recovery of a create that died before its secret existed.
-			pw, err := generateMasterPassword()
-			if err != nil {
-				return err
-			}
-			if secretARN, err = r.createMasterSecret(in.Identifier, in.MasterUsername, pw); err != nil {
-				return err
-			}
-			if verifier, err = pgcluster.SCRAMVerifier(pw); err != nil {
-				return err
-			}
-			r.mu.Lock()
-			in.SecretARN, in.PendingVerifier = secretARN, verifier
-			r.saveOrLog()
-			r.mu.Unlock()
-		}
-		if verifier == "" && managed {
-			pw, err := r.currentMasterPassword(secretARN)
-			if err != nil {
-				return err
-			}
-			if verifier, err = pgcluster.SCRAMVerifier(pw); err != nil {
-				return err
-			}
-		}
-		boot.MasterPassword = verifier
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		return cluster.Init(ctx, boot)
-	}()
-
-	r.mu.Lock()
-	if err != nil {
-		r.env.logger.Error("localaws: rds instance creation failed", "instance", in.Identifier, "err", err)
-		if in.Status == statusCreating || in.Status == statusBackingUp {
-			in.Status = statusFailed
-		}
-		r.saveOrLog()
-		r.mu.Unlock()
-		return
-	}
-	in.Port = cluster.Port()
-	in.PendingVerifier = ""
-	if in.Status == statusCreating {
-		in.Status = statusBackingUp
-	}
-	r.saveOrLog()
-	r.mu.Unlock()
-
-	r.sleep(r.backupDelay)
-	r.mu.Lock()
-	if in.Status == statusBackingUp {
-		in.Status = statusAvailable
-	}
-	r.saveOrLog()
-	r.mu.Unlock()
 }
 
 // pickPortLocked returns the requested port if it is free and no other

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+	"github.com/credstage/credstage/localaws/internal/pgcluster"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -200,4 +202,23 @@ func adminPost(t *testing.T, srv *Server, path string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+func assertNoPath(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists (%v)", path, err)
+	}
+}
+
+// rdsCluster returns the cluster handle behind an instance.
+func rdsCluster(t *testing.T, srv *Server, id string) *pgcluster.Cluster {
+	t.Helper()
+	srv.rds.mu.Lock()
+	defer srv.rds.mu.Unlock()
+	in, ok := srv.rds.instances[id]
+	if !ok || in.cluster == nil {
+		t.Fatalf("no cluster for %s", id)
+	}
+	return in.cluster
 }

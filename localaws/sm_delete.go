@@ -51,7 +51,7 @@ func (sm *secretsManager) deleteSecret(c *Call) (any, error) {
 		}
 		if force {
 			delete(sm.secrets, s.Name)
-			sm.changed()
+			sm.changed(nil)
 			return smDeleteSecretOutput{ARN: s.ARN, Name: s.Name, DeletionDate: smEpochSeconds(now)}, nil
 		}
 		if s.scheduledForDeletion() {
@@ -61,7 +61,7 @@ func (sm *secretsManager) deleteSecret(c *Call) (any, error) {
 		s.DeletionDate = &when
 		s.LastChanged = now
 		sm.schedulePurgeLocked(when)
-		sm.changed()
+		sm.changed(s)
 		return smDeleteSecretOutput{ARN: s.ARN, Name: s.Name, DeletionDate: smEpochSeconds(when)}, nil
 	})
 }
@@ -97,7 +97,7 @@ func (sm *secretsManager) restoreSecret(c *Call) (any, error) {
 		if s.scheduledForDeletion() {
 			s.DeletionDate = nil
 			s.LastChanged = now
-			sm.changed()
+			sm.changed(s)
 		}
 		return smNameOutput{ARN: s.ARN, Name: s.Name}, nil
 	})
@@ -124,7 +124,7 @@ func (sm *secretsManager) purgeExpiredLocked(now time.Time) {
 		}
 		if !now.Before(*s.DeletionDate) {
 			delete(sm.secrets, name)
-			sm.changed()
+			sm.changed(nil)
 			continue
 		}
 		if next.IsZero() || s.DeletionDate.Before(next) {

@@ -92,7 +92,7 @@ func (sm *secretsManager) deleteServiceSecret(arn string) error {
 			return nil, nil
 		}
 		delete(sm.secrets, s.Name)
-		sm.changed()
+		sm.changed(nil)
 		return nil, nil
 	})
 	return err

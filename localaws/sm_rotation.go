@@ -74,7 +74,7 @@ func (sm *secretsManager) rotateSecret(c *Call) (any, error) {
 		}
 		r.NextRotation = smNextRotation(r, base)
 		s.LastChanged = now
-		sm.changed()
+		sm.changed(s)
 		return smVersionOutput{ARN: s.ARN, Name: s.Name, VersionId: versionID}, nil
 	})
 }
@@ -100,7 +100,7 @@ func (sm *secretsManager) cancelRotateSecret(c *Call) (any, error) {
 			s.Rotation.Enabled = false
 			s.Rotation.NextRotation = nil
 			s.LastChanged = now
-			sm.changed()
+			sm.changed(s)
 		}
 		out := smVersionOutput{ARN: s.ARN, Name: s.Name}
 		if pending := s.versionWithStage(smStagePending); pending != nil && !pending.hasStage(smStageCurrent) {

@@ -19,6 +19,7 @@ type secretsManager struct {
 	secrets   map[string]*smSecret // by name; scheduled-for-deletion ones too
 	nextSeq   uint64
 	changes   uint64    // bumped by every change to the state
+	lazyDirty bool      // access dates changed, saved with the next commit
 	nextPurge time.Time // earliest DeletionDate to act on; zero when none
 
 	saveMu sync.Mutex // serialises writes of the state file
@@ -63,13 +64,13 @@ func (sm *secretsManager) handle(_ context.Context, c *Call) (any, error) {
 	return h(sm, c)
 }
 
-// close flushes any change not yet on disk (there is none after a served
-// call; this covers purges found by a call that then failed to save).
+// close flushes what is not on disk yet: access dates recorded since the
+// last change, or a change whose save failed.
 func (sm *secretsManager) close() error {
 	sm.mu.Lock()
 	upTo := sm.changes
 	sm.mu.Unlock()
-	return sm.commit(upTo)
+	return sm.commit(upTo, true)
 }
 
 // smDecode reads a request body into its shape. An empty body is an empty

@@ -1,10 +1,7 @@
 package localaws
 
 import (
-	"encoding/json"
-	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +33,10 @@ type smSecret struct {
 	Versions    []*smVersion `json:"versions,omitempty"` // oldest first
 	// Seq orders secrets by creation even when clocks tie.
 	Seq uint64 `json:"seq"`
+
+	// enc caches the secret's encoding in the state file; nil when the
+	// secret changed since it was last encoded (see sm_persist.go).
+	enc []byte
 }
 
 type smKV struct {
@@ -195,57 +196,6 @@ func (sm *secretsManager) mutableLocked(id string) (*smSecret, *APIError) {
 	return s, nil
 }
 
-// changed records that the state differs from the file; the next commit
-// writes it.
-func (sm *secretsManager) changed() { sm.changes++ }
-
-// run executes fn under the state lock and then makes what it changed
-// durable before the caller answers, so an acknowledged call survives a
-// crash. Saves are group-committed: concurrent callers that changed state
-// share one write instead of queueing a write each.
-func (sm *secretsManager) run(fn func(now time.Time) (any, error)) (any, error) {
-	sm.mu.Lock()
-	now := sm.now()
-	before := sm.changes
-	sm.purgeExpiredLocked(now)
-	res, err := fn(now)
-	after := sm.changes
-	sm.mu.Unlock()
-	if after != before {
-		if cerr := sm.commit(after); cerr != nil {
-			return nil, cerr
-		}
-	}
-	return res, err
-}
-
-// commit writes the state if changes up to upTo are not on disk yet.
-func (sm *secretsManager) commit(upTo uint64) error {
-	sm.saveMu.Lock()
-	defer sm.saveMu.Unlock()
-	if sm.saved >= upTo {
-		return nil
-	}
-	sm.mu.Lock()
-	snapshot, err := json.Marshal(sm.persistedLocked())
-	at := sm.changes
-	sm.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("secretsmanager: encode state: %w", err)
-	}
-	if err := saveJSON(sm.statePath(), json.RawMessage(snapshot)); err != nil {
-		return fmt.Errorf("secretsmanager: save state: %w", err)
-	}
-	sm.saved = at
-	return nil
-}
-
-func (sm *secretsManager) statePath() string { return filepath.Join(sm.env.dataDir, smStateFile) }
-
-func (sm *secretsManager) persistedLocked() smPersisted {
-	return smPersisted{Secrets: sm.orderedLocked(), NextSeq: sm.nextSeq}
-}
-
 // orderedLocked lists every secret (scheduled ones too) in creation order.
 func (sm *secretsManager) orderedLocked() []*smSecret {
 	out := make([]*smSecret, 0, len(sm.secrets))
@@ -266,37 +216,12 @@ func smCmpUint(a, b uint64) int {
 	return 0
 }
 
-func (sm *secretsManager) load() error {
-	var p smPersisted
-	found, err := loadJSON(sm.statePath(), &p)
-	if err != nil {
-		return fmt.Errorf("secretsmanager: %w", err)
-	}
-	if !found {
-		return nil
-	}
-	for _, s := range p.Secrets {
-		if s == nil || s.Name == "" {
-			continue
-		}
-		sm.secrets[s.Name] = s
-		if s.DeletionDate != nil {
-			sm.schedulePurgeLocked(*s.DeletionDate)
-		}
-		if s.Seq >= p.NextSeq {
-			p.NextSeq = s.Seq + 1
-		}
-	}
-	sm.nextSeq = p.NextSeq
-	return nil
-}
-
 // addSecretLocked registers a new secret with a fresh ARN.
 func (sm *secretsManager) addSecretLocked(name string, now time.Time) *smSecret {
 	s := &smSecret{ARN: sm.newARN(name), Name: name, Created: now, LastChanged: now, Seq: sm.nextSeq}
 	sm.nextSeq++
 	sm.secrets[name] = s
-	sm.changed()
+	sm.changed(s)
 	return s
 }
 
@@ -304,16 +229,22 @@ func (sm *secretsManager) addSecretLocked(name string, now time.Time) *smSecret 
 // not the moment, of the last read.
 func smAccessDay(now time.Time) time.Time { return now.UTC().Truncate(24 * time.Hour) }
 
-// touchAccessLocked records a read of version v. It changes state at most
-// once a day per secret, so reads do not each cost a write.
+// touchAccessLocked records a read of version v. LastAccessedDate is
+// informational, so it is saved with the next change (or at close) rather
+// than making every first read of the day wait for a write.
 func (sm *secretsManager) touchAccessLocked(s *smSecret, v *smVersion, now time.Time) {
 	day := smAccessDay(now)
+	touched := false
 	if s.LastAccessed == nil || !s.LastAccessed.Equal(day) {
 		s.LastAccessed = &day
-		sm.changed()
+		touched = true
 	}
 	if v != nil && (v.LastAccessed == nil || !v.LastAccessed.Equal(day)) {
 		v.LastAccessed = &day
-		sm.changed()
+		touched = true
+	}
+	if touched {
+		s.enc = nil
+		sm.lazyDirty = true
 	}
 }

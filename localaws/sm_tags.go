@@ -110,7 +110,7 @@ func (sm *secretsManager) tagResource(c *Call) (any, error) {
 		}
 		s.Tags = merged
 		s.LastChanged = now
-		sm.changed()
+		sm.changed(s)
 		return struct{}{}, nil
 	})
 }
@@ -146,7 +146,7 @@ func (sm *secretsManager) untagResource(c *Call) (any, error) {
 		if len(kept) != len(s.Tags) {
 			s.Tags = kept
 			s.LastChanged = now
-			sm.changed()
+			sm.changed(s)
 		}
 		return struct{}{}, nil
 	})

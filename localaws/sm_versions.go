@@ -78,7 +78,7 @@ func (sm *secretsManager) addVersionLocked(s *smSecret, id string, str *string, 
 	}
 	s.LastChanged = now
 	s.pruneVersions()
-	sm.changed()
+	sm.changed(s)
 	return v
 }
 
@@ -164,7 +164,7 @@ func (sm *secretsManager) updateSecretVersionStage(c *Call) (any, error) {
 		}
 		s.LastChanged = now
 		s.pruneVersions()
-		sm.changed()
+		sm.changed(s)
 		return smNameOutput{ARN: s.ARN, Name: s.Name}, nil
 	})
 }

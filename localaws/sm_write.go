@@ -151,7 +151,7 @@ func (sm *secretsManager) updateSecret(c *Call) (any, error) {
 				s.Type = smCloneString(in.Type)
 			}
 			s.LastChanged = now
-			sm.changed()
+			sm.changed(s)
 		}
 		return out, nil
 	})

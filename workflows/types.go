@@ -83,9 +83,12 @@ type TargetOutcome struct {
 	PreviousVersionID string              `json:"previousVersionId,omitempty"`
 	Promoted          bool                `json:"promoted,omitempty"`
 	ValidationFailed  bool                `json:"validationFailed,omitempty"`
-	Error             string              `json:"error,omitempty"`
-	ErrorType         string              `json:"errorType,omitempty"`
-	DurationMS        int64               `json:"durationMs"`
+	// StaleCleared is the version id of an AWSPENDING left by an earlier,
+	// crashed rotation that the create step removed first.
+	StaleCleared string `json:"staleCleared,omitempty"`
+	Error        string `json:"error,omitempty"`
+	ErrorType    string `json:"errorType,omitempty"`
+	DurationMS   int64  `json:"durationMs"`
 }
 
 // RollbackSecretInput undoes a completed rotation of one secret: back to
@@ -97,6 +100,9 @@ type RollbackSecretInput struct {
 	ExpectCurrentVersionID string `json:"expectCurrentVersionId,omitempty"`
 	Environment            string `json:"environment,omitempty"`
 	Reason                 string `json:"reason,omitempty"`
+	// SkipMetrics is set by StagedRotation, which counts the rollback in
+	// its own batch for the stage.
+	SkipMetrics bool `json:"skipMetrics,omitempty"`
 }
 
 // ProvisionDatabaseResult names what was created or adopted.
@@ -131,6 +137,8 @@ type TargetProgress struct {
 	Step     string `json:"step,omitempty"`
 	Status   string `json:"status"`
 	Error    string `json:"error,omitempty"`
+	// StaleCleared: see TargetOutcome.
+	StaleCleared string `json:"staleCleared,omitempty"`
 }
 
 // ApproveInput and AbortInput are the update arguments.

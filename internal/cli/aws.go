@@ -7,48 +7,12 @@ import (
 	"net"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
-)
 
-// LoadAWSConfig builds the AWS config from the default chain. The
-// variables that matter most are read through env as well, so in-process
-// tests can point one command at localaws without touching the process
-// environment; in production env is os.Getenv and this changes nothing.
-func LoadAWSConfig(ctx context.Context, env func(string) string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	region := firstNonEmpty(env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
-	endpoint := env("AWS_ENDPOINT_URL")
-	if region == "" && endpoint != "" {
-		region = "us-east-1" // an emulator ignores regions but the SDK needs one
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if endpoint != "" {
-		opts = append(opts, config.WithBaseEndpoint(endpoint))
-	}
-	if id, secret := env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, env("AWS_SESSION_TOKEN"))))
-	}
-	if p := env("AWS_PROFILE"); p != "" {
-		opts = append(opts, config.WithSharedConfigProfile(p))
-	}
-	if env("AWS_EC2_METADATA_DISABLED") == "true" {
-		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	}
-	// A person is waiting: two tries, not the default three with backoff.
-	opts = append(opts, config.WithRetryMaxAttempts(2))
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return cfg, fmt.Errorf("cannot load the AWS configuration: %w", err)
-	}
-	return cfg, nil
-}
+	"github.com/credstage/credstage/internal/awsconfig"
+)
 
 // secretsClient is the Secrets Manager client of the CLI; it only ever
 // reads metadata (ListSecrets, DescribeSecret).
@@ -56,7 +20,8 @@ func (a *app) secretsClient(ctx context.Context) (*secretsmanager.Client, error)
 	if a.sm != nil {
 		return a.sm, nil
 	}
-	cfg, err := LoadAWSConfig(ctx, a.env)
+	// A person is waiting: two tries, not the default three with backoff.
+	cfg, err := awsconfig.Load(ctx, a.env, config.WithRetryMaxAttempts(2))
 	if err != nil {
 		return nil, withCode(ExitUnreachable, err)
 	}

@@ -62,3 +62,5 @@ func timestamp(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
+
+func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

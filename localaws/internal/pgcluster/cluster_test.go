@@ -198,7 +198,18 @@ func TestClusterLongPath(t *testing.T) {
 // one was taken while the cluster was down.
 func TestClusterPortMoves(t *testing.T) {
 	v, _ := SCRAMVerifier("port-pass-1")
-	c := newTestCluster(t, filepath.Join(t.TempDir(), "c"), Bootstrap{MasterUser: "m", MasterPassword: v})
+	c := newTestCluster(t, filepath.Join(t.TempDir(), "c"), Bootstrap{MasterUser: "m", MasterPassword: v, DBName: "postgres"})
+	// DBName "postgres" exists already: Init hands it to the master.
+	conn, err := c.AdminConn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner string
+	err = conn.QueryRow(context.Background(), `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'postgres'`).Scan(&owner)
+	conn.Close(context.Background())
+	if err != nil || owner != "m" {
+		t.Fatalf("owner of postgres = %q, %v", owner, err)
+	}
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}

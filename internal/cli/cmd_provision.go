@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/credstage/credstage/internal/yamlnode"
+	"github.com/credstage/credstage/workflows"
+)
+
+// provisionWorkflowID is the one provisioning allowed per instance.
+func provisionWorkflowID(identifier string) string { return "provision/" + identifier }
+
+func newProvisionCmd(a *app) *cobra.Command {
+	var (
+		file  string
+		users []string
+		spec  provisionSpec
+		wait  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "provision",
+		Short: "Create an RDS PostgreSQL instance with its application users",
+		Long: `Create an RDS PostgreSQL instance whose master password RDS generates and
+keeps in Secrets Manager, wait until it is available, then create each
+application role with its own secret (<environment>/<identifier>/<user>)
+and check that it logs in. Runs as workflow provision/<identifier>; a
+failure deletes what was created. Settings come from flags or from a YAML
+--file; flags given beside --file override it.
+
+--user is name:strategy[:grants], repeated: strategy is single-user or
+alternating-users, grants a comma-separated list of CONNECT, readonly,
+readwrite and create.`,
+		Example: `  credstage provision --identifier orders-staging --environment staging --db-name orders \
+    --user app:alternating-users:readwrite --user reporting:single-user:readonly --wait
+  credstage provision --file instances/orders-staging.yaml`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s := &spec
+			var doc *yamlnode.Doc
+			if file != "" {
+				fileSpec, d, err := loadProvisionSpec(file)
+				if err != nil {
+					return err
+				}
+				mergeFlags(cmd, fileSpec, &spec)
+				s, doc = fileSpec, d
+			}
+			for _, u := range users {
+				parsed, err := parseUserFlag(u)
+				if err != nil {
+					return err
+				}
+				s.Users = append(s.Users, parsed)
+			}
+			req, err := s.request(doc)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			id := provisionWorkflowID(req.Identifier)
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:                       id,
+				TaskQueue:                workflows.TaskQueue,
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				StaticSummary:            fmt.Sprintf("provision %s (%s)", req.Identifier, req.Environment),
+			}, wfProvisionDatabase, req)
+			if err != nil {
+				return a.startErr(err, id)
+			}
+			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+			a.printStarted("provisioning of "+req.Identifier, ref)
+			if !wait {
+				return nil
+			}
+			var res workflows.ProvisionDatabaseResult
+			if err := run.Get(ctx, &res); err != nil {
+				return failed("provisioning of %s failed: %s", req.Identifier, failureMessage(err))
+			}
+			if a.jsonOutput() {
+				return writeJSON(a.stdout, map[string]any{"type": "result", "workflowId": id, "result": res})
+			}
+			printProvisioned(a, res)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&file, "file", "", "YAML file with the settings below (identifier, environment, dbName, users, ...)")
+	fl.StringVar(&spec.Identifier, "identifier", "", "RDS DB instance identifier")
+	fl.StringVar(&spec.Environment, "environment", "", "environment: tags and secret names")
+	fl.StringVar(&spec.DBName, "db-name", "", "database to create")
+	fl.StringVar(&spec.InstanceClass, "instance-class", "", "RDS instance class (default db.t4g.micro)")
+	fl.IntVar(&spec.AllocatedStorage, "storage", 0, "allocated storage in GiB (default 20)")
+	fl.StringVar(&spec.MasterUsername, "master-username", "", "master user name (default postgres)")
+	fl.StringVar(&spec.EngineVersion, "engine-version", "", "PostgreSQL engine version (default: RDS's default)")
+	fl.StringArrayVar(&users, "user", nil, "application user name:strategy[:grants], repeatable")
+	fl.BoolVar(&wait, "wait", false, "wait until provisioning ends and print what was created; exit 1 if it fails")
+	return cmd
+}
+
+// mergeFlags lets flags given beside --file override the file's values;
+// --user flags replace the file's users.
+func mergeFlags(cmd *cobra.Command, dst, flags *provisionSpec) {
+	set := cmd.Flags().Changed
+	if set("identifier") {
+		dst.Identifier = flags.Identifier
+	}
+	if set("environment") {
+		dst.Environment = flags.Environment
+	}
+	if set("db-name") {
+		dst.DBName = flags.DBName
+	}
+	if set("instance-class") {
+		dst.InstanceClass = flags.InstanceClass
+	}
+	if set("storage") {
+		dst.AllocatedStorage = flags.AllocatedStorage
+	}
+	if set("master-username") {
+		dst.MasterUsername = flags.MasterUsername
+	}
+	if set("engine-version") {
+		dst.EngineVersion = flags.EngineVersion
+	}
+	if set("user") {
+		dst.Users = nil
+	}
+}
+
+func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
+	in := res.Instance
+	verb := "Created"
+	if res.Adopted {
+		verb = "Adopted"
+	}
+	fmt.Fprintf(a.stdout, "%s %s in %s\n", verb, in.Identifier, humanDuration(msDuration(res.DurationMS)))
+	fmt.Fprintf(a.stdout, "  endpoint:      %s:%d/%s\n", in.Address, in.Port, in.DBName)
+	fmt.Fprintf(a.stdout, "  master user:   %s (secret %s)\n", in.MasterUsername, in.MasterSecretARN)
+	t := newTable(a.stdout, "  USER SECRET", "ROLES", "ARN")
+	for _, u := range res.Users {
+		t.row("  "+u.SecretName, fmt.Sprint(u.Roles), u.SecretARN)
+	}
+	t.flush()
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/plan"
+	"github.com/credstage/credstage/workflows"
+)
+
+func newRollbackCmd(a *app) *cobra.Command {
+	var in workflows.RollbackSecretInput
+	var strategy string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "rollback SECRET",
+		Short: "Return a secret to its previous version",
+		Long: `Undo the last completed rotation of a secret: AWSCURRENT goes back to the
+AWSPREVIOUS version and, for single-user secrets, the database password is
+restored to match; the restored credentials are checked to log in. Runs as
+workflow rotate/<secret>, so it is refused while a rotation of that secret
+is running.
+
+--strategy defaults to single-user, which is safe for every secret: it
+also restores the password of a role that alternating users left alone.`,
+		Example: `  credstage rollback staging/orders/app --reason "app cannot log in" --wait
+  credstage rollback staging/orders/app --strategy alternating-users --expect-version 7d3c...`,
+		Args: exactArgs("SECRET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			in.Strategy = activities.Strategy(strategy)
+			if !in.Strategy.Valid() {
+				return badInput("--strategy: unknown strategy %q (want %s)", strategy, plan.StrategyChoices)
+			}
+			name, err := a.previousVersionExists(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			in.SecretID = name
+			c, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			id := workflows.RotateWorkflowID(name)
+			if err := a.refuseIfRunning(ctx, c, id, name); err != nil {
+				return err
+			}
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:        id,
+				TaskQueue: workflows.TaskQueue,
+				// The ID is the per-secret lock: never start beside a
+				// rotation of the same secret.
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+				StaticSummary:            "rollback of " + name,
+			}, wfRollbackSecret, in)
+			if err != nil {
+				var started *serviceerror.WorkflowExecutionAlreadyStarted
+				if errors.As(err, &started) {
+					return failed("secret %s is being changed right now by run %s: wait for it to end, then try again", name, id)
+				}
+				return a.temporalErr(err, runRef{})
+			}
+			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+			a.printStarted("rollback of "+name, ref)
+			if !wait {
+				return nil
+			}
+			var res any
+			if err := run.Get(ctx, &res); err != nil {
+				return failed("rollback of %s failed: %s", name, failureMessage(err))
+			}
+			if a.jsonOutput() {
+				return writeJSON(a.stdout, map[string]any{"type": "result", "workflowId": ref.WorkflowID, "result": res})
+			}
+			fmt.Fprintf(a.stdout, "Rolled back %s.%s\n", name, describeRestore(res))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&strategy, "strategy", string(activities.StrategySingleUser), "the secret's rotation strategy: "+plan.StrategyChoices)
+	fl.StringVar(&in.ExpectCurrentVersionID, "expect-version", "", "refuse unless AWSCURRENT is this version id (guards against undoing someone else's change)")
+	fl.StringVar(&in.Environment, "environment", "", "environment for metrics and the CredstageEnvironment search attribute")
+	fl.StringVar(&in.Reason, "reason", "", "why, kept in the run's history")
+	fl.BoolVar(&wait, "wait", false, "wait for the rollback to finish; exit 1 if it fails")
+	return cmd
+}
+
+// previousVersionExists checks with DescribeSecret (metadata only) that
+// the secret exists and has an AWSPREVIOUS to return to; it returns the
+// secret's name, the form the rotate/<name> lock uses.
+func (a *app) previousVersionExists(ctx context.Context, secret string) (string, error) {
+	sm, err := a.secretsClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
+	var nf *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return "", badInput("secret %q not found in Secrets Manager", secret)
+	case err != nil:
+		return "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
+	}
+	for _, stages := range out.VersionIdsToStages {
+		for _, s := range stages {
+			if s == "AWSPREVIOUS" {
+				return aws.ToString(out.Name), nil
+			}
+		}
+	}
+	return "", badInput("secret %s has no AWSPREVIOUS version: there is nothing to roll back to", aws.ToString(out.Name))
+}
+
+// refuseIfRunning names the run holding a secret's lock, if any.
+func (a *app) refuseIfRunning(ctx context.Context, c client.Client, id, secret string) error {
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return nil
+	case err != nil:
+		return a.temporalErr(err, runRef{})
+	}
+	info := desc.WorkflowExecutionInfo
+	if info.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return nil
+	}
+	what := "rotated"
+	if info.Type.Name == wfRollbackSecret {
+		what = "rolled back"
+	}
+	return failed("secret %s is being %s right now by run %s (run id %s): wait for it to end, or abort its staged run", secret, what, id, info.Execution.RunId)
+}
+
+func describeRestore(res any) string {
+	m, ok := res.(map[string]any)
+	if !ok {
+		return ""
+	}
+	restored, _ := m["restoredVersionId"].(string)
+	replaced, _ := m["replacedVersionId"].(string)
+	if restored == "" {
+		return ""
+	}
+	return fmt.Sprintf(" AWSCURRENT is version %s again (was %s).", restored, replaced)
+}

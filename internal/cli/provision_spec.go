@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/yamlnode"
+)
+
+// provisionSpec is the YAML form of `provision --file`. Example:
+//
+//	identifier: orders-staging
+//	environment: staging
+//	dbName: orders
+//	instanceClass: db.t4g.micro   # optional
+//	allocatedStorage: 20          # GiB, optional
+//	tags: {team: orders}          # optional
+//	users:
+//	  - name: app
+//	    strategy: alternating-users
+//	    grants: [readwrite]
+//	  - name: reporting
+//	    strategy: single-user
+//	    grants: [readonly]
+type provisionSpec struct {
+	// Identifier is the RDS DB instance identifier. Required.
+	Identifier string `yaml:"identifier"`
+	// Environment tags everything created and names the secrets
+	// (<environment>/<identifier>/<user>). Required.
+	Environment string `yaml:"environment"`
+	// DBName is the database created on the instance. Required.
+	DBName string `yaml:"dbName"`
+	// InstanceClass defaults to db.t4g.micro.
+	InstanceClass string `yaml:"instanceClass"`
+	// AllocatedStorage is in GiB, default 20.
+	AllocatedStorage int `yaml:"allocatedStorage"`
+	// MasterUsername defaults to postgres; RDS generates its password.
+	MasterUsername string `yaml:"masterUsername"`
+	// EngineVersion defaults to the RDS default for PostgreSQL.
+	EngineVersion string `yaml:"engineVersion"`
+	// Tags are added to the instance and every secret.
+	Tags map[string]string `yaml:"tags"`
+	// Users are the application roles, each with its own secret.
+	Users []provisionUserSpec `yaml:"users"`
+}
+
+type provisionUserSpec struct {
+	// Name is the PostgreSQL role. Required.
+	Name string `yaml:"name"`
+	// Strategy is single-user or alternating-users. Default single-user.
+	Strategy string `yaml:"strategy"`
+	// SecretName defaults to <environment>/<identifier>/<name>.
+	SecretName string `yaml:"secretName"`
+	// Grants: CONNECT, readonly, readwrite, create.
+	Grants []string `yaml:"grants"`
+}
+
+var (
+	// RDS's rule: a letter, then letters, digits and single hyphens.
+	rdsIdentifier = regexp.MustCompile(`^[a-zA-Z](?:[a-zA-Z0-9]|-[a-zA-Z0-9]){0,62}$`)
+	pgIdentifier  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
+	knownGrants   = []string{"CONNECT", "readonly", "readwrite", "create"}
+)
+
+// loadProvisionSpec reads a --file, reporting errors as file:line.
+func loadProvisionSpec(path string) (*provisionSpec, *yamlnode.Doc, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, badInput("cannot read %s: %v", path, err)
+	}
+	var s provisionSpec
+	doc, err := yamlnode.Decode(path, data, &s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &s, doc, nil
+}
+
+// parseUserFlag reads --user name:strategy[:grant,grant].
+func parseUserFlag(v string) (provisionUserSpec, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 1 || len(parts) > 3 || parts[0] == "" {
+		return provisionUserSpec{}, badInput("--user %q: want name:strategy[:grants], e.g. app:alternating-users:readwrite", v)
+	}
+	u := provisionUserSpec{Name: parts[0]}
+	if len(parts) > 1 {
+		u.Strategy = parts[1]
+	}
+	if len(parts) > 2 && parts[2] != "" {
+		u.Grants = strings.Split(parts[2], ",")
+	}
+	return u, nil
+}
+
+// request checks the spec and builds the workflow input. doc, when the
+// spec came from a file, places errors on their lines.
+func (s *provisionSpec) request(doc *yamlnode.Doc) (activities.ProvisionRequest, error) {
+	var errs []string
+	bad := func(path, flag, format string, args ...any) {
+		if doc != nil {
+			errs = append(errs, doc.Errorf(path, format, args...).Error())
+			return
+		}
+		errs = append(errs, flag+": "+fmt.Sprintf(format, args...))
+	}
+	if !rdsIdentifier.MatchString(s.Identifier) {
+		bad("identifier", "--identifier", "want an RDS identifier (a letter, then letters, digits and single hyphens, at most 63), got %q", s.Identifier)
+	}
+	if s.Environment == "" {
+		bad("environment", "--environment", "required: the environment (staging, production, ...)")
+	}
+	if !pgIdentifier.MatchString(s.DBName) {
+		bad("dbName", "--db-name", "want a database name (a letter or _, then letters, digits and _), got %q", s.DBName)
+	}
+	if s.AllocatedStorage < 0 || s.AllocatedStorage > 65536 {
+		bad("allocatedStorage", "--storage", "want GiB between 20 and 65536, got %d", s.AllocatedStorage)
+	}
+	if len(s.Users) == 0 {
+		bad("users", "--user", "at least one application user is required")
+	}
+	req := activities.ProvisionRequest{
+		Identifier: s.Identifier, Environment: s.Environment, DBName: s.DBName,
+		InstanceClass: s.InstanceClass, AllocatedStorage: int32(s.AllocatedStorage),
+		MasterUsername: s.MasterUsername, EngineVersion: s.EngineVersion, Tags: s.Tags,
+	}
+	seen := map[string]bool{}
+	for i, u := range s.Users {
+		up := fmt.Sprintf("users[%d]", i)
+		if !pgIdentifier.MatchString(u.Name) {
+			bad(up+".name", "--user", "want a role name (a letter or _, then letters, digits and _), got %q", u.Name)
+		} else if seen[u.Name] {
+			bad(up+".name", "--user", "user %q listed twice", u.Name)
+		}
+		seen[u.Name] = true
+		strategy := activities.Strategy(firstNonEmpty(u.Strategy, string(activities.StrategySingleUser)))
+		if strategy != activities.StrategySingleUser && strategy != activities.StrategyAlternatingUsers {
+			bad(up+".strategy", "--user", "unknown strategy %q for an application user (want single-user or alternating-users)", u.Strategy)
+		}
+		for j, g := range u.Grants {
+			if !contains(knownGrants, g) {
+				bad(fmt.Sprintf("%s.grants[%d]", up, j), "--user", "unknown grant %q (want %s)", g, strings.Join(knownGrants, ", "))
+			}
+		}
+		req.Users = append(req.Users, activities.AppUser{Name: u.Name, Strategy: strategy, SecretName: u.SecretName, Grants: u.Grants})
+	}
+	if len(errs) > 0 {
+		return req, badInput("%s", strings.Join(errs, "\n"))
+	}
+	return req, nil
+}

@@ -1,0 +1,82 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/credstage/credstage/activities"
+)
+
+// Metric names and units (DESIGN.md §7).
+const (
+	MetricRotationSucceeded  = "RotationSucceeded"
+	MetricRotationFailed     = "RotationFailed"
+	MetricRotationRolledBack = "RotationRolledBack"
+	MetricRotationDuration   = "RotationDuration"
+	MetricValidationFailed   = "ValidationFailed"
+	MetricStageDuration      = "StageDuration"
+	MetricProvisionSucceeded = "ProvisionSucceeded"
+	MetricProvisionFailed    = "ProvisionFailed"
+	MetricProvisionDuration  = "ProvisionDuration"
+
+	unitCount        = "Count"
+	unitMilliseconds = "Milliseconds"
+
+	// maxDatumsPerPublish bounds one PublishMetrics input (PutMetricData's
+	// own limit), keeping the activity's payload small for big stages.
+	maxDatumsPerPublish = 1000
+)
+
+func datum(name string, value float64, unit string, ts time.Time, dims ...activities.Dimension) activities.MetricDatum {
+	return activities.MetricDatum{Name: name, Value: value, Unit: unit, Dimensions: dims, Timestamp: ts}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rotationDatums are one target's metrics. Each run counts 1 in exactly
+// one of RotationSucceeded, RotationRolledBack and RotationFailed (the
+// others get 0, so sums and alarms see data every run): RotationFailed is
+// the one to alarm on, it means a human must look.
+func rotationDatums(o TargetOutcome, ts time.Time) []activities.MetricDatum {
+	dims := []activities.Dimension{{Name: "Environment", Value: o.Environment}, {Name: "SecretName", Value: SecretName(o.SecretID)}}
+	return []activities.MetricDatum{
+		datum(MetricRotationSucceeded, boolValue(o.Status == StatusSucceeded), unitCount, ts, dims...),
+		datum(MetricRotationRolledBack, boolValue(o.Status == StatusRolledBack), unitCount, ts, dims...),
+		datum(MetricRotationFailed, boolValue(o.Status == StatusFailed), unitCount, ts, dims...),
+		datum(MetricValidationFailed, boolValue(o.ValidationFailed), unitCount, ts, dims...),
+		datum(MetricRotationDuration, float64(o.DurationMS), unitMilliseconds, ts, dims...),
+	}
+}
+
+// publishMetrics sends datums in batches. It runs in a disconnected
+// context, so a cancelled run still reports how it ended, and it never
+// fails the workflow: a metrics outage is logged (DESIGN.md §7).
+func publishMetrics(ctx workflow.Context, namespace string, datums []activities.MetricDatum) {
+	if len(datums) == 0 {
+		return
+	}
+	if namespace == "" {
+		namespace = DefaultMetricsNamespace
+	}
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	dctx = withMetricsOptions(dctx)
+	var a *activities.Activities
+	for start := 0; start < len(datums); start += maxDatumsPerPublish {
+		batch := datums[start:min(start+maxDatumsPerPublish, len(datums))]
+		var res activities.PublishResult
+		err := workflow.ExecuteActivity(dctx, a.PublishMetrics, activities.PublishInput{Namespace: namespace, Datums: batch}).Get(dctx, &res)
+		switch {
+		case err != nil:
+			workflow.GetLogger(ctx).Warn("metrics not published", "namespace", namespace, "datums", len(batch), "error", err)
+		case res.Failed > 0:
+			workflow.GetLogger(ctx).Warn("some metrics not published", "namespace", namespace, "failed", res.Failed, "error", res.LastError)
+		}
+	}
+}

@@ -1,0 +1,24 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// Workflow versioning (DESIGN.md §8). A change to a workflow that alters
+// the commands a running execution would emit must not break executions
+// already running, nor the histories under testdata/ that replay_test.go
+// replays. Each such change gets a change ID and a branch:
+//
+//	v := workflow.GetVersion(ctx, changeSomething, workflow.DefaultVersion, 1)
+//	if v == workflow.DefaultVersion { old behaviour } else { new behaviour }
+//
+// and the old branch stays until no open execution and no kept history
+// needs it (then minSupported is raised to 1). Change IDs are never reused.
+//
+// rotateSecretV1 marks RotateSecret histories written by the first
+// release: the first later change raises its maxSupported to
+// rotateSecretV2 and branches on the recorded value, so executions that
+// started before the change keep replaying the old way.
+const (
+	changeRotateSecret = "credstage/rotate-secret"
+
+	rotateSecretV1 workflow.Version = 1
+)
