@@ -61,7 +61,12 @@ func TestAWSErrorClassification(t *testing.T) {
 		{api("InvalidRequestException", smithy.FaultClient), ErrAWSRequestRefused + "!"},
 		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, "retryable"},
 		{errors.New("request send failed: i/o timeout"), "retryable"},
-		{func() error { var p smithy.InvalidParamsError; p.Context = "X"; p.Add(smithy.NewErrParamRequired("SecretId")); return p }(), ErrInvalidInput + "!"},
+		{func() error {
+			var p smithy.InvalidParamsError
+			p.Context = "X"
+			p.Add(smithy.NewErrParamRequired("SecretId"))
+			return p
+		}(), ErrInvalidInput + "!"},
 	}
 	for _, tc := range cases {
 		got := classOf(t, awsError(ctx, "secret prod/app", "GetSecretValue", tc.err))

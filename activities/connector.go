@@ -172,3 +172,18 @@ func isAuthFailure(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000")
 }
+
+// resetConnections closes every pooled connection (the pools stay): the
+// next master call logs in anew. Tests use it to exercise the re-read of a
+// rotated master secret.
+func (c *pgxConnector) resetConnections() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, mp := range c.pools {
+		mp.mu.Lock()
+		if mp.pool != nil {
+			mp.pool.Reset()
+		}
+		mp.mu.Unlock()
+	}
+}

@@ -91,7 +91,7 @@ func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterR
 		return MasterCredentials{SecretARN: m.secretARN, VersionID: versionID, Config: cfg}, nil
 	}
 	err := a.db.WithMaster(ctx, key, load, fn)
-	return dbError(ctx, secretSubject(secretID), target, masterLogin, err, password)
+	return dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", target, masterLogin, err, password)
 }
 
 // login opens a fresh connection with s and runs fn over it; kind says

@@ -29,16 +29,16 @@ func TestPasswordRequest(t *testing.T) {
 func TestNewPasswordRejectsWhatWasNotAsked(t *testing.T) {
 	good := strings.Repeat("aB3$", 8)
 	for pw, ok := range map[string]bool{
-		good:                              true,
-		good[:31]:                         false,
-		strings.Repeat("aB3/", 8):         false,
-		strings.Repeat("aB3 ", 8):         false,
-		strings.Repeat("aB3:", 8):         false,
-		strings.Repeat("aB3", 10) + "é":   false,
-		strings.Repeat("aB3@", 8):         false,
-		strings.Repeat(`aB3"`, 8):         false,
-		strings.Repeat("aB3'", 8):         false,
-		strings.Repeat(`aB3\`, 8):         false,
+		good:                             true,
+		good[:31]:                        false,
+		strings.Repeat("aB3/", 8):        false,
+		strings.Repeat("aB3 ", 8):        false,
+		strings.Repeat("aB3:", 8):        false,
+		strings.Repeat("aB3", 10) + "é":  false,
+		strings.Repeat("aB3@", 8):        false,
+		strings.Repeat(`aB3"`, 8):        false,
+		strings.Repeat("aB3'", 8):        false,
+		strings.Repeat(`aB3\`, 8):        false,
 		strings.Repeat("x", 31) + "\x00": false,
 	} {
 		sm := &fakePasswords{password: pw}

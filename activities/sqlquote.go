@@ -15,7 +15,7 @@ var errBadLiteral = errors.New("value cannot be a SQL literal (NUL byte or inval
 
 // quoteLiteral quotes s as a SQL string constant that means exactly s
 // whatever standard_conforming_strings is: quotes are doubled, and when s
-// has a backslash it becomes an E'' string with backslashes doubled (as
+// has a backslash it becomes an E” string with backslashes doubled (as
 // libpq's PQescapeLiteral does). NUL cannot be sent at all; invalid UTF-8
 // would be refused by the server with the bytes quoted in the error.
 func quoteLiteral(s string) (string, error) {

@@ -148,7 +148,10 @@ func (st *stack) close() {
 	}
 }
 
-type encoded interface{ Get(valuePtr any) error }
+type encoded interface {
+	Get(valuePtr any) error
+	HasValue() bool
+}
 
 // exec runs one activity in a fresh TestActivityEnvironment.
 func (st *stack) exec(fn any, args ...any) (encoded, error) {
@@ -162,7 +165,7 @@ func run[T any](t *testing.T, st *stack, fn any, arg any) (T, error) {
 	t.Helper()
 	var out T
 	val, err := st.exec(fn, arg)
-	if err == nil && val != nil {
+	if err == nil && val != nil && val.HasValue() {
 		if gerr := val.Get(&out); gerr != nil {
 			t.Fatalf("decode result: %v", gerr)
 		}
@@ -358,3 +361,15 @@ func (st *stack) secretJSON(t *testing.T, secret, stage string) DBSecret {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// putCurrent writes s as a new AWSCURRENT version.
+func (st *stack) putCurrent(t *testing.T, secret string, s DBSecret) {
+	t.Helper()
+	value, err := s.withCredentials(s.Username, s.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(secret), SecretString: aws.String(value)}); err != nil {
+		t.Fatal(err)
+	}
+}

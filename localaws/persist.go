@@ -12,7 +12,7 @@ import (
 // folder, fsync, rename, fsync of the folder. A crash leaves either the old
 // state or the new one, never a torn file.
 func saveJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", " ")
+	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}

@@ -18,8 +18,11 @@ func (r *rdsService) describeDBInstances(form url.Values) (any, error) {
 	if !set {
 		maxRecords = 100
 	}
-	if maxRecords < r.minPageSize || maxRecords > 100 {
-		return nil, errInvalidValue("Invalid value " + strconv.Itoa(maxRecords) + " for MaxRecords. Must be between " + strconv.Itoa(r.minPageSize) + " and 100")
+	r.mu.Lock()
+	minPage := r.minPageSize
+	r.mu.Unlock()
+	if maxRecords < minPage || maxRecords > 100 {
+		return nil, errInvalidValue("Invalid value " + strconv.Itoa(maxRecords) + " for MaxRecords. Must be between " + strconv.Itoa(minPage) + " and 100")
 	}
 	var after string
 	if m := form.Get("Marker"); m != "" {

@@ -34,7 +34,9 @@ func startRDSServer(t *testing.T, opts Options) (*Server, *rds.Client) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	srv.rds.mu.Lock()
 	srv.rds.backupDelay, srv.rds.settleDelay = 150*time.Millisecond, 150*time.Millisecond
+	srv.rds.mu.Unlock()
 	if err := srv.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}

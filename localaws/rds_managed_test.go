@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,15 @@ func TestRDSManagedMasterPasswordRotation(t *testing.T) {
 	}
 	mustRefuse(t, avail.Endpoint, "postgres", first.Password, "appdb")
 	mustLogin(t, avail.Endpoint, "postgres", second.Password, "appdb")
+
+	// RDS's own state never holds a master password (only Secrets Manager does).
+	state, err := os.ReadFile(filepath.Join(srv.env.dataDir, "rds.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(state), first.Password) || strings.Contains(string(state), second.Password) {
+		t.Fatal("rds.json contains a master password")
+	}
 
 	// Delete removes the cluster and the secret.
 	dir, err := srv.InstanceDataDir(id)

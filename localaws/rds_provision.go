@@ -76,13 +76,14 @@ func (r *rdsService) provision(in *rdsInstance) {
 	}
 	in.Port = cluster.Port()
 	in.PendingVerifier = ""
+	backupDelay := r.backupDelay
 	if in.Status == statusCreating {
 		in.Status = statusBackingUp
 	}
 	r.saveOrLog()
 	r.mu.Unlock()
 
-	r.sleep(r.backupDelay)
+	r.sleep(backupDelay)
 	r.mu.Lock()
 	if in.Status == statusBackingUp {
 		in.Status = statusAvailable

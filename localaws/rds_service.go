@@ -30,16 +30,16 @@ type rdsService struct {
 	pgErr         error
 	engineVersion string
 
+	// mu guards everything below it and the fields of every instance.
+	mu        sync.Mutex
+	instances map[string]*rdsInstance
+	closed    bool
 	// Durations of the transient statuses: long enough for a poller to see
 	// them, short enough for tests. Tests in this package shorten them.
 	backupDelay time.Duration // backing-up after creating
 	settleDelay time.Duration // modifying / resetting-master-credentials
 	// minPageSize is the smallest MaxRecords accepted (20 on AWS).
 	minPageSize int
-
-	mu        sync.Mutex
-	instances map[string]*rdsInstance
-	closed    bool
 
 	// bg tracks the goroutines doing cluster work; ctx ends their waits.
 	bg     sync.WaitGroup
@@ -223,8 +223,9 @@ func (r *rdsService) sleep(d time.Duration) {
 // after settleDelay, unless something else changed the status meanwhile.
 // If the process dies first, recovery does the same.
 func (r *rdsService) settleLocked(in *rdsInstance, from string) {
+	delay := r.settleDelay
 	_ = r.asyncLocked(func() {
-		r.sleep(r.settleDelay)
+		r.sleep(delay)
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if in.Status == from {

@@ -13,7 +13,9 @@ import (
 // checks (each instance is a real cluster, so they are not cheap).
 func TestRDSTagsAndPagination(t *testing.T) {
 	srv, client := startRDSServer(t, Options{})
+	srv.rds.mu.Lock()
 	srv.rds.minPageSize = 1 // AWS's floor is 20; three clusters are enough to page
+	srv.rds.mu.Unlock()
 	ctx := rdsCtx(t)
 	ids := []string{"page-c", "page-a", "page-b"}
 	for _, id := range ids {

@@ -153,8 +153,12 @@ func (s *Server) Requests() *RequestLog { return s.requests }
 func (s *Server) Close() error {
 	var errs []error
 	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		errs = append(errs, s.http.Shutdown(ctx))
+		// Idle keep-alive connections that never sent a request would hold
+		// Shutdown until its deadline; after a short grace, close them.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := s.http.Shutdown(ctx); err != nil {
+			_ = s.http.Close()
+		}
 		cancel()
 	}
 	errs = append(errs, s.closeServices())

@@ -3,8 +3,10 @@ package localaws
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,35 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 )
+
+// smConns remembers each test server's client connections, so a test can
+// drop them before closing the server.
+var smConns sync.Map // *Server -> *smConnTracker
+
+// smConnTracker records the connections a test client dials.
+type smConnTracker struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (ct *smConnTracker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil {
+		ct.mu.Lock()
+		ct.conns = append(ct.conns, conn)
+		ct.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (ct *smConnTracker) closeAll() {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	for _, c := range ct.conns {
+		_ = c.Close()
+	}
+	ct.conns = nil
+}
 
 // startSMServer runs an emulator for one test and returns it with a real
 // Secrets Manager client pointed at it.
@@ -32,20 +63,34 @@ func startSMServer(t *testing.T, opts Options) (*Server, *secretsmanager.Client)
 	if err := srv.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv, newSMClient(t, srv.URL())
+	ct := &smConnTracker{}
+	smConns.Store(srv, ct)
+	t.Cleanup(func() { _ = stopSMServer(srv) })
+	return srv, newSMClient(t, srv.URL(), ct)
+}
+
+// stopSMServer closes the client's connections, then the server. A
+// connection a client dialled but never used would otherwise hold
+// http.Server.Shutdown (inside Close) for its full timeout.
+func stopSMServer(srv *Server) error {
+	if ct, ok := smConns.LoadAndDelete(srv); ok {
+		ct.(*smConnTracker).closeAll()
+	}
+	return srv.Close()
 }
 
 // newSMClient builds the client the way credstage does (the default config
 // chain), with static credentials and the emulator as endpoint.
-func newSMClient(t *testing.T, url string) *secretsmanager.Client {
+func newSMClient(t *testing.T, url string, ct *smConnTracker) *secretsmanager.Client {
 	t.Helper()
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = ct.dial })
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDSMTEST", "secret", "")),
 		config.WithSharedConfigFiles([]string{}),
 		config.WithSharedCredentialsFiles([]string{}),
 		config.WithRetryMaxAttempts(1),
+		config.WithHTTPClient(httpClient),
 	)
 	if err != nil {
 		t.Fatalf("LoadDefaultConfig: %v", err)

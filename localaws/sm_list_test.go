@@ -82,6 +82,8 @@ func TestSMListSecretsFilters(t *testing.T) {
 	}
 	_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{filter("color", "x")}})
 	requireSMError(t, err, "ValidationException", "")
+	_, err = c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{filter("name", "a*b")}})
+	requireSMError(t, err, "ValidationException", "pattern")
 }
 
 func TestSMListSecretsPagination(t *testing.T) {

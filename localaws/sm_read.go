@@ -38,18 +38,22 @@ func (sm *secretsManager) details(s *smSecret) smSecretDetails {
 		VersionIdsToStages: s.versionsToStages(),
 		Tags:               smWireTags(s.Tags),
 	}
+	// The answer is encoded after the lock is released: copy, never point
+	// into the state.
 	if s.OwningService != "" {
-		d.OwningService = &s.OwningService
+		owner := s.OwningService
+		d.OwningService = &owner
 	}
 	if r := s.Rotation; r != nil {
 		enabled := r.Enabled
 		d.RotationEnabled = &enabled
 		if r.LambdaARN != "" {
-			d.RotationLambdaARN = &r.LambdaARN
+			lambda := r.LambdaARN
+			d.RotationLambdaARN = &lambda
 		}
 		if r.AutomaticallyAfterDays != nil || r.ScheduleExpression != nil || r.Duration != nil {
-			d.RotationRules = &smRotationRules{AutomaticallyAfterDays: r.AutomaticallyAfterDays,
-				ScheduleExpression: r.ScheduleExpression, Duration: r.Duration}
+			d.RotationRules = &smRotationRules{AutomaticallyAfterDays: smCloneInt(r.AutomaticallyAfterDays),
+				ScheduleExpression: smCloneString(r.ScheduleExpression), Duration: smCloneString(r.Duration)}
 		}
 		d.LastRotatedDate = smEpochSecondsPtr(r.LastRotated)
 		if r.Enabled {
@@ -57,6 +61,14 @@ func (sm *secretsManager) details(s *smSecret) smSecretDetails {
 		}
 	}
 	return d
+}
+
+func smCloneInt(v *int64) *int64 {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
 }
 
 // getSecretValue reads one version: by VersionId, by VersionStage, or both

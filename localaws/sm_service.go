@@ -11,6 +11,14 @@ import (
 // secretsManager emulates AWS Secrets Manager on awsJson1_1. All state sits
 // behind one mutex (calls are short and in memory) and is written to
 // <dataDir>/secretsmanager.json before a changing call is answered.
+//
+// Files: sm_service.go dispatch; sm_wire.go request/response shapes;
+// sm_errors.go and sm_validate.go AWS errors and input limits; sm_store.go
+// the model and SecretId lookup; sm_persist.go saving; sm_write.go create,
+// update and put; sm_read.go get, batch get and describe; sm_versions.go
+// staging labels; sm_list.go and sm_filters.go listing; sm_tags.go;
+// sm_delete.go deletion and restore; sm_rotation.go; sm_password.go;
+// sm_owned.go the Go API for secrets other services own.
 type secretsManager struct {
 	env *env
 	now func() time.Time

@@ -111,6 +111,9 @@ func smValidateSecretValue(str *string, bin []byte, required bool) *APIError {
 	if str != nil && len(*str) > smMaxSecretLen {
 		return smTooLong("secretString", smMaxSecretLen)
 	}
+	if bin != nil && len(bin) == 0 {
+		return smTooShort("secretBinary", 1)
+	}
 	if len(bin) > smMaxSecretLen {
 		return smTooLong("secretBinary", smMaxSecretLen)
 	}

@@ -28,8 +28,17 @@ const (
 	maxDatumsPerPublish = 1000
 )
 
+// datum builds one datum. Dimensions without a value are left out:
+// CloudWatch refuses empty ones (a rollback started by hand may not say
+// its environment).
 func datum(name string, value float64, unit string, ts time.Time, dims ...activities.Dimension) activities.MetricDatum {
-	return activities.MetricDatum{Name: name, Value: value, Unit: unit, Dimensions: dims, Timestamp: ts}
+	kept := make([]activities.Dimension, 0, len(dims))
+	for _, d := range dims {
+		if d.Value != "" {
+			kept = append(kept, d)
+		}
+	}
+	return activities.MetricDatum{Name: name, Value: value, Unit: unit, Dimensions: kept, Timestamp: ts}
 }
 
 func boolValue(b bool) float64 {

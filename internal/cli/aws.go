@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/credstage/credstage/internal/awsconfig"
+	"github.com/credstage/credstage/internal/plan"
 )
 
 // secretsClient is the Secrets Manager client of the CLI; it only ever
@@ -27,6 +28,15 @@ func (a *app) secretsClient(ctx context.Context) (*secretsmanager.Client, error)
 	}
 	a.sm = secretsmanager.NewFromConfig(cfg)
 	return a.sm, nil
+}
+
+// awsMessage says whether AWS was unreachable or refused the call.
+func awsMessage(e *plan.AWSError) string {
+	var apiErr smithy.APIError
+	if errors.As(e.Err, &apiErr) {
+		return fmt.Sprintf("AWS Secrets Manager refused %s: %s", e.Op, awsCause(e.Err))
+	}
+	return fmt.Sprintf("cannot reach AWS Secrets Manager (%s): %s", e.Op, awsCause(e.Err))
 }
 
 // awsCause reduces an SDK error to its cause: the service's error code and

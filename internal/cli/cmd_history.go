@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -14,7 +13,7 @@ import (
 
 // historyRow is one past rotation or rollback of a secret.
 type historyRow struct {
-	run
+	runRow
 	Outcome   string `json:"outcome"`
 	LastStep  string `json:"lastStep,omitempty"`
 	VersionID string `json:"versionId,omitempty"`
@@ -84,8 +83,8 @@ outcome, last step, duration and error. Runs are found through visibility
 // historyRow reads a closed run's result for its outcome: a rotation that
 // rolled back completes "successfully" as a workflow, so only the result
 // tells.
-func (a *app) historyRow(ctx context.Context, c client.Client, r run) historyRow {
-	row := historyRow{run: r, Outcome: r.Status}
+func (a *app) historyRow(ctx context.Context, c client.Client, r runRow) historyRow {
+	row := historyRow{runRow: r, Outcome: r.Status}
 	if r.CloseTime == nil {
 		return row
 	}

@@ -164,6 +164,9 @@ func (a *app) result(ctx context.Context, c client.Client, ref runRef, workflowT
 	if workflowType == wfStagedRotation {
 		var res workflows.StagedRotationResult
 		if err := run.Get(ctx, &res); err != nil {
+			if res, ok := resultInFailure(err); ok {
+				return &res, failureMessage(err)
+			}
 			return nil, failureMessage(err)
 		}
 		return &res, ""

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/credstage/credstage/workflows"
 )
@@ -32,6 +34,9 @@ func (a *app) follow(ctx context.Context, c client.Client, ref runRef, interval 
 	go func() {
 		var o outcome
 		o.err = c.GetWorkflow(ctx, ref.WorkflowID, ref.RunID).Get(ctx, &o.res)
+		if res, ok := resultInFailure(o.err); ok {
+			o.res = res
+		}
 		done <- o
 	}()
 	v := a.newProgressView(ref)
@@ -133,14 +138,15 @@ func (v *progressView) show(p workflows.Progress) {
 // stage succeeded.
 func (v *progressView) finish(res workflows.StagedRotationResult, runErr error) error {
 	status, summary := res.Status, res.Summary
-	if runErr != nil {
+	if runErr != nil && status == "" {
 		status, summary = workflows.StatusFailed, failureMessage(runErr)
 	}
 	if v.mode == "json" {
 		out := map[string]any{"type": "result", "workflowId": v.ref.WorkflowID, "status": status}
 		if runErr != nil {
-			out["error"] = summary
-		} else {
+			out["error"] = failureMessage(runErr)
+		}
+		if res.Status != "" {
 			out["result"] = res
 		}
 		_ = writeJSON(v.w, out)
@@ -161,4 +167,15 @@ func (v *progressView) finish(res workflows.StagedRotationResult, runErr error) 
 		return nil
 	}
 	return withCode(ExitFailed, errSilent)
+}
+
+// resultInFailure recovers the result a StagedRotation attaches to its
+// failure (status failed: a rollback failed), so the stages still show.
+func resultInFailure(err error) (workflows.StagedRotationResult, bool) {
+	var res workflows.StagedRotationResult
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&res) == nil && res.Status != "" {
+		return res, true
+	}
+	return res, false
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -80,22 +81,22 @@ func usageError(cmd *cobra.Command, err error) error {
 	return withCode(ExitBadInput, fmt.Errorf("%s: %w (see '%s --help')", cmd.CommandPath(), err, cmd.CommandPath()))
 }
 
-// exactArgs is cobra.ExactArgs with the names of the arguments in the
-// error, and exit code 2.
+// exactArgs is cobra.ExactArgs naming the missing or extra argument,
+// with exit code 2.
 func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != len(names) {
-			return usageError(cmd, fmt.Errorf("want %d argument(s) %v, got %d", len(names), names, len(args)))
+		if len(args) < len(names) {
+			return usageError(cmd, fmt.Errorf("missing %s", strings.Join(names[len(args):], " ")))
 		}
-		return nil
+		return maxArgs(names...)(cmd, args)
 	}
 }
 
-// maxArgs allows the named optional arguments.
+// maxArgs allows the named optional arguments and no more.
 func maxArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) > len(names) {
-			return usageError(cmd, fmt.Errorf("want at most %d argument(s) %v, got %d", len(names), names, len(args)))
+			return usageError(cmd, fmt.Errorf("unexpected argument %q", args[len(names)]))
 		}
 		return nil
 	}

@@ -105,7 +105,7 @@ func exitCode(err error) int {
 func message(err error) string {
 	var awsErr *plan.AWSError
 	if errors.As(err, &awsErr) {
-		return "cannot use AWS Secrets Manager (" + awsErr.Op + "): " + awsCause(awsErr.Err)
+		return awsMessage(awsErr)
 	}
 	return err.Error()
 }

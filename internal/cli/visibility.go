@@ -26,17 +26,17 @@ var (
 // queryValue is the one kind of value credstage puts into visibility
 // queries. Quotes and backslashes have no place in secret names or
 // environments, and refusing them keeps a filter from rewriting the query.
-var queryValue = regexp.MustCompile(`^[A-Za-z0-9/_+=.@:,-]{1,512}$`)
+var queryValue = regexp.MustCompile(`^[A-Za-z0-9/_+=.@!:,-]{1,512}$`)
 
 func quoted(flag, v string) (string, error) {
 	if !queryValue.MatchString(v) {
-		return "", badInput("%s: invalid value %q (letters, digits and /_+=.@:,- only)", flag, v)
+		return "", badInput("%s: invalid value %q (letters, digits and /_+=.@!:,- only)", flag, v)
 	}
 	return "'" + v + "'", nil
 }
 
-// run is one row of a visibility listing.
-type run struct {
+// runRow is one row of a visibility listing.
+type runRow struct {
 	WorkflowID  string     `json:"workflowId"`
 	RunID       string     `json:"runId"`
 	Type        string     `json:"type"`
@@ -50,8 +50,8 @@ type run struct {
 }
 
 // listRuns pages through a visibility query up to limit rows.
-func (a *app) listRuns(ctx context.Context, c client.Client, query string, limit int) ([]run, error) {
-	var out []run
+func (a *app) listRuns(ctx context.Context, c client.Client, query string, limit int) ([]runRow, error) {
+	var out []runRow
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -75,8 +75,8 @@ func (a *app) listRuns(ctx context.Context, c client.Client, query string, limit
 	}
 }
 
-func runOf(e *workflowpb.WorkflowExecutionInfo) run {
-	r := run{
+func runOf(e *workflowpb.WorkflowExecutionInfo) runRow {
+	r := runRow{
 		WorkflowID:  e.Execution.WorkflowId,
 		RunID:       e.Execution.RunId,
 		Type:        e.Type.Name,

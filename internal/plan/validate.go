@@ -17,9 +17,10 @@ var (
 	// metric dimensions, so they are kept to characters that need no
 	// quoting anywhere.
 	namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-	// Secrets Manager's own rule for secret names; ARNs are checked apart.
-	secretNamePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
-	secretARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+	// Secrets Manager's rule for secret names, plus the "!" of the names RDS
+	// gives the master secrets it manages (rds!db-...); ARNs are checked apart.
+	secretNamePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@!-]{1,512}$`)
+	secretARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$`)
 )
 
 const (

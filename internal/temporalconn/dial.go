@@ -77,7 +77,7 @@ func Cause(err error) string {
 	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "dial tcp") {
 		msg = msg[i+2:] // "dial tcp 127.0.0.1:1: connect: connection refused"
 	}
-	if msg == "context deadline exceeded" {
+	if strings.Contains(msg, "deadline exceeded") {
 		return "no answer within the connect timeout"
 	}
 	return msg

@@ -1,0 +1,168 @@
+// Package workerapp is the credstage worker: it connects to Temporal,
+// registers every workflow and activity on the credstage task queue and
+// serves them until its context ends, then stops gracefully, letting
+// running activities finish. worker/main.go only calls Main; tests call
+// Run in-process.
+package workerapp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/awsconfig"
+	"github.com/credstage/credstage/internal/temporalconn"
+	"github.com/credstage/credstage/workflows"
+)
+
+// Options configure a worker. Zero values take the defaults of the flags.
+type Options struct {
+	Conn temporalconn.Options
+
+	LogFormat string    // json or text (default text)
+	LogLevel  string    // debug, info, warn, error (default info)
+	LogOutput io.Writer // default stderr
+
+	// StopTimeout is how long a stopping worker lets running activities
+	// finish before cancelling them (default 30s).
+	StopTimeout time.Duration
+
+	MaxConcurrentActivities      int // 0: the SDK's default
+	MaxConcurrentWorkflowTasks   int
+	MaxConcurrentLocalActivities int
+
+	// MetricsAddress serves the SDK's metrics in Prometheus format on
+	// /metrics; empty disables them.
+	MetricsAddress string
+
+	// DialTimeout bounds one connection attempt; ConnectWait keeps trying
+	// that long (a worker started beside its server); 0 tries once.
+	DialTimeout time.Duration
+	ConnectWait time.Duration
+
+	// AWS is the AWS config of the activities; nil loads the default
+	// chain, reading the main variables through Env.
+	AWS *aws.Config
+	Env func(string) string
+	// Activities tune the activities (clients, timeouts, pool sizes).
+	Activities activities.Options
+
+	Identity string
+	// Ready, when set, is called once the worker polls its task queue.
+	Ready func(ReadyInfo)
+}
+
+// ReadyInfo tells a caller (a test) where the running worker listens.
+type ReadyInfo struct {
+	MetricsAddress string // the bound address, useful with port 0
+}
+
+// Run serves until ctx ends, then stops gracefully.
+func Run(ctx context.Context, opts Options) error {
+	logger, err := newLogger(opts.LogFormat, opts.LogLevel, opts.LogOutput)
+	if err != nil {
+		return err
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 30 * time.Second
+	}
+	if opts.Env == nil {
+		opts.Env = os.Getenv
+	}
+
+	var ready ReadyInfo
+	clientOpts, err := opts.Conn.ClientOptions()
+	if err != nil {
+		return err
+	}
+	clientOpts.Logger = log.NewStructuredLogger(logger)
+	if opts.MetricsAddress != "" {
+		m, err := startMetrics(opts.MetricsAddress, logger)
+		if err != nil {
+			return err
+		}
+		defer m.close()
+		clientOpts.MetricsHandler = m.handler
+		ready.MetricsAddress = m.addr
+	}
+	c, err := dialWithRetry(ctx, clientOpts, opts.DialTimeout, opts.ConnectWait, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	registerSearchAttributes(ctx, c, opts.Conn.Namespace, logger)
+
+	cfg := opts.AWS
+	if cfg == nil {
+		loaded, err := awsconfig.Load(ctx, opts.Env)
+		if err != nil {
+			return err
+		}
+		cfg = &loaded
+	}
+	acts := activities.New(*cfg, opts.Activities)
+	defer acts.Close()
+
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		Identity:                                opts.Identity,
+		WorkerStopTimeout:                       opts.StopTimeout,
+		MaxConcurrentActivityExecutionSize:      opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
+		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
+	})
+	register(w, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker started", "taskQueue", workflows.TaskQueue, "namespace", opts.Conn.Namespace,
+		"address", opts.Conn.Address, "metrics", ready.MetricsAddress)
+	if opts.Ready != nil {
+		opts.Ready(ready)
+	}
+	<-ctx.Done()
+	logger.Info("worker stopping: running activities may finish", "stopTimeout", opts.StopTimeout)
+	w.Stop() // blocks until activities finish or StopTimeout passes
+	logger.Info("worker stopped")
+	return nil
+}
+
+// register puts every workflow and activity of credstage on the worker.
+func register(w worker.Worker, acts *activities.Activities) {
+	for _, wf := range workflows.Workflows() { // StagedRotation, RotateSecret, RollbackSecret, ProvisionDatabase
+		w.RegisterWorkflow(wf)
+	}
+	w.RegisterActivityWithOptions(acts, activities.RegisterOptions)
+}
+
+// dialWithRetry connects, trying again until wait has passed: a worker
+// started together with its server (docker compose) should not need a
+// restart loop to find it.
+func dialWithRetry(ctx context.Context, opts client.Options, timeout, wait time.Duration, logger *slog.Logger) (client.Client, error) {
+	deadline := time.Now().Add(wait)
+	backoff := 500 * time.Millisecond
+	for {
+		c, err := temporalconn.Dial(ctx, opts, timeout)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().Add(backoff).After(deadline) || ctx.Err() != nil {
+			return nil, err
+		}
+		logger.Warn("Temporal not reachable yet; retrying", "error", err.Error(), "in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil, err
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}

@@ -1,0 +1,189 @@
+package workflows
+
+import (
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/credstage/credstage/activities"
+)
+
+// Steps of ProvisionDatabase, as its progress query shows them.
+const (
+	StepCreateInstance = "create-instance"
+	StepWaitInstance   = "wait-available"
+	StepCreateUser     = "create-user"
+	StepVerifyUser     = "verify-user"
+	StepCompensate     = "compensate"
+)
+
+// ProvisionProgress answers ProvisionDatabase's progress query.
+type ProvisionProgress struct {
+	Identifier string `json:"identifier"`
+	Step       string `json:"step"`
+	// User is the application user the step is about, if any.
+	User   string `json:"user,omitempty"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// ProvisionDatabase provisions an RDS PostgreSQL instance and its
+// application users (DESIGN.md §5): CreateDBInstance (RDS generates the
+// master password and keeps it in its own secret), WaitInstanceAvailable,
+// CreateAppUser for each user in order, a fresh login as each user, then
+// metrics. Input is validated first, so bad input fails at once with
+// InvalidInput naming the field and creates nothing.
+//
+// A failure (or cancellation) compensates in reverse, in a disconnected
+// context: DeleteAppUser for each user this run created, then
+// DeleteDBInstance if this run created the instance. What existed before
+// (an adopted instance or user) is never deleted, and neither is an
+// instance whose CreateDBInstance call failed: it may not be ours. The run
+// then fails with the cause's error type (ErrProvisionFailed if it had
+// none, ErrCompensationFailed if undoing failed too), naming what was
+// undone or left behind.
+func ProvisionDatabase(ctx workflow.Context, req activities.ProvisionRequest) (ProvisionDatabaseResult, error) {
+	if err := validateProvisionRequest(req); err != nil {
+		return ProvisionDatabaseResult{}, err
+	}
+	p := &provisioning{req: req, started: workflow.Now(ctx)}
+	p.progress = ProvisionProgress{Identifier: req.Identifier, Status: StatusRunning}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ProvisionProgress, error) { return p.progress, nil }); err != nil {
+		return ProvisionDatabaseResult{}, err
+	}
+	upsertSearchAttrs(ctx, searchAttrs{Environment: req.Environment, Status: StatusRunning})
+	if err := p.provision(ctx); err != nil {
+		return ProvisionDatabaseResult{}, p.compensate(ctx, err)
+	}
+
+	now := workflow.Now(ctx)
+	res := ProvisionDatabaseResult{Instance: p.info, DurationMS: now.Sub(p.started).Milliseconds(), Adopted: p.instance.Adopted}
+	for _, u := range p.users {
+		res.Users = append(res.Users, u.result)
+	}
+	p.progress.Step, p.progress.User, p.progress.Status = "", "", StatusSucceeded
+	upsertSearchAttrs(ctx, searchAttrs{Status: StatusSucceeded})
+	publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{
+		datum(MetricProvisionSucceeded, 1, unitCount, now, p.dims()...),
+		datum(MetricProvisionDuration, float64(res.DurationMS), unitMilliseconds, now, p.dims()...),
+	})
+	return res, nil
+}
+
+type provisioning struct {
+	req      activities.ProvisionRequest
+	started  time.Time
+	progress ProvisionProgress
+	// instance is nil until CreateDBInstance succeeded.
+	instance *activities.CreateInstanceResult
+	info     activities.InstanceInfo
+	users    []provisionedUser
+}
+
+type provisionedUser struct {
+	user   activities.AppUser
+	result activities.AppUserResult
+}
+
+func (p *provisioning) dims() []activities.Dimension {
+	return []activities.Dimension{{Name: "DBInstanceIdentifier", Value: p.req.Identifier}, {Name: "Environment", Value: p.req.Environment}}
+}
+
+func (p *provisioning) userInput(u activities.AppUser) activities.AppUserInput {
+	return activities.AppUserInput{Instance: p.info, User: u, Environment: p.req.Environment, Tags: p.req.Tags}
+}
+
+func (p *provisioning) provision(ctx workflow.Context) error {
+	var a *activities.Activities
+	p.progress.Step = StepCreateInstance
+	var created activities.CreateInstanceResult
+	if err := workflow.ExecuteActivity(withProvisionOptions(ctx), a.CreateDBInstance, p.req).Get(ctx, &created); err != nil {
+		return err
+	}
+	p.instance = &created
+
+	p.progress.Step = StepWaitInstance
+	wait := activities.WaitInstanceInput{Identifier: p.req.Identifier, MinDelay: p.req.WaitMinDelay, MaxDelay: p.req.WaitMaxDelay}
+	if err := workflow.ExecuteActivity(withWaitInstanceOptions(ctx, p.req.WaitMaxDelay), a.WaitInstanceAvailable, wait).Get(ctx, &p.info); err != nil {
+		return err
+	}
+
+	for _, u := range p.req.Users {
+		p.progress.Step, p.progress.User = StepCreateUser, u.Name
+		var res activities.AppUserResult
+		if err := workflow.ExecuteActivity(withProvisionOptions(ctx), a.CreateAppUser, p.userInput(u)).Get(ctx, &res); err != nil {
+			return err
+		}
+		p.users = append(p.users, provisionedUser{user: u, result: res})
+	}
+	for _, u := range p.users {
+		p.progress.Step, p.progress.User = StepVerifyUser, u.user.Name
+		login := activities.LoginCheckInput{SecretID: u.result.SecretARN}
+		if err := workflow.ExecuteActivity(withLoginOptions(ctx), a.VerifyLogin, login).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compensate undoes, in reverse, what this run created, and returns the
+// run's error.
+func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
+	failedStep := p.progress.Step
+	if p.progress.User != "" {
+		failedStep += " " + p.progress.User
+	}
+	msg, errType := describeError(cause)
+	p.progress.Error = msg
+	workflow.GetLogger(ctx).Warn("provisioning failed; compensating", "instance", p.req.Identifier, "step", failedStep, "error", cause)
+
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	uctx := withUndoOptions(dctx)
+	var a *activities.Activities
+	var undone, left []string
+	p.progress.Step, p.progress.User = StepCompensate, ""
+	for k := len(p.users) - 1; k >= 0; k-- {
+		u := p.users[k]
+		if u.result.Adopted {
+			continue // existed before this run: not ours to delete
+		}
+		if err := workflow.ExecuteActivity(uctx, a.DeleteAppUser, p.userInput(u.user)).Get(dctx, nil); err != nil {
+			m, _ := describeError(err)
+			left = append(left, "app user "+u.user.Name+" ("+m+")")
+			continue
+		}
+		undone = append(undone, "app user "+u.user.Name)
+	}
+	if p.instance != nil && !p.instance.Adopted {
+		del := activities.DeleteInstanceInput{Identifier: p.req.Identifier}
+		if err := workflow.ExecuteActivity(uctx, a.DeleteDBInstance, del).Get(dctx, nil); err != nil {
+			m, _ := describeError(err)
+			left = append(left, "instance "+p.req.Identifier+" ("+m+")")
+		} else {
+			undone = append(undone, "instance "+p.req.Identifier)
+		}
+	}
+
+	p.progress.Status = StatusFailed
+	upsertSearchAttrs(ctx, searchAttrs{Status: StatusFailed})
+	publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{
+		datum(MetricProvisionFailed, 1, unitCount, workflow.Now(ctx), p.dims()...),
+	})
+
+	text := "provision " + p.req.Identifier + ": " + failedStep + " failed: " + msg
+	if len(undone) > 0 {
+		text += "; undone: " + strings.Join(undone, ", ")
+	}
+	if errType == "" {
+		errType = ErrProvisionFailed
+	}
+	if len(left) > 0 {
+		text += "; COMPENSATION FAILED, left behind: " + strings.Join(left, ", ")
+		errType = ErrCompensationFailed
+		workflow.GetLogger(ctx).Error("COMPENSATION FAILED: provisioning left resources behind", "instance", p.req.Identifier, "left", left)
+	}
+	return temporal.NewNonRetryableApplicationError(text, errType, cause)
+}
