@@ -55,6 +55,16 @@ func isClassified(err error) bool {
 	return errors.As(err, &app) || errors.As(err, &tr)
 }
 
+// errMessage is an error's message without Temporal's "(type: ...)"
+// suffix, for check details.
+func errMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
 // redact removes every given secret value from msg.
 func redact(msg string, secrets ...string) string {
 	for _, s := range secrets {

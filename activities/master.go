@@ -91,6 +91,10 @@ func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterR
 		return MasterCredentials{SecretARN: m.secretARN, VersionID: versionID, Config: cfg}, nil
 	}
 	err := a.db.WithMaster(ctx, key, load, fn)
+	if isErrorType(err, ErrSecretNotFound) {
+		// The instance may have been recreated with a new master secret.
+		a.instanceMasters.Delete(net.JoinHostPort(m.at.Host, strconv.Itoa(m.at.Port)))
+	}
 	return dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", target, masterLogin, err, password)
 }
 

@@ -64,7 +64,7 @@ func (a *Activities) verify(ctx context.Context, in VerifyInput) (VerifyResult, 
 		return VerifyResult{}, err
 	}
 	if !loggedIn {
-		loginCheck.Detail, loginCheck.Duration = err.Error(), ms(time.Since(start))
+		loginCheck.Detail, loginCheck.Duration = errMessage(err), ms(time.Since(start))
 	}
 	for i, v := range in.Validators {
 		t := time.Now()
