@@ -39,6 +39,8 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 	port := closedPort(t)
 	st.putSecret(t, "errors/unreachable", map[string]any{"engine": "postgres", "host": "127.0.0.1", "port": port,
 		"username": "app", "password": leaky + "-unreachable", "dbname": stackDB, "masterarn": st.instance.MasterSecretARN})
+	st.putSecret(t, "errors/tls-required", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
+		"username": master.Username, "password": master.Password, "dbname": stackDB, "sslmode": "require"})
 	st.putSecret(t, "errors/wrong-password", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
 		"username": master.Username, "password": leaky + "-wrong", "dbname": stackDB})
 
@@ -53,6 +55,7 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 		{"wrong master", "errors/wrong-master-user", ErrMasterAuthFailed, st.setFn, []string{"master", "28P01"}},
 		{"unreachable", "errors/unreachable", ErrDatabaseUnreachable, st.setFn, []string{"127.0.0.1", strconv.Itoa(port)}},
 		{"unreachable login", "errors/unreachable", ErrDatabaseUnreachable, st.loginFn, []string{"127.0.0.1", strconv.Itoa(port)}},
+		{"tls required", "errors/tls-required", ErrTLSRequired, st.loginFn, []string{"TLS", "plaintext"}},
 		{"wrong password", "errors/wrong-password", ErrLoginFailed, st.loginFn, []string{"28P01", master.Username}},
 		{"bad strategy", "errors/malformed", ErrInvalidInput, func(s string) (any, any) {
 			step := newStep(s, "sideways")

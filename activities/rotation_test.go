@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -82,6 +83,19 @@ func rotate(t *testing.T, st *stack, tm timings, secret string, strategy Strateg
 func TestFullRotation(t *testing.T) {
 	st := localStack(t)
 	tm := timings{}
+	// Log every statement, so the check below proves that ALTER ROLE never
+	// carried a plaintext password (credstage sends SCRAM verifiers).
+	su := superuserConn(t, st)
+	ctx := context.Background()
+	for _, stmt := range []string{"ALTER SYSTEM SET log_statement = 'all'", "SELECT pg_reload_conf()"} {
+		if _, err := su.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		_, _ = su.Exec(ctx, "ALTER SYSTEM RESET log_statement")
+		_, _ = su.Exec(ctx, "SELECT pg_reload_conf()")
+	}()
 	for _, strategy := range []Strategy{StrategySingleUser, StrategyAlternatingUsers} {
 		t.Run(string(strategy), func(t *testing.T) {
 			secret := st.newUser(t, strategy, "readonly")
@@ -115,5 +129,9 @@ func TestFullRotation(t *testing.T) {
 		})
 	}
 	t.Logf("step times against localaws: %v", tm)
-	st.assertNoPasswords(t, st.logs.String(), st.serverLog(t))
+	serverLog := st.serverLog(t)
+	if !strings.Contains(serverLog, "ALTER ROLE") || !strings.Contains(serverLog, "SCRAM-SHA-256$") {
+		t.Fatal("statement logging did not record the role changes")
+	}
+	st.assertNoPasswords(t, st.logs.String(), serverLog)
 }

@@ -79,6 +79,8 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// Inner steps called outside an activity log through slog's default.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	code := m.Run()
 	if sharedStack != nil {
 		sharedStack.close()
@@ -87,7 +89,7 @@ func TestMain(m *testing.M) {
 }
 
 // localStack returns the shared stack, provisioning it on first use.
-func localStack(t *testing.T) *stack {
+func localStack(t testing.TB) *stack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("local stack tests skipped in -short mode")
@@ -204,6 +206,11 @@ var userSeq atomic.Int64
 // its secret name.
 func (st *stack) newUser(t *testing.T, strategy Strategy, grants ...string) string {
 	t.Helper()
+	return st.newUserTB(t, strategy, grants...)
+}
+
+func (st *stack) newUserTB(t testing.TB, strategy Strategy, grants ...string) string {
+	t.Helper()
 	name := fmt.Sprintf("u%d_%s", userSeq.Add(1), strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_"))
 	name = strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' {
@@ -214,10 +221,13 @@ func (st *stack) newUser(t *testing.T, strategy Strategy, grants ...string) stri
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	res := must[AppUserResult](t, st, st.acts.CreateAppUser, AppUserInput{
+	res, err := st.acts.CreateAppUser(context.Background(), AppUserInput{
 		Instance: st.instance, Environment: stackEnv,
 		User: AppUser{Name: name, Strategy: strategy, Grants: grants},
 	})
+	if err != nil {
+		t.Fatalf("CreateAppUser: %v", err)
+	}
 	return res.SecretName
 }
 

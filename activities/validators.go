@@ -81,7 +81,7 @@ func (a *Activities) checkAlarm(ctx context.Context, subject string, c AlarmChec
 	if err != nil {
 		err = awsError(ctx, subject, "DescribeAlarms "+c.AlarmName, err)
 		if isErrorType(err, ErrAWSRequestRefused) {
-			return err.Error(), false, nil
+			return errMessage(err), false, nil
 		}
 		return "", false, err
 	}

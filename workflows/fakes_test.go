@@ -2,12 +2,15 @@ package workflows
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/credstage/credstage/activities"
@@ -29,6 +32,9 @@ type fakeActivities struct {
 	adoptUsers    map[string]bool
 	// now stamps calls (the test environment's clock), if set.
 	now func() time.Time
+	// slow makes a call ("Activity:subject") take this long in real time;
+	// only the history recorder, on the real server, uses it.
+	slow map[string]time.Duration
 }
 
 type fakeCall struct {
@@ -39,21 +45,29 @@ type fakeCall struct {
 }
 
 func newFake() *fakeActivities {
-	return &fakeActivities{fail: map[string]error{}, adoptUsers: map[string]bool{}}
+	return &fakeActivities{fail: map[string]error{}, adoptUsers: map[string]bool{}, slow: map[string]time.Duration{}}
 }
 
 func (f *fakeActivities) record(ctx context.Context, name, subject string, arg any) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	var at time.Time
 	if f.now != nil {
 		at = f.now()
 	}
 	f.calls = append(f.calls, fakeCall{Name: name, Subject: subject, Arg: arg, At: at})
-	if err, ok := f.fail[name+":"+subject]; ok {
-		return err
+	err, ok := f.fail[name+":"+subject]
+	if !ok {
+		err = f.fail[name]
 	}
-	return f.fail[name]
+	d := f.slow[name+":"+subject]
+	f.mu.Unlock()
+	if d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
+	return err
 }
 
 // called lists calls of one activity, in order.
@@ -225,6 +239,7 @@ type activityDelays map[string]time.Duration
 func newTestEnv(t *testing.T, f *fakeActivities, delays activityDelays) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	env := ts.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(30 * time.Second)
 	f.now = env.Now

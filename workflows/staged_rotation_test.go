@@ -279,7 +279,7 @@ func TestStagedRotationAbortDuringStage(t *testing.T) {
 	require.Len(t, restores, 1)
 	assert.Equal(t, "staging/a", restores[0].Subject)
 	assert.Equal(t, f.tokenOf("staging/a"), restores[0].Arg.(activities.RestoreInput).ExpectCurrentVersionID)
-	assert.Empty(t, f.called("TestPending:staging/b"))
+	assert.NotContains(t, namesOf(f.called("TestPending")), "TestPending:staging/b", "b never got past set")
 }
 
 func TestStagedRotationCancelledRunRollsBackLikeAbort(t *testing.T) {
@@ -314,11 +314,11 @@ func TestStagedRotationBake(t *testing.T) {
 	assert.Equal(t, StatusSucceeded, res.Status)
 	assert.Equal(t, StatusBaking, baking.Status)
 	assert.Equal(t, StatusBaking, baking.Stages[0].Status)
-	assert.Equal(t, start.Add(2*time.Hour), baking.Stages[0].BakeUntil)
+	assert.WithinDuration(t, start.Add(2*time.Hour), baking.Stages[0].BakeUntil, 0)
 	assert.Equal(t, StatusPending, baking.Stages[1].Status)
 	prod := f.called("CreatePending")[2]
 	assert.Equal(t, "production/a", prod.Subject)
-	assert.Equal(t, start.Add(2*time.Hour), prod.At, "production starts when the bake timer fires")
+	assert.WithinDuration(t, start.Add(2*time.Hour), prod.At, 0, "production starts when the bake timer fires")
 	assert.GreaterOrEqual(t, res.DurationMS, (2 * time.Hour).Milliseconds())
 }
 
@@ -337,7 +337,7 @@ func TestStagedRotationAbortDuringBake(t *testing.T) {
 	assert.Equal(t, StatusAborted, res.Status)
 	assert.Equal(t, []string{"staging=succeeded", "production=skipped"}, stageStatuses(res))
 	assert.Less(t, res.DurationMS, (time.Hour).Milliseconds(), "the abort ends the bake")
-	assert.Equal(t, start.Add(30*time.Minute), env.Now())
+	assert.WithinDuration(t, start.Add(30*time.Minute), env.Now(), 0)
 	assert.Empty(t, f.called("RestorePrevious"))
 	for _, c := range f.calls {
 		assert.NotEqual(t, "production/a", c.Subject)
@@ -363,8 +363,7 @@ func TestStagedRotationSecretAlreadyRotating(t *testing.T) {
 	assert.Equal(t, StatusFailed, a.Status)
 	assert.Equal(t, "secret staging/a is already being rotated by workflow rotate/staging/a", a.Error)
 	assert.Equal(t, StatusSkipped, res.Stages[0].Targets[1].Status)
-	assert.Empty(t, f.names()[:len(f.names())-1], "nothing ran but the stage's metrics")
-	assert.Equal(t, []string{"PublishMetrics:" + DefaultMetricsNamespace}, f.names())
+	assert.Equal(t, []string{"PublishMetrics:" + DefaultMetricsNamespace}, f.names(), "nothing ran but the stage's metrics")
 }
 
 func TestIsAlreadyRotating(t *testing.T) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -146,7 +147,7 @@ func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
 	fmt.Fprintf(a.stdout, "  master user:   %s (secret %s)\n", in.MasterUsername, in.MasterSecretARN)
 	t := newTable(a.stdout, "  USER SECRET", "ROLES", "ARN")
 	for _, u := range res.Users {
-		t.row("  "+u.SecretName, fmt.Sprint(u.Roles), u.SecretARN)
+		t.row("  "+u.SecretName, strings.Join(u.Roles, ", "), u.SecretARN)
 	}
 	t.flush()
 }

@@ -24,8 +24,9 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `Show the progress or result of a run. RUN is a workflow ID (or a Web UI
 link to the run); without it, the most recent staged rotation. A running
 staged rotation answers with its live progress per stage and target; a
-finished one with its result. --wait follows a running staged rotation
-like 'rotate --wait'.`,
+finished one with its result. --wait follows a staged rotation like
+'rotate --wait' until it ends, and exits 1 if it failed, was rolled back
+or was aborted.`,
 		Example: `  credstage status
   credstage status staged/nightly/20260101T020000Z
   credstage status rotate/staging/orders/app --output json
@@ -49,15 +50,16 @@ like 'rotate --wait'.`,
 			}
 			info := desc.WorkflowExecutionInfo
 			ref.RunID = info.Execution.RunId
-			running := info.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-			if wait && running && info.Type.Name == wfStagedRotation {
-				return a.follow(ctx, c, runRef{WorkflowID: ref.WorkflowID}, poll)
+			if wait && info.Type.Name == wfStagedRotation {
+				// A run that already ended is "followed" to its result too,
+				// so the exit code always tells the outcome.
+				return a.follow(ctx, c, ref, poll)
 			}
 			return a.printStatus(ctx, c, ref, desc)
 		},
 	}
 	cmd.Flags().StringVar(&runID, "run-id", "", "a specific run of the workflow ID (default: the latest)")
-	cmd.Flags().BoolVar(&wait, "wait", false, "follow a running staged rotation until it ends")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow a staged rotation until it ends; exit 1 if it fails, rolls back or is aborted")
 	cmd.Flags().DurationVar(&poll, "poll-interval", DefaultPollInterval, "how often --wait asks the run for its progress")
 	return cmd
 }

@@ -26,6 +26,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, env func
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if _, err := newLogger(opts.LogFormat, opts.LogLevel, io.Discard); err != nil {
+			return &usageError{err}
+		}
 		opts.LogOutput = stderr
 		opts.Env = env
 		return Run(cmd.Context(), *opts)
@@ -69,7 +72,12 @@ localaws). Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
 		Example: `  credstage-worker
   credstage-worker --log-format json --metrics-address 127.0.0.1:9464
   TEMPORAL_ADDRESS=temporal:7233 credstage-worker --connect-wait 2m`,
-		Args:          cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &usageError{fmt.Errorf("unexpected argument %q (the worker takes flags only)", args[0])}
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
