@@ -2,9 +2,11 @@ package activities
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"go.temporal.io/sdk/activity"
 )
 
@@ -29,6 +31,13 @@ type managedMasterProgress struct {
 // master pools of the instance re-read the secret on their next refused
 // login.
 func (a *Activities) RotateManagedMaster(ctx context.Context, in ManagedMasterInput) (ManagedMasterResult, error) {
+	if in.DBInstanceIdentifier == "" && in.SecretID != "" {
+		id, err := a.instanceOfManagedSecret(ctx, in.SecretID)
+		if err != nil {
+			return ManagedMasterResult{}, err
+		}
+		in.DBInstanceIdentifier = id
+	}
 	if err := validateInstanceID(in.DBInstanceIdentifier); err != nil {
 		return ManagedMasterResult{}, err
 	}
@@ -132,4 +141,27 @@ func instanceLogin(info InstanceInfo, ms DBSecret) DBSecret {
 		login.DBName = info.DBName
 	}
 	return login
+}
+
+// rdsOwnerTag is the tag RDS puts on the master secrets it manages.
+const rdsOwnerTag = "aws:rds:primaryDBInstanceArn"
+
+// instanceOfManagedSecret finds the instance an RDS-managed master secret
+// belongs to, from the tag RDS sets on it (metadata only, never the value).
+func (a *Activities) instanceOfManagedSecret(ctx context.Context, secretID string) (string, error) {
+	out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID)})
+	if err != nil {
+		return "", awsError(ctx, secretSubject(secretID), "DescribeSecret", err)
+	}
+	for _, t := range out.Tags {
+		if aws.ToString(t.Key) != rdsOwnerTag {
+			continue
+		}
+		arn := aws.ToString(t.Value)
+		if _, id, ok := strings.Cut(arn, ":db:"); ok && id != "" {
+			return id, nil
+		}
+		return "", invalidInput("secret %s: tag %s holds %q, not a DB instance ARN", secretID, rdsOwnerTag, arn)
+	}
+	return "", invalidInput("secret %s is not an RDS-managed master secret (no %s tag): use the single-user or alternating-users strategy", secretID, rdsOwnerTag)
 }

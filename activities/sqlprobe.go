@@ -47,7 +47,7 @@ func runSQLProbe(ctx context.Context, q Querier, p SQLProbe, timeout time.Durati
 	if err := rows.Err(); err != nil {
 		return probeFailure(err), err
 	}
-	if p.Expect != "" && (!hasRow || first != p.Expect) {
+	if p.Expect != "" && (!hasRow || !sameAnswer(first, p.Expect)) {
 		if !hasRow {
 			return fmt.Sprintf("no row, want %q", truncate(p.Expect, 64)), errProbeMismatch
 		}
@@ -80,4 +80,20 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// sameAnswer compares a probe's first column, as PostgreSQL's text form,
+// with what the plan expects. Booleans are written "true"/"false" in plans
+// but come back as "t"/"f", so both spellings match.
+func sameAnswer(got, want string) bool {
+	if got == want {
+		return true
+	}
+	switch strings.ToLower(want) {
+	case "true":
+		return got == "t"
+	case "false":
+		return got == "f"
+	}
+	return false
 }

@@ -184,7 +184,11 @@ type RestoreResult struct {
 // ManagedMasterInput names a DB instance whose RDS-managed master secret is
 // rotated by RDS itself.
 type ManagedMasterInput struct {
-	DBInstanceIdentifier string `json:"dbInstanceIdentifier"`
+	// DBInstanceIdentifier names the instance; when empty, SecretID (the
+	// managed secret's name or ARN, as plans list it) is resolved to its
+	// instance through the secret's aws:rds:primaryDBInstanceArn tag.
+	DBInstanceIdentifier string `json:"dbInstanceIdentifier,omitempty"`
+	SecretID             string `json:"secretId,omitempty"`
 	// PreviousVersionID is AWSCURRENT of the master secret before the
 	// request, so the wait knows when RDS has moved it.
 	PreviousVersionID string        `json:"previousVersionId,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,7 +175,7 @@ func (f *fakeActivities) RestorePrevious(ctx context.Context, in activities.Rest
 }
 
 func (f *fakeActivities) RotateManagedMaster(ctx context.Context, in activities.ManagedMasterInput) (activities.ManagedMasterResult, error) {
-	if err := f.record(ctx, "RotateManagedMaster", in.DBInstanceIdentifier, in); err != nil {
+	if err := f.record(ctx, "RotateManagedMaster", in.SecretID, in); err != nil {
 		return activities.ManagedMasterResult{}, err
 	}
 	return activities.ManagedMasterResult{SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf",
@@ -275,13 +274,4 @@ func newTestEnv(t *testing.T, f *fakeActivities, delays activityDelays) *testsui
 		env.RegisterWorkflow(wf)
 	}
 	return env
-}
-
-func hasSubstring(list []string, sub string) bool {
-	for _, s := range list {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }

@@ -36,7 +36,8 @@ const StepRotateMaster = "rotate-master"
 //
 // An rds-managed-master target is rotated by RDS itself
 // (RotateManagedMaster) and is done when RDS is; its Target.SecretID is
-// passed as the DB instance identifier. The run answers the progress query
+// the managed master secret, which the activity resolves to its instance
+// through the tag RDS puts on it. The run answers the progress query
 // with a TargetProgress, keeps the Credstage* search attributes current,
 // and publishes its metrics itself only when in.PublishMetrics is set.
 func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, error) {
@@ -243,7 +244,7 @@ func (r *rotation) rollback(ctx workflow.Context, in activities.RollbackInput) {
 func (r *rotation) rotateManagedMaster(ctx workflow.Context) {
 	var a *activities.Activities
 	var res activities.ManagedMasterResult
-	in := activities.ManagedMasterInput{DBInstanceIdentifier: r.in.Target.SecretID}
+	in := activities.ManagedMasterInput{SecretID: r.in.Target.SecretID}
 	err := r.step(withManagedMasterOptions(ctx), StepRotateMaster, a.RotateManagedMaster, in, &res)
 	if err != nil {
 		r.outcome.Error, r.outcome.ErrorType = describeError(err)

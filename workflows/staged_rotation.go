@@ -12,9 +12,13 @@ const defaultMaxParallel = 4
 
 // StagedRotation runs a rotation plan (DESIGN.md §4): stages in order,
 // each after the one before succeeded, baked and (when it asks) was
-// approved. A stage rotates its targets as RotateSecret children, at most
-// MaxParallel at once, each under the workflow ID rotate/<secret> (the
-// one-run-per-secret lock; a target whose lock is held fails). When a
+// approved (a Bake runs only between stages: nothing follows the last).
+// A stage rotates its targets as RotateSecret children, in plan order, at
+// most MaxParallel (default 4) at once, each under the workflow ID
+// rotate/<secret> (the one-run-per-secret lock; a target whose lock is
+// held fails with "secret X is already being rotated by workflow
+// rotate/X"). An abort during a bake ends the run without undoing the
+// stage that baked (it succeeded and was verified). When a
 // target of a stage does not succeed, no further target of the stage
 // starts; once the running ones end, every target of the stage promoted
 // in this run is rolled back (RollbackSecret children) and later stages

@@ -34,9 +34,6 @@ the run refuses when it waits on another stage. The approver is $USER
 				what = "stage " + stage
 			}
 			fmt.Fprintf(a.stdout, "Approved %s of %s.\n", what, ref.WorkflowID)
-			if s, ok := res.(string); ok && s != "" {
-				fmt.Fprintln(a.stdout, s)
-			}
 			return nil
 		},
 	}
@@ -66,9 +63,6 @@ start. Stages already finished stay rotated.`,
 				return writeJSON(a.stdout, map[string]any{"workflowId": ref.WorkflowID, "aborted": true, "result": res})
 			}
 			fmt.Fprintf(a.stdout, "Abort requested for %s; follow it with: credstage status %s --wait\n", ref.WorkflowID, ref.WorkflowID)
-			if s, ok := res.(string); ok && s != "" {
-				fmt.Fprintln(a.stdout, s)
-			}
 			return nil
 		},
 	}

@@ -124,7 +124,7 @@ func (a *app) previousVersionExists(ctx context.Context, secret string) (string,
 
 // refuseIfRunning names the run holding a secret's lock, if any.
 func (a *app) refuseIfRunning(ctx context.Context, c client.Client, id, secret string) error {
-	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	d, err := c.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	switch {
 	case errors.As(err, &nf):
@@ -132,7 +132,7 @@ func (a *app) refuseIfRunning(ctx context.Context, c client.Client, id, secret s
 	case err != nil:
 		return a.temporalErr(err, runRef{})
 	}
-	info := desc.WorkflowExecutionInfo
+	info := d.RawResponse.WorkflowExecutionInfo
 	if info.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return nil
 	}

@@ -151,15 +151,17 @@ func (v *progressView) finish(res workflows.StagedRotationResult, runErr error) 
 		}
 		_ = writeJSON(v.w, out)
 	} else {
-		line := fmt.Sprintf("plan %s %s", res.Plan, status)
-		if res.Plan == "" {
-			line = fmt.Sprintf("run %s %s", v.ref.WorkflowID, status)
-		}
-		if res.DurationMS > 0 {
-			line += " in " + humanDuration(time.Duration(res.DurationMS)*time.Millisecond)
-		}
-		if summary != "" {
-			line += ": " + strings.TrimSpace(summary)
+		// The workflow's summary already reads "plan X: status after D"
+		// followed by one line per stage; without it, say the same.
+		line := strings.TrimSpace(summary)
+		if line == "" || runErr != nil && res.Status == "" {
+			line = fmt.Sprintf("plan %s %s", firstNonEmpty(res.Plan, v.last.Plan), status)
+			if res.DurationMS > 0 {
+				line += " in " + humanDuration(msDuration(res.DurationMS))
+			}
+			if summary != "" {
+				line += ": " + strings.TrimSpace(summary)
+			}
 		}
 		fmt.Fprintln(v.w, line)
 	}

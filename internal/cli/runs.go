@@ -57,11 +57,11 @@ func (r runRef) String() string {
 // describe fetches a run's execution info, turning "not found" into the
 // exit-2 error people need.
 func (a *app) describe(ctx context.Context, c client.Client, ref runRef) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
-	resp, err := c.DescribeWorkflowExecution(ctx, ref.WorkflowID, ref.RunID)
+	desc, err := c.DescribeWorkflow(ctx, ref.WorkflowID, ref.RunID)
 	if err != nil {
 		return nil, a.temporalErr(err, ref)
 	}
-	return resp, nil
+	return desc.RawResponse, nil
 }
 
 // temporalErr classifies a Temporal service error: an unknown run or
@@ -80,7 +80,7 @@ func (a *app) temporalErr(err error, ref runRef) error {
 	case errors.As(err, &unavailable), errors.Is(err, context.DeadlineExceeded):
 		return withCode(ExitUnreachable, fmt.Errorf("cannot reach Temporal at %s: %s", a.conn.Address, cleanTemporalMsg(err)))
 	case errors.As(err, &denied):
-		return withCode(ExitUnreachable, fmt.Errorf("Temporal at %s refused the request: %s", a.conn.Address, cleanTemporalMsg(err)))
+		return withCode(ExitUnreachable, fmt.Errorf("the Temporal server at %s refused the request: %s", a.conn.Address, cleanTemporalMsg(err)))
 	case errors.As(err, &invalid):
 		return badInput("%s", cleanTemporalMsg(err))
 	}

@@ -77,7 +77,10 @@ func newScheduleDescribeCmd(a *app) *cobra.Command {
 			for _, r := range out.Running {
 				fmt.Fprintf(w, "  running:  %s\n", r)
 			}
-			for _, t := range out.NextRuns {
+			for i, t := range out.NextRuns {
+				if i == 3 { // the rest is in --output json
+					break
+				}
 				fmt.Fprintf(w, "  next:     %s\n", timestamp(t))
 			}
 			for _, r := range out.Recent {

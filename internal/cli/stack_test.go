@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if live != nil {
 		live.stop()
+		if code == 0 { // a failed run keeps the worker's log to read
+			os.Remove(live.logPath)
+		}
 	}
 	os.Exit(code)
 }

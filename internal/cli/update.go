@@ -38,8 +38,8 @@ func (a *app) sendUpdate(ctx context.Context, ref runRef, name string, arg any) 
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		// Either no such run, or it already ended: say which.
-		if desc, derr := c.DescribeWorkflowExecution(ctx, ref.WorkflowID, ref.RunID); derr == nil {
-			return nil, failed("run %s already ended (%s): nothing to %s", ref.WorkflowID, executionStatus(desc.WorkflowExecutionInfo.Status), name)
+		if d, derr := c.DescribeWorkflow(ctx, ref.WorkflowID, ref.RunID); derr == nil {
+			return nil, failed("run %s already ended (%s): nothing to %s", ref.WorkflowID, executionStatus(d.RawResponse.WorkflowExecutionInfo.Status), name)
 		}
 	}
 	return nil, a.temporalErr(err, ref)

@@ -31,8 +31,8 @@ type Options struct {
 	TLSServerName string
 	APIKey        string
 
-	// tlsSetExplicitly distinguishes --tls=false (force plaintext, even
-	// with an API key) from the flag's absence.
+	// flags tells --tls=false (force plaintext, even with an API key)
+	// apart from the flag's absence.
 	flags *pflag.FlagSet
 }
 
