@@ -72,6 +72,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newRollbackCmd(a),
 		newHistoryCmd(a),
 		newScheduleCmd(a),
+		newMetricsCmd(a),
 	)
 	return root
 }
