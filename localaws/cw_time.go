@@ -61,7 +61,7 @@ func (t cwTime) MarshalCBOR() ([]byte, error) {
 // numbers or text.
 func (t *cwTime) UnmarshalCBOR(b []byte) error {
 	var raw cbor.RawTag
-	if err := raw.UnmarshalCBOR(b); err == nil {
+	if err := cbor.Unmarshal(b, &raw); err == nil {
 		if raw.Number != 1 {
 			return errors.New("timestamp must be CBOR tag 1")
 		}
