@@ -119,6 +119,16 @@ func StartTemporalE(opts TemporalOptions) (*Temporal, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, devOpts)
+	if err != nil && opts.HostPort == "" {
+		// The dev server opens more ports than the one picked here (HTTP,
+		// metrics, internal services); on a busy machine another test can
+		// take one of them between the pick and the bind. Once more, on a
+		// fresh port.
+		if devOpts.ClientOptions.HostPort, err = FreeAddress(); err != nil {
+			return nil, err
+		}
+		srv, err = testsuite.StartDevServer(ctx, devOpts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start Temporal dev server from %s: %w", bin, err)
 	}
