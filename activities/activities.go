@@ -34,6 +34,10 @@ type Options struct {
 	// doubling): metrics never hold up a rotation for long.
 	MetricsAttempts int
 	MetricsBackoff  time.Duration
+	// Runs tells whether the run holding a secret's lease is still open
+	// (lease.go); the worker sets it from its Temporal client. Without it
+	// every foreign lease counts as live, and batched rotation refuses.
+	Runs RunChecker
 }
 
 // RegisterOptions must be used to register an *Activities with a worker:
@@ -49,6 +53,7 @@ type Activities struct {
 	cw   CloudWatchAPI
 	db   Connector
 	http *http.Client
+	runs RunChecker
 	opts Options
 
 	// instanceMasters caches host:port -> managed master secret ARN found
@@ -96,7 +101,7 @@ func NewWithClients(opts Options) *Activities {
 		opts.HTTPClient = &http.Client{}
 	}
 	return &Activities{sm: opts.SecretsManager, rds: opts.RDS, cw: opts.CloudWatch,
-		db: opts.Connector, http: opts.HTTPClient, opts: opts}
+		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, opts: opts}
 }
 
 // Close releases the pooled master connections. It is not an activity (see

@@ -190,6 +190,10 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 			return nonRetryable(ErrLoginFailed, "login refused: "+msg)
 		case state == "3D000":
 			return nonRetryable(ErrLoginFailed, "database does not exist: "+msg)
+		case state == "55000" && errors.As(err, new(*pgconn.ConnectError)):
+			// "database ... is not currently accepting connections": no
+			// session can be had, like an unreachable server.
+			return nonRetryable(ErrDatabaseUnreachable, "database not accepting connections: "+msg)
 		case transientSQLStates[state] || strings.HasPrefix(state, "08"):
 			return retryable("%s", msg)
 		default:

@@ -14,4 +14,5 @@ const (
 	ErrInstanceNotAvailable = "InstanceNotAvailable" // RDS instance in a state that cannot serve
 	ErrAWSRequestRefused    = "AWSRequestRefused"    // any other 4xx from AWS
 	ErrTLSRequired          = "TLSRequired"          // the secret asks for TLS the server lacks
+	ErrAlreadyRotating      = "AlreadyRotating"      // another run holds the secret's lease (lease.go)
 )

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"go.temporal.io/sdk/temporal"
 )
 
 // masterRef says how to reach an application secret's instance as its
@@ -75,11 +77,11 @@ func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterR
 	load := func(ctx context.Context) (MasterCredentials, error) {
 		value, versionID, err := a.secretString(ctx, m.secretARN, "", stageCurrent)
 		if err != nil {
-			return MasterCredentials{}, err
+			return MasterCredentials{}, ofMaster(secretID, err)
 		}
 		ms, err := parseMasterSecret(m.secretARN, value)
 		if err != nil {
-			return MasterCredentials{}, err
+			return MasterCredentials{}, ofMaster(secretID, err)
 		}
 		login := m.at
 		login.Username, login.Password = ms.Username, ms.Password
@@ -96,6 +98,16 @@ func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterR
 		a.instanceMasters.Delete(net.JoinHostPort(m.at.Host, strconv.Itoa(m.at.Port)))
 	}
 	return dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", target, masterLogin, err, password)
+}
+
+// ofMaster says whose master a failing master secret is: "secret <app>:
+// its master secret <arn> ...", keeping the error's type and retryability.
+func ofMaster(secretID string, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return nonRetryable(app.Type(), "secret "+secretID+": its master "+app.Message())
+	}
+	return retryable("secret %s: its master %s", secretID, err.Error())
 }
 
 // login opens a fresh connection with s and runs fn over it; kind says

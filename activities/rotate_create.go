@@ -24,7 +24,9 @@ func (a *Activities) CreatePending(ctx context.Context, step RotationStep) (Crea
 // password is generated. If it dies after clearing a stale AWSPENDING and
 // before the put, the retry creates as if there had been none. A token
 // whose version exists without AWSPENDING was rolled back or promoted by
-// someone else: VersionConflict, never a silent reuse.
+// someone else: VersionConflict, never a silent reuse. A live lease of a
+// batched rotation (lease.go) is AlreadyRotating, before anything is
+// written.
 func (a *Activities) createPending(ctx context.Context, step RotationStep) (CreateResult, error) {
 	if err := validateStep(step); err != nil {
 		return CreateResult{}, err
@@ -50,6 +52,11 @@ func (a *Activities) createPending(ctx context.Context, step RotationStep) (Crea
 		return CreateResult{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" names a version that is neither pending nor current")
 	}
 
+	// A batched rotation's live lease keeps this run away; stale leases
+	// are removed (lease.go).
+	if err := a.refuseLiveLeases(ctx, step.SecretID, st); err != nil {
+		return CreateResult{}, err
+	}
 	if stale := st.versionWith(stagePending); stale != "" {
 		if err := a.moveStage(ctx, step.SecretID, stagePending, "", stale); err != nil {
 			return CreateResult{}, err

@@ -45,6 +45,9 @@ func (a *Activities) restorePrevious(ctx context.Context, in RestoreInput) (Rest
 		return RestoreResult{}, nonRetryable(ErrVersionConflict, "secret "+in.SecretID+": AWSCURRENT is on version "+current+
 			", not the expected "+in.ExpectCurrentVersionID+"; not restoring over someone else's change")
 	}
+	if err := a.refuseLiveLeases(ctx, in.SecretID, st); err != nil {
+		return RestoreResult{}, err
+	}
 	if pending := st.versionWith(stagePending); pending != "" {
 		return RestoreResult{}, nonRetryable(ErrVersionConflict, "secret "+in.SecretID+": version "+pending+" is AWSPENDING; a rotation is in progress")
 	}

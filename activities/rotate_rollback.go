@@ -9,10 +9,12 @@ func (a *Activities) Rollback(ctx context.Context, in RollbackInput) (RollbackRe
 	return a.rollback(ctx, in)
 }
 
-// rollback undoes exactly what the rotation did, in reverse: remove
-// AWSPENDING from the token; for a single user, give the role back the
-// password of the version that will be AWSCURRENT; if the token was
-// promoted, move AWSCURRENT back; then prove that AWSCURRENT logs in.
+// rollback undoes exactly what the rotation did: for a single user, give
+// the role back the password of the version that will be AWSCURRENT;
+// remove AWSPENDING from the token; if the token was promoted, move
+// AWSCURRENT back; then prove that AWSCURRENT logs in. The password comes
+// first so that a rollback stopped by Secrets Manager (a refused label
+// change) still leaves AWSCURRENT logging in when it was not promoted.
 //
 // It reads the secret's actual labels instead of trusting PasswordSet and
 // Promoted: a step that died after acting but before reporting would
@@ -20,7 +22,8 @@ func (a *Activities) Rollback(ctx context.Context, in RollbackInput) (RollbackRe
 // checked (and restored) even when PasswordSet is false, for that reason.
 //
 // Invariant afterwards: AWSCURRENT is the version current before the
-// rotation, it logs in, and no AWSPENDING is left on the token. Dying
+// rotation, it logs in, and no AWSPENDING is left on the token. While the
+// database cannot be reached it retries (see changed below). Dying
 // anywhere in it is safe: every action is conditional on the state it
 // finds, so the retry does only what is left.
 func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackResult, error) {
@@ -33,12 +36,6 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 		return RollbackResult{}, err
 	}
 	var res RollbackResult
-	if st.has(step.Token, stagePending) {
-		if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
-			return res, err
-		}
-		res.RemovedPending = true
-	}
 	current := st.versionWith(stageCurrent)
 	target := in.CurrentVersionID
 	if target == "" {
@@ -51,10 +48,35 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 		return res, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": no version to roll back to")
 	}
 	if current != target && current != step.Token {
+		// Someone else moved AWSCURRENT: only our own AWSPENDING is ours
+		// to remove.
+		if st.has(step.Token, stagePending) {
+			if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
+				return res, err
+			}
+			res.RemovedPending = true
+		}
 		return res, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": AWSCURRENT is on version "+current+
 			", neither the rotation's "+step.Token+" nor "+target+"; someone else changed the secret, not rolling back over it")
 	}
 	res.CurrentVersionID = target
+	// changed: the database may hold the pending password, or AWSCURRENT
+	// was moved. Then a database outage (stopped, restarting, refusing
+	// new sessions) is waited out, up to the rollback's retry budget:
+	// giving up would leave a single user whose AWSCURRENT password the
+	// database no longer accepts once it is back. When nothing was
+	// changed (the rotation failed before set, or set was refused before
+	// acting) there is nothing to restore and nothing to wait for: the
+	// outage (or a host that does not resolve) is reported, not retried.
+	changed := in.PasswordSet || in.Promoted || current == step.Token
+	outage := func(err error) error {
+		if changed {
+			return retryable("%s; the rollback waits for the database to restore the secret", errMessage(err))
+		}
+		logger(ctx).Warn("rollback: database unreachable, and the rotation changed nothing in it",
+			"secret", step.SecretID, "error", errMessage(err))
+		return nil
+	}
 	if step.Strategy == StrategySingleUser {
 		want, _, err := a.appSecret(ctx, step.SecretID, target, "")
 		if err != nil {
@@ -67,8 +89,21 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 			return res, err
 		}
 		if res.RestoredPassword, err = a.ensurePassword(ctx, step.SecretID, want, alt); err != nil {
+			if !isErrorType(err, ErrDatabaseUnreachable) {
+				return res, err
+			}
+			if err := outage(err); err != nil {
+				return res, err
+			}
+		}
+	}
+	// AWSPENDING goes after the password is back: should Secrets Manager
+	// refuse the label change, AWSCURRENT still logs in.
+	if st.has(step.Token, stagePending) {
+		if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
 			return res, err
 		}
+		res.RemovedPending = true
 	}
 	if current == step.Token {
 		if err := a.moveStage(ctx, step.SecretID, stageCurrent, target, step.Token); err != nil {
@@ -77,7 +112,13 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 		res.RestoredCurrent = true
 	}
 	if err := a.checkCurrentLogin(ctx, step.SecretID); err != nil {
-		return res, err
+		if !isErrorType(err, ErrDatabaseUnreachable) {
+			return res, err
+		}
+		if err := outage(err); err != nil {
+			return res, err
+		}
+		return res, nil // rolled back, but AWSCURRENT could not be proven: CurrentLoginCheck stays false
 	}
 	res.CurrentLoginCheck = true
 	logger(ctx).Info("rolled back", "secret", step.SecretID, "token", step.Token, "current", target,

@@ -42,6 +42,13 @@ func (a *Activities) setPending(ctx context.Context, step RotationStep) (SetResu
 	if err != nil {
 		return SetResult{}, err
 	}
+	return a.setPendingPassword(ctx, step, pending)
+}
+
+// setPendingPassword is set once the pending version is read: a batch
+// (batch_rotate.go), which holds the secret's lease and the pending value
+// it just wrote, calls it directly.
+func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, pending DBSecret) (SetResult, error) {
 	m, err := a.masterFor(ctx, step.SecretID, pending)
 	if err != nil {
 		return SetResult{}, err

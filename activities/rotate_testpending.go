@@ -31,8 +31,14 @@ func (a *Activities) testPending(ctx context.Context, step RotationStep) (TestRe
 	if err != nil {
 		return TestResult{}, err
 	}
+	return a.testPendingLogin(ctx, step, pending)
+}
+
+// testPendingLogin is test once the pending version is read (see
+// setPendingPassword).
+func (a *Activities) testPendingLogin(ctx context.Context, step RotationStep, pending DBSecret) (TestResult, error) {
 	res := TestResult{Username: pending.Username, Probes: []string{}}
-	err = a.login(ctx, step.SecretID, pending, appLogin, func(q Querier) error {
+	err := a.login(ctx, step.SecretID, pending, appLogin, func(q Querier) error {
 		if err := selectOne(ctx)(q); err != nil {
 			return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
 		}

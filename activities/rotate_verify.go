@@ -83,15 +83,22 @@ func (a *Activities) verify(ctx context.Context, in VerifyInput) (VerifyResult, 
 		}
 	}
 	res := VerifyResult{Checks: append([]CheckResult{loginCheck}, checks...)}
-	var failed []string
+	var failed, why []string
 	for _, c := range res.Checks {
 		if !c.Passed {
 			failed = append(failed, c.Name)
+			// The detail is the cause a person needs (a refused alarm
+			// read, a probe's answer); it never holds a secret value.
+			if c.Detail != "" {
+				why = append(why, c.Name+" ("+truncate(c.Detail, 300)+")")
+			} else {
+				why = append(why, c.Name)
+			}
 		}
 	}
 	if len(failed) > 0 {
 		logger(ctx).Warn("verification failed", "secret", in.SecretID, "failed", failed)
-		return res, nonRetryable(ErrValidationFailed, "secret "+in.SecretID+": verification failed: "+strings.Join(failed, ", "), res)
+		return res, nonRetryable(ErrValidationFailed, "secret "+in.SecretID+": verification failed: "+strings.Join(why, "; "), res)
 	}
 	logger(ctx).Info("verified", "secret", in.SecretID, "checks", len(res.Checks))
 	return res, nil

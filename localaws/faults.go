@@ -23,6 +23,9 @@ type Fault struct {
 	// Resource, when set, matches calls whose resource (secret id or ARN,
 	// instance identifier, alarm, namespace) contains it.
 	Resource string `json:"resource,omitempty"`
+	// AccessKey, when set, matches only calls signed with this access key
+	// id, so a test can fault the worker's calls and not its own checks.
+	AccessKey string `json:"accessKey,omitempty"`
 	// Code and Status are the error returned; an empty Code injects only
 	// Latency. Status defaults to 400, or 500 for InternalFailure and
 	// ServiceUnavailable, and 400 with Code ThrottlingException.
@@ -146,6 +149,9 @@ func (f *Faults) match(c *Call) *Fault {
 			continue
 		}
 		if x.Resource != "" && !containsFold(c.Resource, x.Resource) {
+			continue
+		}
+		if x.AccessKey != "" && x.AccessKey != c.AccessKey {
 			continue
 		}
 		f.hits[x.ID]++

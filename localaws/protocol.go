@@ -106,7 +106,8 @@ func classify(r *http.Request, body []byte) (c *Call, ok bool, err *APIError) {
 
 // resourceKeys are the request members that name what a call is about, in
 // order of preference.
-var resourceKeys = []string{"SecretId", "Name", "DBInstanceIdentifier", "ResourceName", "AlarmName", "Namespace"}
+// A list member (DescribeAlarms' AlarmNames) counts by its first element.
+var resourceKeys = []string{"SecretId", "Name", "DBInstanceIdentifier", "ResourceName", "AlarmName", "AlarmNames", "Namespace"}
 
 func jsonResource(body []byte) string {
 	var m map[string]any
@@ -126,8 +127,17 @@ func cborResource(body []byte) string {
 
 func pickResource(m map[string]any) string {
 	for _, k := range resourceKeys {
-		if s, ok := m[k].(string); ok && s != "" {
-			return s
+		switch v := m[k].(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case []any:
+			if len(v) > 0 {
+				if s, ok := v[0].(string); ok && s != "" {
+					return s
+				}
+			}
 		}
 	}
 	return ""
@@ -136,6 +146,9 @@ func pickResource(m map[string]any) string {
 func formResource(form url.Values) string {
 	for _, k := range resourceKeys {
 		if v := form.Get(k); v != "" {
+			return v
+		}
+		if v := form.Get(k + ".member.1"); v != "" {
 			return v
 		}
 	}

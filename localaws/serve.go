@@ -12,6 +12,10 @@ import (
 
 const adminPrefix = "/_localaws/"
 
+// statusClientClosedRequest records, in the request log, a call whose
+// caller went away before the answer (nginx's 499; nothing is sent).
+const statusClientClosedRequest = 499
+
 // ServeHTTP routes an AWS call to its service, applying injected faults and
 // recording it in the request log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +45,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	result, err := s.dispatch(r.Context(), call)
 	if err != nil {
 		var apiErr *APIError
+		if !errors.As(err, &apiErr) && r.Context().Err() != nil {
+			// The caller gave up (its timeout, or a cancellation) while the
+			// call was delayed or served: nobody reads an answer, and it is
+			// no fault of the emulator's.
+			s.env.logger.Debug("localaws: caller went away", "service", call.Service, "op", call.Op, "err", err)
+			s.requests.add(call, start, "RequestCanceled", statusClientClosedRequest)
+			return
+		}
 		if !errors.As(err, &apiErr) {
 			s.env.logger.Error("localaws: internal error", "service", call.Service, "op", call.Op, "err", err)
 			apiErr = errInternal(err.Error())

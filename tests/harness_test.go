@@ -66,12 +66,27 @@ type e2eStack struct {
 	cw       *cloudwatch.Client
 	worker   *workerProcess
 	logs     *lockedBuffer // every worker log line, for leak scans
+	opts     e2eOptions
+}
+
+// e2eOptions vary the stack of a test: a dev server that keeps its history
+// on disk at a fixed address (to restart it), extra worker flags and
+// environment (a payload codec, AWS timeouts).
+type e2eOptions struct {
+	temporal   stack.TemporalOptions
+	workerArgs []string
+	workerEnv  []string
 }
 
 func startE2EStack(t *testing.T) *e2eStack {
 	t.Helper()
-	s := &e2eStack{t: t, logs: &lockedBuffer{}}
-	s.temporal = stack.StartTemporal(t, stack.TemporalOptions{})
+	return startE2EStackWith(t, e2eOptions{})
+}
+
+func startE2EStackWith(t *testing.T, opts e2eOptions) *e2eStack {
+	t.Helper()
+	s := &e2eStack{t: t, logs: &lockedBuffer{}, opts: opts}
+	s.temporal = stack.StartTemporal(t, opts.temporal)
 	s.aws = stack.StartLocalAWS(t)
 	s.sm = secretsmanager.NewFromConfig(s.aws.Config)
 	s.rds = rds.NewFromConfig(s.aws.Config)
@@ -95,7 +110,8 @@ type workerProcess struct {
 
 func (s *e2eStack) startWorker() {
 	s.t.Helper()
-	cmd := exec.Command(workerBinary, "--log-format", "json", "--log-level", "debug", "--stop-timeout", "5s")
+	args := append([]string{"--log-format", "json", "--log-level", "debug", "--stop-timeout", "5s"}, s.opts.workerArgs...)
+	cmd := exec.Command(workerBinary, args...)
 	cmd.Env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal.Address,
 		"TEMPORAL_NAMESPACE=default",
@@ -104,6 +120,7 @@ func (s *e2eStack) startWorker() {
 		"AWS_ACCESS_KEY_ID="+workerAccessKey,
 		"AWS_SECRET_ACCESS_KEY=credstage-worker-secret",
 	)
+	cmd.Env = append(cmd.Env, s.opts.workerEnv...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start worker: %v", err)

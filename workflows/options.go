@@ -27,18 +27,28 @@ func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 // WaitForCancellation makes a cancelled workflow wait until the running
 // step has really ended before it rolls back: otherwise a set still
 // running could change the password after the rollback restored it.
-func withStepOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+func withStepOptions(ctx workflow.Context, stepTimeout time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:            retryPolicy(30 * time.Second),
 		WaitForCancellation:    true,
-	})
+	}, stepTimeout))
+}
+
+// bounded applies a rotation's StepTimeout (0: keep the defaults): the
+// step, retries included, ends within it.
+func bounded(opts workflow.ActivityOptions, stepTimeout time.Duration) workflow.ActivityOptions {
+	if stepTimeout > 0 {
+		opts.ScheduleToCloseTimeout = stepTimeout
+		opts.StartToCloseTimeout = min(opts.StartToCloseTimeout, stepTimeout)
+	}
+	return opts
 }
 
 // withVerifyOptions gives the verify step room for every validator's own
 // timeout (default 10s each) on top of the login.
-func withVerifyOptions(ctx workflow.Context, validators []activities.Validator) workflow.Context {
+func withVerifyOptions(ctx workflow.Context, validators []activities.Validator, stepTimeout time.Duration) workflow.Context {
 	attempt := time.Minute
 	for _, v := range validators {
 		if v.Timeout > 0 {
@@ -47,12 +57,12 @@ func withVerifyOptions(ctx workflow.Context, validators []activities.Validator) 
 			attempt += 10 * time.Second
 		}
 	}
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
 		StartToCloseTimeout:    attempt,
 		ScheduleToCloseTimeout: max(10*time.Minute, 3*attempt),
 		RetryPolicy:            retryPolicy(30 * time.Second),
 		WaitForCancellation:    true,
-	})
+	}, stepTimeout))
 }
 
 // withUndoOptions is for rollback, restore and provisioning's
@@ -69,14 +79,14 @@ func withUndoOptions(ctx workflow.Context) workflow.Context {
 
 // withManagedMasterOptions covers RDS's own rotation, which the activity
 // waits for while heartbeating between polls.
-func withManagedMasterOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+func withManagedMasterOptions(ctx workflow.Context, stepTimeout time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
 		HeartbeatTimeout:       2 * time.Minute,
 		RetryPolicy:            retryPolicy(time.Minute),
 		WaitForCancellation:    true,
-	})
+	}, stepTimeout))
 }
 
 // withLoginOptions is for VerifyLogin: one fresh login and SELECT 1.

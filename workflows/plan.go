@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -65,6 +66,10 @@ func (p Plan) Validate() error {
 		if st.Bake < 0 {
 			problems.add(sp+".bake", "must be ≥ 0, got %s", st.Bake)
 		}
+		checkStepTimeout(&problems, sp+".stepTimeout", st.StepTimeout)
+		if st.BatchSize < BatchSizeNever {
+			problems.add(sp+".batchSize", "must be -1 (one child per target), 0 (automatic) or a batch size, got %d", st.BatchSize)
+		}
 		if len(st.Targets) == 0 {
 			problems.add(sp+".targets", "stage %q has no targets", st.Name)
 		}
@@ -111,6 +116,17 @@ func (p planProblems) err(what string) error {
 // invalidPlan wraps a Validate error for the workflow's failure.
 func invalidPlan(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
+}
+
+// minStepTimeout keeps a StepTimeout above the time one attempt of a
+// healthy step needs (a login costs tens of milliseconds, a busy server
+// more).
+const minStepTimeout = time.Second
+
+func checkStepTimeout(p *planProblems, path string, d time.Duration) {
+	if d != 0 && d < minStepTimeout {
+		p.add(path, "must be 0 (the defaults) or at least %s, got %s", minStepTimeout, d)
+	}
 }
 
 func checkTarget(p *planProblems, path string, t Target) {

@@ -110,7 +110,7 @@ func (r *rotation) step(ctx workflow.Context, name string, activity, arg, result
 
 func (r *rotation) rotateSteps(ctx workflow.Context) {
 	var a *activities.Activities
-	sctx := withStepOptions(ctx)
+	sctx := withStepOptions(ctx, r.in.StepTimeout)
 
 	// create: the token's version exists, labelled AWSPENDING.
 	var created activities.CreateResult
@@ -156,7 +156,7 @@ func (r *rotation) rotateSteps(ctx workflow.Context) {
 	// verify: consumers log in through AWSCURRENT; validators pass.
 	var verified activities.VerifyResult
 	verify := activities.VerifyInput{SecretID: r.rs.SecretID, Environment: r.in.Environment, Validators: r.in.Validators}
-	err := r.step(withVerifyOptions(ctx, r.in.Validators), activities.StepVerify, a.Verify, verify, &verified)
+	err := r.step(withVerifyOptions(ctx, r.in.Validators, r.in.StepTimeout), activities.StepVerify, a.Verify, verify, &verified)
 	if err == nil {
 		err = failedChecks(verified)
 	}
@@ -245,7 +245,7 @@ func (r *rotation) rotateManagedMaster(ctx workflow.Context) {
 	var a *activities.Activities
 	var res activities.ManagedMasterResult
 	in := activities.ManagedMasterInput{SecretID: r.in.Target.SecretID}
-	err := r.step(withManagedMasterOptions(ctx), StepRotateMaster, a.RotateManagedMaster, in, &res)
+	err := r.step(withManagedMasterOptions(ctx, r.in.StepTimeout), StepRotateMaster, a.RotateManagedMaster, in, &res)
 	if err != nil {
 		r.outcome.Error, r.outcome.ErrorType = describeError(err)
 		if r.attempted && mayHaveApplied(err) {
@@ -282,5 +282,6 @@ func validateRotateInput(in RotateSecretInput) error {
 	var problems planProblems
 	checkTarget(&problems, "target", in.Target)
 	checkValidators(&problems, "validators", in.Validators)
+	checkStepTimeout(&problems, "stepTimeout", in.StepTimeout)
 	return problems.err("rotate secret")
 }

@@ -44,6 +44,9 @@ func (s *stagedRun) runStage(ctx workflow.Context, i int) string {
 	stageCtx, cancel := workflow.WithCancel(ctx)
 	s.cancelStage = cancel
 	defer func() { s.cancelStage = nil; cancel() }()
+	if s.batched(ctx, i) {
+		return s.runBatchedStage(ctx, stageCtx, i) // batch.go
+	}
 
 	targets := make([]stageTarget, len(stage.Targets))
 	stageFailed := false
@@ -137,6 +140,7 @@ func (s *stagedRun) rotateTarget(ctx workflow.Context, i, j int) stageTarget {
 		Validators:       stage.Validators,
 		PublishMetrics:   false, // the stage publishes one batch
 		MetricsNamespace: s.plan.MetricsNamespace,
+		StepTimeout:      stage.StepTimeout,
 	})
 	var res stageTarget
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {

@@ -28,6 +28,17 @@ type Stage struct {
 	// RequireApproval makes the stage wait for the approve update (or
 	// abort) before it starts.
 	RequireApproval bool `json:"requireApproval,omitempty"`
+	// StepTimeout bounds each rotation step of the stage's targets,
+	// retries of transient failures included: once it has passed, the
+	// target rolls back. 0 keeps the defaults (see RotateSecretInput).
+	StepTimeout time.Duration `json:"stepTimeout,omitempty"`
+	// BatchSize says how the stage rotates its targets (see batch.go):
+	// BatchSizeAuto (0) gives one RotateSecret child per target to a
+	// stage of at most AutoBatchThreshold targets and batches of
+	// DefaultBatchSize to a larger one; BatchSizeNever (-1) always one
+	// child per target; n > 0 batches of n. RDS-managed master targets
+	// always get a child of their own.
+	BatchSize int `json:"batchSize,omitempty"`
 }
 
 // Target is one secret to rotate.
@@ -70,6 +81,12 @@ type RotateSecretInput struct {
 	// that batches metrics for a whole stage leaves it false.
 	PublishMetrics   bool   `json:"publishMetrics,omitempty"`
 	MetricsNamespace string `json:"metricsNamespace,omitempty"`
+	// StepTimeout bounds each step, retries of transient failures
+	// (throttling, 5xx, timeouts) included, before the rotation gives up
+	// and rolls back. 0 keeps the defaults: 10 minutes for create, set,
+	// test and promote, at least 10 for verify, an hour for an
+	// RDS-managed master. Rollback always keeps its own, longer budget.
+	StepTimeout time.Duration `json:"stepTimeout,omitempty"`
 }
 
 // TargetOutcome is how one secret's rotation ended.

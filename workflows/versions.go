@@ -22,3 +22,14 @@ const (
 
 	rotateSecretV1 workflow.Version = 1
 )
+
+// changeStagedBatches: StagedRotation rotates a large stage in batches
+// (batch.go) instead of one RotateSecret child per target. The marker is
+// recorded only for a stage that would be batched, so histories of small
+// stages are unchanged, and a large stage that started before the change
+// replays with its children.
+const (
+	changeStagedBatches = "credstage/staged-batches"
+
+	stagedBatchesV1 workflow.Version = 1
+)

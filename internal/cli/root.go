@@ -73,6 +73,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newHistoryCmd(a),
 		newScheduleCmd(a),
 		newMetricsCmd(a),
+		newCodecServerCmd(a),
 	)
 	return root
 }

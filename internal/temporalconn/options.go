@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
+
+	"github.com/credstage/credstage/internal/codec"
 )
 
 // Defaults match the Temporal CLI and the dev server.
@@ -30,6 +32,13 @@ type Options struct {
 	TLSCAPath     string
 	TLSServerName string
 	APIKey        string
+
+	// CodecKeyFile and CodecKeys (the keys themselves, from
+	// $CREDSTAGE_CODEC_KEYS only, never a flag: arguments show in ps)
+	// turn on payload encryption (internal/codec); both empty leaves
+	// payloads as they are.
+	CodecKeyFile string
+	CodecKeys    string
 
 	// flags tells --tls=false (force plaintext, even with an API key)
 	// apart from the flag's absence.
@@ -54,12 +63,31 @@ func (o *Options) AddFlags(fs *pflag.FlagSet, env func(string) string) {
 	fs.StringVar(&o.TLSCAPath, "tls-ca-path", env("TEMPORAL_TLS_CA"), "CA certificate that signed the server's certificate [$TEMPORAL_TLS_CA]")
 	fs.StringVar(&o.TLSServerName, "tls-server-name", env("TEMPORAL_TLS_SERVER_NAME"), "server name to verify in the server's certificate [$TEMPORAL_TLS_SERVER_NAME]")
 	fs.StringVar(&o.APIKey, "api-key", env("TEMPORAL_API_KEY"), "API key sent as a bearer token (Temporal Cloud) [$TEMPORAL_API_KEY]")
+	fs.StringVar(&o.CodecKeyFile, "codec-key-file", env(codec.EnvKeyFile), "encrypt every payload with AES-256-GCM using the keys in this file, one ID=BASE64KEY per line, the first encrypting; the keys may instead be given in $"+codec.EnvKeys+" [$"+codec.EnvKeyFile+"]")
+	o.CodecKeys = env(codec.EnvKeys)
+}
+
+// PayloadCodec is the payload encryption the settings ask for, nil when
+// none is configured.
+func (o *Options) PayloadCodec() (*codec.Codec, error) {
+	ring, err := codec.Load(o.CodecKeyFile, o.CodecKeys)
+	if err != nil || ring == nil {
+		return nil, err
+	}
+	return codec.New(ring), nil
 }
 
 // ClientOptions turns the settings into SDK client options; logger,
 // metrics and the like are left for the caller.
 func (o *Options) ClientOptions() (client.Options, error) {
 	opts := client.Options{HostPort: o.Address, Namespace: o.Namespace}
+	c, err := o.PayloadCodec()
+	if err != nil {
+		return opts, err
+	}
+	if c != nil {
+		opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
+	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
 	}

@@ -94,6 +94,7 @@ localaws). Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
 	fl.StringVar(&opts.MetricsAddress, "metrics-address", env("CREDSTAGE_METRICS_ADDRESS"), "serve Prometheus metrics on host:port/metrics, e.g. 127.0.0.1:9464; empty disables [$CREDSTAGE_METRICS_ADDRESS]")
 	fl.DurationVar(&opts.DialTimeout, "connect-timeout", temporalconn.DefaultDialTimeout, "bound of one connection attempt to Temporal")
 	fl.DurationVar(&opts.ConnectWait, "connect-wait", 0, "keep trying to reach Temporal this long at start (0: one attempt)")
+	fl.DurationVar(&opts.AWSTimeout, "aws-timeout", DefaultAWSTimeout, "bound of one AWS request; a call that hangs longer is cut off and retried")
 	fl.StringVar(&opts.Identity, "identity", "", "worker identity shown in Temporal (default: pid@host)")
 	return cmd, opts
 }

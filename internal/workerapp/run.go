@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -23,6 +24,10 @@ import (
 	"github.com/credstage/credstage/internal/temporalconn"
 	"github.com/credstage/credstage/workflows"
 )
+
+// DefaultAWSTimeout bounds one AWS request: Secrets Manager, RDS and
+// CloudWatch answer in well under a second when healthy.
+const DefaultAWSTimeout = 30 * time.Second
 
 // Options configure a worker. Zero values take the defaults of the flags.
 type Options struct {
@@ -48,6 +53,11 @@ type Options struct {
 	// that long (a worker started beside its server); 0 tries once.
 	DialTimeout time.Duration
 	ConnectWait time.Duration
+
+	// AWSTimeout bounds one AWS HTTP request (default 30s): a call that
+	// hangs is cut off and retried rather than holding its activity until
+	// the activity's own timeout.
+	AWSTimeout time.Duration
 
 	// AWS is the AWS config of the activities; nil loads the default
 	// chain, reading the main variables through Env.
@@ -109,7 +119,22 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		cfg = &loaded
 	}
-	acts := activities.New(*cfg, opts.Activities)
+	if opts.AWSTimeout <= 0 {
+		opts.AWSTimeout = DefaultAWSTimeout
+	}
+	withTimeout := cfg.Copy()
+	switch hc := withTimeout.HTTPClient.(type) {
+	case nil:
+		withTimeout.HTTPClient = awshttp.NewBuildableClient().WithTimeout(opts.AWSTimeout)
+	case *awshttp.BuildableClient: // the SDK's default; a caller's own client is left alone
+		withTimeout.HTTPClient = hc.WithTimeout(opts.AWSTimeout)
+	}
+	cfg = &withTimeout
+	actOpts := opts.Activities
+	if actOpts.Runs == nil {
+		actOpts.Runs = runChecker{c}
+	}
+	acts := activities.New(*cfg, actOpts)
 	defer acts.Close()
 
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
@@ -123,8 +148,13 @@ func Run(ctx context.Context, opts Options) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	encryption := "off"
+	if pc, _ := opts.Conn.PayloadCodec(); pc != nil {
+		encryption = "AES-256-GCM, active key " + pc.ActiveKeyID()
+	}
 	logger.Info("worker started", "taskQueue", workflows.TaskQueue, "namespace", opts.Conn.Namespace,
-		"address", opts.Conn.Address, "metrics", ready.MetricsAddress)
+		"address", opts.Conn.Address, "metrics", ready.MetricsAddress, "payloadEncryption", encryption,
+		"awsTimeout", opts.AWSTimeout)
 	if opts.Ready != nil {
 		opts.Ready(ready)
 	}

@@ -1,0 +1,156 @@
+package activities
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// RollbackBatch rolls back secrets of a batched stage that this run
+// rotated and still holds (their stage failed or was aborted after they
+// succeeded).
+func (a *Activities) RollbackBatch(ctx context.Context, in RollbackBatchInput) (RollbackBatchResult, error) {
+	return a.rollbackBatch(ctx, in)
+}
+
+// rollbackBatch rolls every target back (rollbackLeased), at most
+// Concurrency at once, retrying transient failures for as long as
+// RotateSecret's rollback would; a target whose rollback fails for good
+// is reported failed with Attention and the others still run. It never
+// stops halfway because of a cancellation: undoing is what cancelling
+// asks for.
+func (a *Activities) rollbackBatch(ctx context.Context, in RollbackBatchInput) (RollbackBatchResult, error) {
+	if err := a.validateBatch(in.Holder, len(in.Targets)); err != nil {
+		return RollbackBatchResult{}, err
+	}
+	b := &batchRun{a: a, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)),
+		in: RotateBatchInput{Holder: in.Holder, Concurrency: in.Concurrency}}
+	b.sctx, b.cancelSteps = context.WithCancel(context.WithoutCancel(ctx))
+	defer b.cancelSteps()
+	stopBeat := b.heartbeatLoop()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, in.Concurrency))
+	for i, t := range in.Targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			start := time.Now()
+			o := BatchOutcome{SecretID: t.SecretID, LastStep: StepRollback, PreviousVersionID: t.PreviousVersionID,
+				PasswordSet: t.PasswordSet, Promoted: t.Promoted}
+			step := RotationStep{SecretID: t.SecretID, Token: t.Token, Strategy: t.Strategy}
+			if err := validateStep(step); err != nil {
+				o.Status, o.Attention = BatchFailed, true
+				o.Error, o.ErrorType = describeStepError(err)
+			} else {
+				b.undo(&o, RollbackInput{Step: step, CurrentVersionID: t.PreviousVersionID, PasswordSet: t.PasswordSet, Promoted: t.Promoted}, "")
+			}
+			o.DurationMS = time.Since(start).Milliseconds()
+			b.mu.Lock()
+			b.outcomes[i] = o
+			b.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	stopBeat()
+	return RollbackBatchResult{Outcomes: b.snapshot()}, nil
+}
+
+// rollbackLeased is rollback for a secret a batch holds the lease of. A
+// secret without the holder's lease on the token's version was never
+// taken by this run (its create refused, or backed off, or never ran):
+// there is nothing of ours to undo, and touching it could undo someone
+// else's rotation, so it is left alone.
+func (a *Activities) rollbackLeased(ctx context.Context, h LeaseHolder, in RollbackInput) (RollbackResult, error) {
+	st, err := a.describeSecret(ctx, in.Step.SecretID)
+	if err != nil {
+		return RollbackResult{}, err
+	}
+	if !st.has(in.Step.Token, h.Label()) {
+		logger(ctx).Info("nothing to roll back: this run holds no lease on the secret", "secret", in.Step.SecretID, "token", in.Step.Token)
+		return RollbackResult{CurrentVersionID: st.versionWith(stageCurrent)}, nil
+	}
+	return a.rollback(ctx, in)
+}
+
+// FinishBatch ends a batch of a decided stage: it releases the leases and
+// publishes the batch's metrics.
+func (a *Activities) FinishBatch(ctx context.Context, in FinishBatchInput) (FinishBatchResult, error) {
+	return a.finishBatch(ctx, in)
+}
+
+// finishBatch removes the holder's lease label from each token's version
+// (a lease already gone counts as released; a transient failure fails the
+// activity, which is retried: releasing is idempotent), then publishes
+// the metrics like PublishMetrics, which never fails for CloudWatch's
+// sake. After it, the secrets are free for the next rotation; if it never
+// runs (the run was terminated), the leases go stale with the run.
+func (a *Activities) finishBatch(ctx context.Context, in FinishBatchInput) (FinishBatchResult, error) {
+	if err := in.Holder.Validate(); err != nil {
+		return FinishBatchResult{}, err
+	}
+	var res FinishBatchResult
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, r := range in.Release {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := a.releaseLease(ctx, r.SecretID, r.Token, in.Holder)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && !isErrorType(err, ErrSecretNotFound) {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			res.Released++
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return res, first
+	}
+	now := time.Now()
+	datums := append([]MetricDatum(nil), in.Extra...)
+	for _, m := range in.Metrics {
+		datums = append(datums, rotationMetricDatums(in.Environment, m, now)...)
+	}
+	if len(datums) > 0 {
+		res.Metrics = a.publishMetrics(ctx, PublishInput{Namespace: in.MetricsNamespace, Datums: datums})
+	}
+	return res, nil
+}
+
+// rotationMetricDatums are one secret's rotation datums, as the workflows'
+// rotationDatums make them: 1 in exactly one of RotationSucceeded,
+// RotationRolledBack and RotationFailed, 0 in the others.
+func rotationMetricDatums(env string, m RotationMetric, ts time.Time) []MetricDatum {
+	var dims []Dimension
+	if env != "" {
+		dims = append(dims, Dimension{Name: "Environment", Value: env})
+	}
+	dims = append(dims, Dimension{Name: "SecretName", Value: m.SecretName})
+	one := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	d := func(name string, v float64, unit string) MetricDatum {
+		return MetricDatum{Name: name, Value: v, Unit: unit, Dimensions: dims, Timestamp: ts}
+	}
+	return []MetricDatum{
+		d("RotationSucceeded", one(m.Status == BatchSucceeded), "Count"),
+		d("RotationRolledBack", one(m.Status == BatchRolledBack), "Count"),
+		d("RotationFailed", one(m.Status == BatchFailed), "Count"),
+		d("ValidationFailed", one(m.ValidationFailed), "Count"),
+		d("RotationDuration", float64(m.DurationMS), "Milliseconds"),
+	}
+}

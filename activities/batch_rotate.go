@@ -1,0 +1,506 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// RotateBatch rotates a batch of a stage's secrets (DESIGN.md §3, §4;
+// the benchmarks issue): one activity instead of a RotateSecret workflow
+// and six activities per secret, so a fleet's orchestration costs a few
+// Temporal actions per hundred secrets rather than a dozen per secret.
+func (a *Activities) RotateBatch(ctx context.Context, in RotateBatchInput) (RotateBatchResult, error) {
+	return a.rotateBatch(ctx, in)
+}
+
+// Defaults of a batch.
+const (
+	defaultBatchStepTimeout = 10 * time.Minute // RotateSecret's ScheduleToClose per step
+	batchUndoTimeout        = 30 * time.Minute // withUndoOptions' ScheduleToClose
+	batchHeartbeatEvery     = 5 * time.Second
+)
+
+// rotateBatch runs every target through the same steps as RotateSecret,
+// each secret on its own, at most in.Concurrency at once, in input order:
+//
+//	create (acquireAndCreate: lease + AWSPENDING) → set → test (the one
+//	fresh login) → promote → verify
+//
+// A step that fails transiently is retried with RotateSecret's backoff
+// (1s doubling to 30s) for up to in.StepTimeout; a secret whose step
+// fails for good is rolled back at once, exactly as far as it got
+// (RotateSecret's rule: a step refused before acting changed nothing).
+// Once one secret has not succeeded no further one starts (they are
+// skipped), like a stage's children. The stage's HTTP and alarm
+// validators run once for the batch after its secrets are promoted; when
+// one fails, every secret the batch promoted is rolled back.
+//
+// Leases stay held when it returns: the workflow releases them
+// (FinishBatch) once the whole stage is verified or rolled back, because
+// a later failure in the stage rolls these secrets back too.
+//
+// Cancelling it (an abort) lets every secret in flight finish its current
+// step, then rolls that secret back; the result still reports every
+// outcome. Outcomes are heartbeated, so an attempt that follows a worker's
+// death skips the secrets already settled and resumes the others from
+// what their labels say.
+func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (RotateBatchResult, error) {
+	if err := a.validateBatch(in.Holder, len(in.Targets)); err != nil {
+		return RotateBatchResult{}, err
+	}
+	for i, t := range in.Targets {
+		if err := validateStep(t.step(in.Environment)); err != nil {
+			return RotateBatchResult{}, err
+		}
+		if strings.TrimSpace(t.LockID) == "" {
+			return RotateBatchResult{}, invalidInput("batch target %d (%s): lockId is required", i, t.SecretID)
+		}
+	}
+	for i, v := range in.Validators {
+		if n := validatorKinds(v); n != 1 {
+			return RotateBatchResult{}, invalidInput("batch: validator %d (%q) must set exactly one of sql, http, alarm", i, v.Name)
+		}
+	}
+
+	b := &batchRun{a: a, in: in, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets))}
+	b.sctx, b.cancelSteps = stepContext(ctx)
+	defer b.cancelSteps()
+	b.resume()
+	stopBeat := b.heartbeatLoop()
+	b.runAll(func(i int) BatchOutcome { return b.rotateOne(in.Targets[i]) })
+	b.batchValidators()
+	stopBeat()
+	res := RotateBatchResult{Outcomes: b.snapshot()}
+	heartbeat(ctx, res.Outcomes)
+	counts := map[string]int{}
+	for _, o := range res.Outcomes {
+		counts[o.Status]++
+	}
+	logger(ctx).Info("batch rotated", "holder", in.Holder.String(), "targets", len(in.Targets), "outcomes", counts)
+	return res, nil
+}
+
+func (a *Activities) validateBatch(h LeaseHolder, n int) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return invalidInput("batch: no targets")
+	}
+	if a.runs == nil {
+		return invalidInput("batched rotation needs a RunChecker (activities.Options.Runs) to judge leases; the worker sets one from its Temporal client")
+	}
+	return nil
+}
+
+func (t BatchTarget) step(env string) RotationStep {
+	return RotationStep{SecretID: t.SecretID, Token: t.Token, Strategy: t.Strategy, Environment: env, Probes: t.Probes}
+}
+
+// stepContext is the context steps run in: it ends at the activity's
+// deadline but not when the activity is cancelled, so a cancellation
+// never cuts a step (an ALTER ROLE, a label move) in half; the batch
+// checks for cancellation between steps instead.
+func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(sctx, d)
+	}
+	return context.WithCancel(sctx)
+}
+
+// batchRun is one attempt of a batch activity.
+type batchRun struct {
+	a           *Activities
+	in          RotateBatchInput
+	actx        context.Context // cancelled by an abort
+	sctx        context.Context // steps: see stepContext
+	cancelSteps context.CancelFunc
+
+	mu       sync.Mutex
+	outcomes []BatchOutcome
+	stopped  bool // a secret did not succeed: start no further one
+}
+
+// resume takes the outcomes a previous attempt heartbeated.
+func (b *batchRun) resume() {
+	if !activity.IsActivity(b.actx) || !activity.HasHeartbeatDetails(b.actx) {
+		return
+	}
+	var prev []BatchOutcome
+	if err := activity.GetHeartbeatDetails(b.actx, &prev); err != nil || len(prev) != len(b.outcomes) {
+		return
+	}
+	for i, o := range prev {
+		if o.Status != "" && o.SecretID == b.in.Targets[i].SecretID {
+			b.outcomes[i] = o
+			if o.Status != BatchSucceeded {
+				b.stopped = true
+			}
+		}
+	}
+}
+
+func (b *batchRun) snapshot() []BatchOutcome {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]BatchOutcome(nil), b.outcomes...)
+}
+
+// heartbeatLoop heartbeats the settled outcomes until stopped.
+func (b *batchRun) heartbeatLoop() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(batchHeartbeatEvery)
+		defer t.Stop()
+		for {
+			heartbeat(b.actx, b.snapshot())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// runAll settles every target not settled yet, at most Concurrency at
+// once, in order; once one has not succeeded, or the batch is cancelled,
+// the rest are skipped.
+func (b *batchRun) runAll(one func(i int) BatchOutcome) {
+	workers := max(1, b.in.Concurrency)
+	next := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b.mu.Lock()
+				i := next
+				next++
+				if i >= len(b.outcomes) {
+					b.mu.Unlock()
+					return
+				}
+				if b.outcomes[i].Status != "" {
+					b.mu.Unlock()
+					continue
+				}
+				if b.stopped || b.actx.Err() != nil {
+					reason := "not started: another secret of the stage did not succeed"
+					if b.actx.Err() != nil {
+						reason = "not started: the batch was cancelled"
+					}
+					b.outcomes[i] = BatchOutcome{SecretID: b.in.Targets[i].SecretID, Status: BatchSkipped, Error: reason}
+					b.mu.Unlock()
+					continue
+				}
+				b.mu.Unlock()
+				o := one(i)
+				b.mu.Lock()
+				b.outcomes[i] = o
+				if o.Status != BatchSucceeded {
+					b.stopped = true
+				}
+				b.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// errNotStarted marks a step never started because the batch was
+// cancelled first: nothing of it can have happened.
+var errNotStarted = errors.New("canceled before the step started")
+
+// rotateOne takes one secret from create to verify.
+func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
+	start := time.Now()
+	o := BatchOutcome{SecretID: t.SecretID}
+	step := t.step(b.in.Environment)
+	finish := func() BatchOutcome {
+		o.DurationMS = time.Since(start).Milliseconds()
+		return o
+	}
+	var acq acquired
+	err := b.step(&o, StepCreate, func(ctx context.Context) (err error) {
+		acq, err = b.a.acquireAndCreate(ctx, step, t.LockID, b.in.Holder)
+		return err
+	})
+	if err != nil {
+		b.fail(&o, step, err)
+		return finish()
+	}
+	o.PreviousVersionID, o.StaleCleared = acq.res.CurrentVersionID, acq.res.StaleCleared
+	if acq.promoted {
+		// An earlier attempt got as far as promotion.
+		o.PasswordSet, o.Promoted = true, true
+	} else {
+		if err := b.step(&o, StepSet, func(ctx context.Context) error {
+			_, err := b.a.setPendingPassword(ctx, step, acq.pending)
+			return err
+		}); err != nil {
+			b.fail(&o, step, err)
+			return finish()
+		}
+		o.PasswordSet = true
+		if err := b.step(&o, StepTest, func(ctx context.Context) error {
+			_, err := b.a.testPendingLogin(ctx, step, acq.pending)
+			return err
+		}); err != nil {
+			b.fail(&o, step, err)
+			return finish()
+		}
+		if err := b.step(&o, StepPromote, func(ctx context.Context) error {
+			return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID)
+		}); err != nil {
+			b.fail(&o, step, err)
+			return finish()
+		}
+		o.Promoted = true
+	}
+	if err := b.step(&o, StepVerify, func(ctx context.Context) error {
+		return b.a.verifyLeased(ctx, step, b.in.Validators)
+	}); err != nil {
+		b.fail(&o, step, err)
+		return finish()
+	}
+	o.Status = BatchSucceeded
+	return finish()
+}
+
+// step runs one step of one secret, retrying transient failures for up to
+// the step timeout, unless the batch was cancelled before it started.
+func (b *batchRun) step(o *BatchOutcome, name string, fn func(context.Context) error) error {
+	o.LastStep = name
+	if b.actx.Err() != nil {
+		return errNotStarted
+	}
+	timeout := b.in.StepTimeout
+	if timeout <= 0 {
+		timeout = defaultBatchStepTimeout
+	}
+	return retryTransient(b.actx, b.sctx, timeout, fn)
+}
+
+// retryTransient calls fn until it succeeds, fails for good (a
+// non-retryable ApplicationError), timeout passes or actx is cancelled,
+// sleeping 1s doubling to 30s between tries (RotateSecret's retry policy).
+func retryTransient(actx, sctx context.Context, timeout time.Duration, fn func(context.Context) error) error {
+	deadline := time.Now().Add(timeout)
+	backoff := time.Second
+	for {
+		err := fn(sctx)
+		if err == nil || isFinal(err) || time.Now().Add(backoff).After(deadline) || sctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(backoff):
+		case <-actx.Done():
+			return err
+		case <-sctx.Done():
+			return err
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func isFinal(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
+}
+
+// mayHaveActed is RotateSecret's rule (workflows.mayHaveApplied) on this
+// side: a classified, non-retryable failure stopped before acting; a
+// transient one that outlasted its retries, or a cut-off call, may have
+// acted; a step never started did not.
+func mayHaveActed(err error) bool {
+	if errors.Is(err, errNotStarted) {
+		return false
+	}
+	return !isFinal(err)
+}
+
+// fail records why a secret's rotation stopped and rolls back exactly what
+// was done (rollback reads the actual labels too).
+func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
+	acted := mayHaveActed(err)
+	o.Error, o.ErrorType = describeStepError(err)
+	o.ValidationFailed = o.ErrorType == ErrValidationFailed
+	o.Status = BatchRolledBack
+	logger(b.actx).Warn("batched rotation step failed; rolling back", "secret", step.SecretID,
+		"step", o.LastStep, "error", o.Error, "type", o.ErrorType)
+	in := RollbackInput{Step: step, CurrentVersionID: o.PreviousVersionID, PasswordSet: o.PasswordSet, Promoted: o.Promoted}
+	switch o.LastStep {
+	case StepCreate:
+		if !acted {
+			if o.ErrorType == ErrAlreadyRotating {
+				o.Status = BatchFailed // as a RotateSecret whose lock is held
+			}
+			return // refused before writing anything
+		}
+	case StepSet:
+		in.PasswordSet = in.PasswordSet || acted
+	case StepPromote:
+		in.Promoted = acted
+	}
+	b.undo(o, in, "after step "+o.LastStep+" failed")
+}
+
+// undo rolls one secret back under the holder's lease, recording the
+// result in o.
+func (b *batchRun) undo(o *BatchOutcome, in RollbackInput, why string) {
+	err := retryTransient(b.sctx, b.sctx, batchUndoTimeout, func(ctx context.Context) error {
+		_, err := b.a.rollbackLeased(ctx, b.in.Holder, in)
+		return err
+	})
+	if err != nil {
+		msg, typ := describeStepError(err)
+		o.Status, o.Attention = BatchFailed, true
+		o.Error = fmt.Sprintf("ROLLBACK FAILED (%s: %s) %s: %s", typ, msg, why, o.Error)
+		logger(b.actx).Error("ROLLBACK FAILED: the secret may be half-rotated and needs a human",
+			"secret", in.Step.SecretID, "token", in.Step.Token, "error", err)
+		return
+	}
+	o.Status = BatchRolledBack
+}
+
+func describeStepError(err error) (msg, typ string) {
+	var app *temporal.ApplicationError
+	switch {
+	case errors.Is(err, errNotStarted):
+		return "canceled", "Canceled"
+	case errors.As(err, &app):
+		return app.Message(), app.Type()
+	}
+	return err.Error(), ""
+}
+
+// promoteKnown is promote when the lease holder knows the labels: two
+// label moves, each naming where the label is, so Secrets Manager refuses
+// them if anything moved; on a refusal (a repeated attempt) it falls back
+// to promote, which reads the labels and finishes what is left.
+func (a *Activities) promoteKnown(ctx context.Context, step RotationStep, current string) error {
+	err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current)
+	if err == nil {
+		err = a.moveStage(ctx, step.SecretID, stagePending, "", step.Token)
+	}
+	if isErrorType(err, ErrAWSRequestRefused) {
+		_, err = a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: current})
+	}
+	if err == nil {
+		logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
+	}
+	return err
+}
+
+// verifyLeased is verify for a secret of a batch: AWSCURRENT, read as a
+// consumer reads it, must be the token's version, whose credentials the
+// test step has just proven with a fresh login (and the lease kept anyone
+// from changing since); the stage's SQL validators then run over a fresh
+// login as AWSCURRENT, as RotateSecret's verify runs them. HTTP and alarm
+// validators do not depend on the secret: the batch runs them once.
+func (a *Activities) verifyLeased(ctx context.Context, step RotationStep, validators []Validator) error {
+	_, id, err := a.appSecret(ctx, step.SecretID, "", stageCurrent)
+	if err != nil {
+		return err
+	}
+	if id != step.Token {
+		return nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": AWSCURRENT is on version "+id+", not the rotation's "+step.Token)
+	}
+	var sql []Validator
+	for _, v := range validators {
+		if v.SQL != nil {
+			sql = append(sql, v)
+		}
+	}
+	if len(sql) == 0 {
+		return nil
+	}
+	_, err = a.verify(ctx, VerifyInput{SecretID: step.SecretID, Environment: step.Environment, Validators: sql})
+	return err
+}
+
+// batchValidators runs the stage's HTTP and alarm validators once the
+// batch's secrets are promoted; when one fails, every secret the batch
+// promoted is rolled back with ValidationFailed.
+func (b *batchRun) batchValidators() {
+	var checks []Validator
+	for _, v := range b.in.Validators {
+		if v.HTTP != nil || v.Alarm != nil {
+			checks = append(checks, v)
+		}
+	}
+	if len(checks) == 0 {
+		return
+	}
+	var promoted []int
+	b.mu.Lock()
+	for i, o := range b.outcomes {
+		if o.Status == BatchSucceeded {
+			promoted = append(promoted, i)
+		}
+	}
+	b.mu.Unlock()
+	if len(promoted) == 0 {
+		return
+	}
+	var failed []string
+	subject := fmt.Sprintf("batch of %d secrets", len(promoted))
+	for _, v := range checks {
+		err := retryTransient(b.sctx, b.sctx, defaultBatchStepTimeout, func(ctx context.Context) error {
+			var detail string
+			passed := false
+			var err error
+			if v.HTTP != nil {
+				detail, passed = b.a.checkHTTP(ctx, *v.HTTP, v.Timeout)
+			} else {
+				detail, passed, err = b.a.checkAlarm(ctx, subject, *v.Alarm, v.Timeout)
+			}
+			if err == nil && !passed {
+				failed = append(failed, validatorName(v)+": "+detail)
+			}
+			return err
+		})
+		if err != nil {
+			failed = append(failed, validatorName(v)+": could not be evaluated: "+errMessage(err))
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	msg := "validation failed: " + strings.Join(failed, "; ")
+	logger(b.actx).Warn("batch validation failed; rolling back the batch", "holder", b.in.Holder.String(), "failed", failed)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, b.in.Concurrency))
+	for _, i := range promoted {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			b.mu.Lock()
+			o := b.outcomes[i]
+			b.mu.Unlock()
+			t := b.in.Targets[i]
+			o.LastStep, o.Error, o.ErrorType, o.ValidationFailed = StepVerify, msg, ErrValidationFailed, true
+			b.undo(&o, RollbackInput{Step: t.step(b.in.Environment), CurrentVersionID: o.PreviousVersionID, PasswordSet: true, Promoted: true}, "after validation failed")
+			b.mu.Lock()
+			b.outcomes[i] = o
+			b.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}

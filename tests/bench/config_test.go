@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config sizes one benchmark run. fullConfig is what `make bench` runs;
+// smallConfig is the harness check `make test` runs (a few secrets, no
+// timing asserted). Every figure can be shrunk or grown with the
+// CREDSTAGE_BENCH_* variables listed in README.md.
+type config struct {
+	Instances    int     // RDS instances the fleet spreads over
+	B2Secrets    int     // B2 fleet size, half staging, half production
+	Sizes        []int   // B3 fleet sizes
+	Reps         int     // repeated runs per figure (median, min, max)
+	ChildReps    int     // runs of the one-workflow-per-secret design at B2 size (0: skip)
+	LatencyRuns  int     // B1 and B5 runs
+	SeqRotations int     // rotations per sequential-baseline run
+	Parallel     int     // baseline goroutines = the plan's maxParallel
+	BatchSize    int     // the plan's batchSize for the batched design (0: the workflow's default)
+	AppRate      float64 // B4: new connections per second
+	AppSecrets   int     // B4: secrets the simulated application uses
+	AppCacheTTL  time.Duration
+	// StatsWait lets PostgreSQL flush the statistics of connections just
+	// closed before pg_stat_database is read (logins per rotation).
+	StatsWait time.Duration
+	Out       string // bench-results.json
+}
+
+func fullConfig(root string) config {
+	return config{
+		Instances: 4, B2Secrets: 1000, Sizes: []int{100, 1000, 5000},
+		Reps: 3, ChildReps: 1, LatencyRuns: 20, SeqRotations: 50,
+		Parallel: 16, AppRate: 10, AppSecrets: 20, AppCacheTTL: time.Minute,
+		StatsWait: 1200 * time.Millisecond,
+		Out:       filepath.Join(root, "bench-results.json"),
+	}
+}
+
+func smallConfig(dir string) config {
+	return config{
+		Instances: 1, B2Secrets: 6, Sizes: []int{4, 6},
+		Reps: 1, ChildReps: 1, LatencyRuns: 2, SeqRotations: 3,
+		Parallel: 4, BatchSize: 2, AppRate: 10, AppSecrets: 3, AppCacheTTL: time.Minute,
+		StatsWait: 300 * time.Millisecond,
+		Out:       filepath.Join(dir, "bench-results.json"),
+	}
+}
+
+// fromEnv applies the CREDSTAGE_BENCH_* overrides.
+func (c config) fromEnv() (config, error) {
+	ints := []struct {
+		name string
+		dst  *int
+		min  int
+	}{
+		{"CREDSTAGE_BENCH_INSTANCES", &c.Instances, 1},
+		{"CREDSTAGE_BENCH_B2_SECRETS", &c.B2Secrets, 2},
+		{"CREDSTAGE_BENCH_REPS", &c.Reps, 1},
+		{"CREDSTAGE_BENCH_CHILD_REPS", &c.ChildReps, 0},
+		{"CREDSTAGE_BENCH_LATENCY_RUNS", &c.LatencyRuns, 1},
+		{"CREDSTAGE_BENCH_SEQ_ROTATIONS", &c.SeqRotations, 1},
+		{"CREDSTAGE_BENCH_PARALLEL", &c.Parallel, 1},
+		{"CREDSTAGE_BENCH_BATCH_SIZE", &c.BatchSize, 0},
+		{"CREDSTAGE_BENCH_APP_SECRETS", &c.AppSecrets, 1},
+	}
+	for _, v := range ints {
+		s := os.Getenv(v.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < v.min {
+			return c, fmt.Errorf("%s=%q: want an integer ≥ %d", v.name, s, v.min)
+		}
+		*v.dst = n
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_SIZES"); s != "" {
+		c.Sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 2 {
+				return c, fmt.Errorf("CREDSTAGE_BENCH_SIZES=%q: want sizes ≥ 2, comma separated", s)
+			}
+			c.Sizes = append(c.Sizes, n)
+		}
+		slices.Sort(c.Sizes)
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_APP_RATE"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 {
+			return c, fmt.Errorf("CREDSTAGE_BENCH_APP_RATE=%q: want a number ≥ 0", s)
+		}
+		c.AppRate = f
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_OUT"); s != "" {
+		c.Out = s
+	}
+	c.AppSecrets = min(c.AppSecrets, c.B2Secrets)
+	return c, nil
+}
+
+// poolSize is how many secrets of one strategy the fleet needs.
+func (c config) poolSize() int {
+	n := c.B2Secrets
+	for _, s := range c.Sizes {
+		n = max(n, s)
+	}
+	return n
+}

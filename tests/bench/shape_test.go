@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// checkShape asserts bench-results.json has every key of the shape the
+// benchmarks issue gives, each a number (or a string where the issue's
+// machine block says so), so runs stay comparable.
+func checkShape(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j map[string]any
+	if err := json.Unmarshal(b, &j); err != nil {
+		t.Fatalf("%s is not JSON: %v", path, err)
+	}
+	obj := func(m map[string]any, key string) map[string]any {
+		v, ok := m[key].(map[string]any)
+		if !ok {
+			t.Errorf("%s: %q is not an object", path, key)
+		}
+		return v
+	}
+	nums := func(where string, m map[string]any, keys ...string) {
+		for _, k := range keys {
+			v, ok := m[k].(float64)
+			if !ok {
+				t.Errorf("%s: %s.%s is %v, want a number", path, where, k, m[k])
+				continue
+			}
+			if v < 0 {
+				t.Errorf("%s: %s.%s = %v < 0", path, where, k, v)
+			}
+		}
+	}
+	nums("baseline", obj(j, "baseline"), "sequential_rotations_per_s", "sequential_latency_ms_p50", "parallel_rotations_per_s", "parallel_goroutines")
+	nums("b1", obj(j, "b1"), "p50_ms", "p95_ms", "ratio_to_baseline")
+	b2 := obj(j, "b2")
+	for _, st := range []string{alt, single} {
+		nums("b2."+st, obj(b2, st), "secrets", "wall_s", "rotations_per_s", "ratio_to_parallel_baseline", "worker_peak_rss_mib", "actions_per_rotation")
+	}
+	b3, ok := j["b3"].([]any)
+	if !ok || len(b3) == 0 {
+		t.Errorf("%s: b3 is not a non-empty list", path)
+	}
+	for _, e := range b3 {
+		m, _ := e.(map[string]any)
+		nums("b3[]", m, "secrets", "rotations_per_s", "worker_peak_rss_mib")
+	}
+	b4 := obj(j, "b4")
+	for _, k := range []string{alt, single, "single-user-no-retry"} {
+		nums("b4."+k, obj(b4, k), "attempts", "first_try_auth_failures", "failures_after_retry")
+	}
+	nums("b5", obj(j, "b5"), "p50_ms", "p95_ms")
+	m := obj(j, "machine")
+	nums("machine", m, "cores")
+	for _, k := range []string{"go", "postgres"} {
+		if s, _ := m[k].(string); s == "" {
+			t.Errorf("%s: machine.%s is empty", path, k)
+		}
+	}
+}

@@ -1,0 +1,345 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"go.temporal.io/sdk/client"
+
+	"github.com/credstage/credstage/localaws"
+	"github.com/credstage/credstage/tests/stack"
+)
+
+// workerAccessKey signs the worker's AWS calls, so the localaws request log
+// tells them apart from the harness's own (setup, the simulated
+// application, the baselines use benchAccessKey).
+const (
+	workerAccessKey = "credstage-worker"
+	benchAccessKey  = "credstage-bench"
+)
+
+// benchStack is the local stack of a benchmark: the Temporal dev server
+// (SQLite file with WAL, as `make dev-server` runs it), localaws in-process
+// and the worker as its own process, so its memory and CPU are its own.
+type benchStack struct {
+	tb        testing.TB
+	dir       string
+	temporal  *stack.Temporal
+	aws       *stack.LocalAWS
+	sm        *secretsmanager.Client
+	worker    *workerProc
+	workerBin string
+	devPID    int // the dev server's process, for its CPU time
+}
+
+type workerProc struct {
+	cmd  *exec.Cmd
+	done chan error
+	log  *os.File
+}
+
+// buildWorker builds ./worker once per test binary.
+func buildWorker(dir string) (string, error) {
+	root, err := stack.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "credstage-worker")
+	cmd := exec.Command("go", "build", "-o", bin, "./worker")
+	cmd.Dir = root
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build ./worker: %v\n%s", err, out.String())
+	}
+	return bin, nil
+}
+
+func startBenchStack(tb testing.TB, workerBin string) *benchStack {
+	tb.Helper()
+	dir := tb.TempDir()
+	s := &benchStack{tb: tb, dir: dir, workerBin: workerBin}
+	tmp, err := stack.StartTemporalE(stack.TemporalOptions{DBFile: filepath.Join(dir, "temporal.db")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.temporal = tmp
+	tb.Cleanup(tmp.Stop)
+	s.devPID = findProcess(filepath.Join(dir, "temporal.db"))
+
+	l, err := stack.StartLocalAWSE(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Server.Close() })
+	s.aws = l
+	cfg, err := awsConfig(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.sm = secretsmanager.NewFromConfig(cfg)
+	s.startWorker()
+	tb.Cleanup(func() { s.stopWorker() })
+	return s
+}
+
+// awsConfig points the SDK at localaws, signing as the harness.
+func awsConfig(s *benchStack) (aws.Config, error) {
+	cfg, err := stack.AWSConfig(s.aws.URL)
+	cfg.Credentials = staticCreds(benchAccessKey)
+	return cfg, err
+}
+
+func (s *benchStack) client() client.Client { return s.temporal.Client }
+
+func (s *benchStack) startWorker() {
+	s.tb.Helper()
+	logf, err := os.OpenFile(filepath.Join(s.dir, "worker.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	cmd := exec.Command(s.workerBin, "--log-format", "json", "--log-level", "info", "--stop-timeout", "5s")
+	cmd.Env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+s.temporal.Address,
+		"TEMPORAL_NAMESPACE=default",
+		"AWS_ENDPOINT_URL="+s.aws.URL,
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID="+workerAccessKey,
+		"AWS_SECRET_ACCESS_KEY=credstage-worker-secret",
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		s.tb.Fatalf("start worker: %v", err)
+	}
+	w := &workerProc{cmd: cmd, done: make(chan error, 1), log: logf}
+	go func() { w.done <- cmd.Wait() }()
+	s.worker = w
+}
+
+// stopWorker ends the worker by its process id, gracefully first.
+func (s *benchStack) stopWorker() {
+	w := s.worker
+	if w == nil {
+		return
+	}
+	s.worker = nil
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.done:
+	case <-time.After(20 * time.Second):
+		_ = w.cmd.Process.Kill()
+		<-w.done
+	}
+	_ = w.log.Close()
+}
+
+// restartWorker gives the next run a fresh worker process, so its peak
+// RSS is that run's own.
+func (s *benchStack) restartWorker() {
+	s.stopWorker()
+	s.startWorker()
+}
+
+func (s *benchStack) workerPID() int { return s.worker.cmd.Process.Pid }
+
+// resetPeakRSS clears the worker's VmHWM (Linux: clear_refs 5); false
+// when the kernel refuses, and the caller restarts the worker instead.
+func resetPeakRSS(pid int) bool {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+}
+
+// peakRSSMiB is VmHWM of a process, in MiB.
+func peakRSSMiB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// cpuSeconds is a process's user+system CPU time so far.
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / clockTicks
+}
+
+const clockTicks = 100 // USER_HZ on Linux
+
+// findProcess is the pid of the process whose command line mentions arg.
+func findProcess(arg string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(b, []byte(arg)) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// postgresCPU is the CPU time of every PostgreSQL process (named
+// postgres; the emulator's clusters are the only ones on a bench
+// machine), including backends that have exited, through their
+// postmasters' cumulative children time.
+func postgresCPU() float64 {
+	ents, _ := os.ReadDir("/proc")
+	var total float64
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, closeP := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || closeP < 0 || s[open+1:closeP] != "postgres" {
+			continue
+		}
+		f := strings.Fields(s[closeP+2:])
+		if len(f) < 15 {
+			continue
+		}
+		fields := []int{11, 12} // utime stime
+		if procName(f[1]) != "postgres" {
+			// a postmaster: its exited backends' time too
+			fields = append(fields, 13, 14)
+		}
+		var sum float64
+		for _, i := range fields {
+			v, _ := strconv.ParseFloat(f[i], 64)
+			sum += v
+		}
+		total += sum / clockTicks
+	}
+	return total
+}
+
+func procName(pid string) string {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	open, closeP := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || closeP < 0 {
+		return ""
+	}
+	return s[open+1 : closeP]
+}
+
+// cpuSample is CPU seconds by component at one instant.
+type cpuSample struct {
+	worker, devServer, postgres, bench float64
+	at                                 time.Time
+}
+
+func (s *benchStack) cpu() cpuSample {
+	return cpuSample{
+		worker: cpuSeconds(s.workerPID()), devServer: cpuSeconds(s.devPID),
+		postgres: postgresCPU(), bench: cpuSeconds(os.Getpid()), at: time.Now(),
+	}
+}
+
+// cpuUse is CPU seconds spent per component between two samples.
+type cpuUse struct {
+	Worker    float64 `json:"worker"`
+	DevServer float64 `json:"temporal_dev_server"`
+	Postgres  float64 `json:"postgres"`
+	Bench     float64 `json:"bench_process_localaws_and_app"`
+	Wall      float64 `json:"wall"`
+}
+
+func (a cpuSample) to(b cpuSample) cpuUse {
+	return cpuUse{Worker: b.worker - a.worker, DevServer: b.devServer - a.devServer,
+		Postgres: b.postgres - a.postgres, Bench: b.bench - a.bench, Wall: b.at.Sub(a.at).Seconds()}
+}
+
+// awsCalls counts the worker's AWS calls since the last reset, by action.
+func (s *benchStack) awsCalls(accessKey string) map[string]int {
+	out := map[string]int{}
+	for _, e := range s.aws.Server.Requests().Entries() {
+		if e.AccessKey == accessKey {
+			out[e.Action]++
+		}
+	}
+	return out
+}
+
+func (s *benchStack) resetAWSCalls() { s.aws.Server.Requests().Reset() }
+
+// parallelDo runs fn(i) for i in [0,n) on `workers` goroutines and
+// returns the first error.
+func parallelDo(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := fn(ctx, i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}

@@ -1,0 +1,175 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credstage/credstage/activities"
+)
+
+// suite runs every benchmark of the issue, side by side on one stack, and
+// collects the figures.
+type suite struct {
+	tb    testing.TB
+	c     config
+	s     *benchStack
+	f     *fleet
+	out   io.Writer
+	res   *results
+	start time.Time
+}
+
+func (su *suite) logf(format string, args ...any) {
+	fmt.Fprintf(su.out, "[%6.1fs] %s\n", time.Since(su.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// designs returns the designs to measure: CREDSTAGE_BENCH_DESIGNS, a
+// comma-separated subset of children and batched (default both).
+func designs() (children, batched bool) {
+	v := os.Getenv("CREDSTAGE_BENCH_DESIGNS")
+	if v == "" {
+		return true, true
+	}
+	for _, d := range strings.Split(v, ",") {
+		switch strings.TrimSpace(d) {
+		case "children":
+			children = true
+		case "batched":
+			batched = true
+		}
+	}
+	return children, batched
+}
+
+func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results {
+	// The baselines call the step functions outside any activity, where
+	// they log through slog's default logger: keep that quiet.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
+	tb.Cleanup(cancel)
+	su := &suite{tb: tb, c: c, out: out, start: time.Now(), res: newResults(c)}
+	su.logf("config %+v", c)
+	su.s = startBenchStack(tb, workerBin)
+	su.logf("stack up: dev server %s (SQLite %s), localaws %s, worker pid %d", su.s.temporal.Address, su.s.temporal.DBFile, su.s.aws.URL, su.s.workerPID())
+	f, err := setupFleet(ctx, su.s, c)
+	if err != nil {
+		tb.Fatalf("fleet setup: %v", err)
+	}
+	tb.Cleanup(func() { f.close(context.Background()) })
+	su.f = f
+	su.logf("fleet ready: %d instances, %d alternating-users and %d single-user secrets", c.Instances, len(f.pools[poolAlt]), len(f.pools[poolSingle]))
+	su.res.machine(ctx, f)
+
+	cfg, err := awsConfig(su.s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Credentials = staticCreds(baselineAccessKey)
+	base := activities.New(cfg, activities.Options{})
+	tb.Cleanup(base.Close)
+
+	su.baselines(ctx, base)
+	children, batched := designs()
+	for _, pool := range []string{poolAlt, poolSingle} {
+		strategy := string(f.strategy[pool])
+		for rep := range c.Reps {
+			r, _, err := baselineRun(ctx, su.s, f, c, base, pool, c.B2Secrets, c.Parallel)
+			su.must(err, "parallel baseline %s", strategy)
+			su.logf("baseline parallel %s rep %d: %.1f rotations/s (%.2f logins/rotation)", strategy, rep+1, r.RotationsPerS, r.LoginsPerRotation)
+			su.res.addRun("baseline-parallel", r)
+		}
+		if children {
+			for rep := range c.ChildReps {
+				su.fleet(ctx, "b2-children", pool, c.B2Secrets, designChildren, true, rep)
+			}
+		}
+		if batched {
+			for rep := range c.Reps {
+				su.fleet(ctx, "b2-batched", pool, c.B2Secrets, designBatched, true, rep)
+			}
+		}
+	}
+	main := designBatched
+	if !batched {
+		main = designChildren
+	}
+	su.fleet(ctx, "b4-no-retry", poolSingle, c.B2Secrets, main, false, 0)
+	for _, n := range c.Sizes {
+		if n == c.B2Secrets {
+			continue // B2's runs are B3's at this size
+		}
+		for rep := range c.Reps {
+			su.fleet(ctx, fmt.Sprintf("b3-%d", n), poolAlt, n, main, true, rep)
+		}
+	}
+	su.res.b1 = su.latency(ctx, 0)
+	if batched {
+		su.res.b1Batched = su.latency(ctx, 1)
+	}
+	su.rollback(ctx)
+	su.res.finish(main)
+	return su.res
+}
+
+func (su *suite) must(err error, format string, args ...any) {
+	if err != nil {
+		su.tb.Fatalf("%s: %v", fmt.Sprintf(format, args...), err)
+	}
+}
+
+func (su *suite) fleet(ctx context.Context, kind, pool string, n int, d design, retry bool, rep int) {
+	r, err := fleetRotation(ctx, su.s, su.f, su.c, pool, n, d, retry)
+	su.must(err, "%s %s %d secrets", kind, pool, n)
+	su.logf("%s %s %s n=%d rep %d: %.1fs, %.1f rotations/s, %.1f actions/rotation, %.2f logins/rotation, %.1f AWS calls/rotation, RSS %.0f MiB, app %+v",
+		kind, d, r.Strategy, n, rep+1, r.WallS, r.RotationsPerS, r.ActionsPerRotation, r.LoginsPerRotation, r.AWSCallsPerRot, r.WorkerPeakRSSMiB, r.App)
+	su.logf("    cpu s: worker %.1f, dev server %.1f, postgres %.1f, bench+localaws+app %.1f over %.1fs wall", r.CPU.Worker, r.CPU.DevServer, r.CPU.Postgres, r.CPU.Bench, r.CPU.Wall)
+	su.res.addRun(kind, r)
+}
+
+func (su *suite) baselines(ctx context.Context, base *activities.Activities) {
+	quiet := su.c
+	quiet.AppRate = 0
+	for _, pool := range []string{poolAlt, poolSingle} {
+		n := min(su.c.SeqRotations, len(su.f.pools[pool]))
+		for rep := range su.c.Reps {
+			r, loop, err := baselineRun(ctx, su.s, su.f, quiet, base, pool, n, 1)
+			su.must(err, "sequential baseline")
+			su.res.addSequential(string(su.f.strategy[pool]), r, loop)
+			su.logf("baseline sequential %s rep %d: %.1f rotations/s, p50 %.1f ms (%.2f logins/rotation, %.1f AWS calls/rotation)",
+				r.Strategy, rep+1, r.RotationsPerS, percentile(loop.latencies, 50), r.LoginsPerRotation, r.AWSCallsPerRot)
+		}
+	}
+}
+
+// latency runs B1; batchSize 1 forces the batched path on its 1-secret
+// stages (0: the plan's default, a RotateSecret child each).
+func (su *suite) latency(ctx context.Context, batchSize int) []time.Duration {
+	var ds []time.Duration
+	for k := range su.c.LatencyRuns {
+		d, err := latencyRun(ctx, su.s, su.f, k, batchSize)
+		su.must(err, "B1 run %d", k)
+		ds = append(ds, d)
+	}
+	su.logf("B1 (batchSize %d): p50 %.0f ms, p95 %.0f ms over %d runs", batchSize, percentile(ds, 50), percentile(ds, 95), len(ds))
+	return ds
+}
+
+func (su *suite) rollback(ctx context.Context) {
+	var ds []time.Duration
+	for k := range su.c.LatencyRuns {
+		d, err := rollbackRun(ctx, su.s, su.f, k)
+		su.must(err, "B5 run %d", k)
+		ds = append(ds, d)
+	}
+	su.res.b5 = ds
+	su.logf("B5: p50 %.0f ms, p95 %.0f ms over %d runs", percentile(ds, 50), percentile(ds, 95), len(ds))
+}
+
+func cores() int { return runtime.NumCPU() }
