@@ -8,7 +8,7 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 TEST_TIMEOUT  ?= 45m
 FUZZ_TIME     ?= 10s
 
-.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench clean
+.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench soak clean
 
 all: build
 
@@ -63,6 +63,11 @@ workflowcheck:
 ## fuzz: a bounded run of the localaws request-decoder fuzzer
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestDecoding$$' -fuzztime $(FUZZ_TIME) ./localaws/
+
+## soak: the fault tests' long variants (50 rotations under SIGKILL, ...);
+## CREDSTAGE_FAULT_SEED replays a seed, CREDSTAGE_FAULT_REPORT=<file> collects the figures
+soak: postgres tools
+	set -o pipefail; CREDSTAGE_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'TestFaults|TestBadInput|TestCodec' -v ./tests/ | grep -E '^(---|ok|FAIL)|FAULT REPORT|fault seed'
 
 ## bench: benchmarks on the local stack; prints a table, writes bench-results.json
 bench: postgres tools

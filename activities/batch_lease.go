@@ -60,7 +60,8 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 		// Announced by an earlier attempt that died before AWSPENDING.
 	} else {
 		// Keep away without writing anything when a live lease is in sight.
-		if st.hasLeaseLabel() {
+		quiet := !st.hasLeaseLabel() && st.versionWith(stagePending) == ""
+		if !quiet {
 			live, _, err := a.leasesOn(ctx, step.SecretID, st, &h)
 			if err != nil {
 				return acquired{}, err
@@ -69,7 +70,14 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 				return acquired{}, leaseHeldError(step.SecretID, live[0].holder.String())
 			}
 		}
-		if acq.pending, err = a.putLeased(ctx, step, st, current, label); err != nil {
+		// On a quiet secret (no lease, no AWSPENDING) the version goes in
+		// with AWSPENDING at once, saving a call; the look below still
+		// decides, and backs off, AWSPENDING included, when it must.
+		labels := []string{label}
+		if quiet {
+			labels = append(labels, stagePending)
+		}
+		if acq.pending, err = a.putLeased(ctx, step, st, current, labels); err != nil {
 			return acquired{}, err
 		}
 		acq.res.Username = acq.pending.Username
@@ -129,9 +137,10 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 }
 
 // putLeased writes the token's version, AWSCURRENT's JSON with a new
-// password (and for alternating users the other role), labelled with the
-// lease only, and returns it parsed.
-func (a *Activities) putLeased(ctx context.Context, step RotationStep, st secretState, current, label string) (DBSecret, error) {
+// password (and for alternating users the other role), with labels (the
+// lease first), and returns it parsed.
+func (a *Activities) putLeased(ctx context.Context, step RotationStep, st secretState, current string, labels []string) (DBSecret, error) {
+	label := labels[0]
 	cur, _, err := a.appSecret(ctx, step.SecretID, current, "")
 	if err != nil {
 		return DBSecret{}, err
@@ -159,7 +168,7 @@ func (a *Activities) putLeased(ctx context.Context, step RotationStep, st secret
 		SecretId:           aws.String(st.ARN),
 		ClientRequestToken: aws.String(step.Token),
 		SecretString:       aws.String(value),
-		VersionStages:      []string{label},
+		VersionStages:      labels,
 	})
 	if awsCode(err) == "ResourceExistsException" {
 		// An earlier attempt put the token's version first, with a

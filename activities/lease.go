@@ -28,15 +28,16 @@ import (
 //
 // Acquisition (acquireLease) announces first and looks second:
 //
-//  1. PutSecretValue the token's version with the lease label only (no
-//     AWSPENDING yet);
+//  1. PutSecretValue the token's version with the lease label (and, when
+//     the secret showed neither a lease nor an AWSPENDING a moment before,
+//     AWSPENDING too, which saves a call);
 //  2. DescribeSecret again: a live foreign lease, or an open
 //     rotate/<secret> run, means back off (remove our label; nothing else
 //     was done) and report the secret as already being rotated;
-//  3. move AWSPENDING onto the token with UpdateSecretVersionStage, naming
-//     the version it leaves (RemoveFromVersionId): Secrets Manager refuses
-//     the move if AWSPENDING went anywhere else meanwhile, so a lost race
-//     also backs off.
+//  3. unless it is there already, move AWSPENDING onto the token with
+//     UpdateSecretVersionStage, naming the version it leaves
+//     (RemoveFromVersionId): Secrets Manager refuses the move if AWSPENDING
+//     went anywhere else meanwhile, so a lost race also backs off.
 //
 // Two batches announcing at once: each looks after its own announcement,
 // so at least the later one sees the other and backs off (both may, which
@@ -47,6 +48,13 @@ import (
 // Failure modes, all safe in the sense of the invariant:
 //   - Both sides of a race back off: the secret is reported as already
 //     being rotated by both, and nothing changed.
+//   - A RotateSecret whose create ran in the same instant as a batch's
+//     put may lose its AWSPENDING to it; the batch then backs off (the
+//     RotateSecret run is open) and the RotateSecret fails at its set step
+//     with VersionConflict, having changed nothing. Never both proceed. A
+//     batch whose AWSPENDING is taken that way by a batch that then backs
+//     off finishes its rotation all the same (promote checks AWSCURRENT,
+//     and the lease, not AWSPENDING, is what keeps others away).
 //   - A run terminated while holding leases leaves them (and maybe an
 //     AWSPENDING, or a single-user password set but not promoted, exactly
 //     as a terminated RotateSecret would): the next rotation of the

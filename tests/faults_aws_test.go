@@ -168,8 +168,8 @@ func TestFaultsAWS(t *testing.T) {
 				if progressStep(ctx, s.client(), run.GetID()) == activities.StepRollback {
 					return true
 				}
-				desc, err := s.client().DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
-				return err == nil && desc.WorkflowExecutionInfo.CloseTime != nil
+				desc, err := s.client().DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
+				return err == nil && desc.RawResponse.WorkflowExecutionInfo.CloseTime != nil
 			})
 			s.aws.Server.Faults().Remove(fid)
 		}

@@ -23,6 +23,7 @@ import (
 // is, when it rolled back). No canary row and no secret version may be
 // lost.
 func TestFaultsWorkerKilled(t *testing.T) {
+	t.Parallel() // mostly waiting (timeouts, outages): runs beside the other waiting tests
 	rng := faultRand(t)
 	secretsWanted, perInstance, kills := 12, 6, 3
 	if soak() {
@@ -79,8 +80,8 @@ func TestFaultsWorkerKilled(t *testing.T) {
 	}
 	allClosed := func() bool {
 		for _, r := range runs {
-			d, err := s.client().DescribeWorkflowExecution(ctx, r.GetID(), r.GetRunID())
-			if err != nil || d.WorkflowExecutionInfo.CloseTime == nil {
+			d, err := s.client().DescribeWorkflow(ctx, r.GetID(), r.GetRunID())
+			if err != nil || d.RawResponse.WorkflowExecutionInfo.CloseTime == nil {
 				return false
 			}
 		}
@@ -97,24 +98,28 @@ func TestFaultsWorkerKilled(t *testing.T) {
 	}
 
 	// Kill at random points: after a random number of the worker's AWS
-	// calls since it (re)started, so the deaths land in every step.
+	// calls since it (re)started, so the deaths land in every step, or
+	// after a random while when the worker is idle (its activities stuck
+	// until their timeout after the kill before).
 	killed := 0
-	var points []int
+	var points []string
 	for k := 0; k < kills && !allClosed(); k++ {
-		after := 3 + rng.IntN(45)
-		start := workerCalls()
-		waitFor(ctx, t, "the worker's next calls", func() bool { return workerCalls()-start >= after || allClosed() })
+		after, within := 3+rng.IntN(45), time.Duration(2+rng.IntN(14))*time.Second
+		start, since := workerCalls(), time.Now()
+		waitFor(ctx, t, "the worker's next calls", func() bool {
+			return workerCalls()-start >= after || time.Since(since) > within || allClosed()
+		})
 		if allClosed() {
 			break
 		}
 		s.killWorker()
 		killed++
-		points = append(points, after)
+		points = append(points, fmt.Sprintf("%d calls/%s", workerCalls()-start, time.Since(since).Round(100*time.Millisecond)))
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		s.startWorker()
 	}
 	rep.add(killed, 0)
-	rep.note("worker SIGKILLed %d times, after %v of its AWS calls", killed, points)
+	rep.note("worker SIGKILLed %d times, after %v since each start", killed, points)
 	if killed == 0 {
 		t.Fatal("the runs ended before the first kill: the test proved nothing")
 	}

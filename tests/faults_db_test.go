@@ -23,6 +23,7 @@ import (
 // is cold). Each ends in a clean rollback with an error naming the cause;
 // afterwards every credential logs in and no application data is lost.
 func TestFaultsDatabase(t *testing.T) {
+	t.Parallel() // mostly waiting (timeouts, outages): runs beside the other waiting tests
 	s := startE2EStack(t)
 	ctx := testContext(t, 8*time.Minute)
 	keepLogOnFailure(t, s)

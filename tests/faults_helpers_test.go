@@ -57,7 +57,7 @@ func faultRand(t *testing.T) *rand.Rand {
 type faultReport struct {
 	mu       sync.Mutex
 	name     string
-	faults   int // faults injected: localaws fault hits, kills, stops, restarts, deletions
+	faults   int // faults injected: localaws fault hits, kills, stops, restarts, deletions, bad inputs
 	runs     int // workflow runs (rotations, rollbacks, staged runs)
 	unusable int // credentials that did not log in at the end
 	dataLost int // rows, secret versions or runs lost
@@ -284,6 +284,8 @@ func secretVersions(ctx context.Context, t *testing.T, s *e2eStack, secretID str
 	return ids
 }
 
+var makeUserMu sync.Mutex
+
 // makeUser creates an application role directly (as a DBA would) and its
 // secret pointing at masterARN (the instance's managed master when empty),
 // returning the secret's name. The password comes from GetRandomPassword.
@@ -294,6 +296,10 @@ func (in *faultInstance) makeUser(ctx context.Context, t *testing.T, s *e2eStack
 		t.Fatal(err)
 	}
 	password := aws.ToString(pw.RandomPassword)
+	// Concurrent GRANTs on one object fail ("tuple concurrently
+	// updated"): a DBA's script runs one at a time.
+	makeUserMu.Lock()
+	defer makeUserMu.Unlock()
 	in.sql(ctx, t, "", "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD '"+password+"'",
 		"GRANT CONNECT ON DATABASE "+pgx.Identifier{in.db}.Sanitize()+" TO "+pgx.Identifier{role}.Sanitize(),
 		"GRANT SELECT ON fault_canary TO "+pgx.Identifier{role}.Sanitize())

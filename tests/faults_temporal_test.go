@@ -88,7 +88,7 @@ func TestFaultsTemporalRestart(t *testing.T) {
 	}
 	// The history written before the restart is still there: the
 	// provisioning run survived too.
-	if _, err := s.client().DescribeWorkflowExecution(ctx, "provision/restart", ""); err != nil {
+	if _, err := s.client().DescribeWorkflow(ctx, "provision/restart", ""); err != nil {
 		rep.lost(1)
 		t.Errorf("the provisioning run was lost with the restart: %v", err)
 	}

@@ -15,7 +15,10 @@
 //     provisioning the cause's type, or ErrCompensationFailed).
 //   - One run at a time per secret: RotateSecret and RollbackSecret run
 //     under SecretWorkflowID(secretID), rotate/<name>, with a full ARN
-//     reduced to the secret's name (SecretName).
+//     reduced to the secret's name (SecretName). A large stage of
+//     StagedRotation rotates in batches (batch.go) under per-secret
+//     leases recorded on the secrets (activities/lease.go) that respect
+//     that lock and are respected by it.
 //   - Search attributes: CredstageEnvironment is the environment (a staged
 //     run's current stage), CredstageSecret the secret (a staged run's
 //     plan name), CredstageStatus one of the Status* constants.

@@ -118,6 +118,13 @@ func invalidPlan(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 }
 
+// Secrets Manager's limits on a SecretId (name or ARN) and on a name; they
+// also keep the lock's workflow ID, rotate/<name>, within Temporal's.
+const (
+	maxSecretIDLen   = 2048
+	maxSecretNameLen = 512
+)
+
 // minStepTimeout keeps a StepTimeout above the time one attempt of a
 // healthy step needs (a login costs tens of milliseconds, a busy server
 // more).
@@ -133,6 +140,10 @@ func checkTarget(p *planProblems, path string, t Target) {
 	switch {
 	case strings.TrimSpace(t.SecretID) == "":
 		p.add(path+".secretId", "required")
+	case len(t.SecretID) > maxSecretIDLen:
+		p.add(path+".secretId", "%d characters; a Secrets Manager secret id has at most %d", len(t.SecretID), maxSecretIDLen)
+	case len(SecretName(t.SecretID)) > maxSecretNameLen:
+		p.add(path+".secretId", "names a secret of %d characters; Secrets Manager names have at most %d", len(SecretName(t.SecretID)), maxSecretNameLen)
 	case t.SecretID != strings.TrimSpace(t.SecretID):
 		p.add(path+".secretId", "%q has leading or trailing spaces", t.SecretID)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/credstage/credstage/internal/codec"
 	"github.com/credstage/credstage/workflows"
 )
 
@@ -123,6 +125,9 @@ func (a *app) printStatus(ctx context.Context, c client.Client, ref runRef, desc
 	}
 	if !running {
 		out.Result, out.Error = a.result(ctx, c, ref, info.Type.Name)
+		if strings.Contains(out.Error, codec.ErrNoKey.Error()) {
+			return badInput("run %s: its result cannot be read: %s", ref, out.Error)
+		}
 		if res, ok := out.Result.(*workflows.StagedRotationResult); ok {
 			out.Progress = &workflows.Progress{Plan: res.Plan, Status: res.Status, Stages: res.Stages}
 		}

@@ -22,6 +22,10 @@ var cronFields = []cronField{
 	{name: "day-of-week", min: 0, max: 7, names: []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}},
 }
 
+// maxCronLength bounds an expression: five fields, even with long lists,
+// stay far below it.
+const maxCronLength = 256
+
 var cronDescriptors = []string{"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 
 // ValidateCron checks a standard 5-field cron expression (minute hour
@@ -30,10 +34,17 @@ var cronDescriptors = []string{"@yearly", "@annually", "@monthly", "@weekly", "@
 // lists, ranges, steps, month and weekday names, and @daily-style
 // descriptors.
 func ValidateCron(expr string) error {
+	shown := expr
+	if len(shown) > 60 {
+		shown = shown[:60] + "..."
+	}
 	bad := func(format string, args ...any) error {
-		return badInput("invalid cron expression %q: %s", expr, fmt.Sprintf(format, args...))
+		return badInput("invalid cron expression %q: %s", shown, fmt.Sprintf(format, args...))
 	}
 	e := strings.TrimSpace(expr)
+	if len(e) > maxCronLength {
+		return bad("%d characters; a cron expression has at most %d", len(e), maxCronLength)
+	}
 	if strings.HasPrefix(e, "@") {
 		if strings.HasPrefix(e, "@every") {
 			return bad("use --every for intervals")

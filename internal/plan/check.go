@@ -42,6 +42,12 @@ func (r *Resolved) Check(ctx context.Context, sm SecretDescriber) error {
 	byARN := map[string]Origin{}
 	for i := range r.Plan.Stages {
 		for j := range r.Plan.Stages[i].Targets {
+			if len(errs) >= yamlnode.MaxErrors {
+				// A plan this wrong is the wrong plan: stop asking AWS
+				// about the rest of it.
+				errs = append(errs, &yamlnode.Error{File: r.File(), Msg: fmt.Sprintf("%d problems: the rest of the plan was not checked", len(errs))})
+				return errs.Err()
+			}
 			t := &r.Plan.Stages[i].Targets[j]
 			o := &r.Origins[i][j]
 			out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(t.SecretID)})

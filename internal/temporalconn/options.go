@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/credstage/credstage/internal/codec"
 )
@@ -87,6 +88,10 @@ func (o *Options) ClientOptions() (client.Options, error) {
 	}
 	if c != nil {
 		opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
+	} else {
+		// Without keys, an encrypted run is refused with words that say
+		// which setting is missing.
+		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec.Guard{})
 	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)

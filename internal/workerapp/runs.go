@@ -13,14 +13,14 @@ import (
 
 // runChecker tells the activities whether a workflow run is open, so a
 // batched rotation can judge the leases it finds (activities/lease.go).
-// DescribeWorkflowExecution is strongly consistent, unlike visibility:
+// Describing a workflow is strongly consistent, unlike visibility:
 // a run that has just started is seen as open.
 type runChecker struct{ c client.Client }
 
 var _ activities.RunChecker = runChecker{}
 
 func (r runChecker) RunOpen(ctx context.Context, workflowID, runID string) (bool, error) {
-	out, err := r.c.DescribeWorkflowExecution(ctx, workflowID, runID)
+	out, err := r.c.DescribeWorkflow(ctx, workflowID, runID)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return false, nil
@@ -28,5 +28,5 @@ func (r runChecker) RunOpen(ctx context.Context, workflowID, runID string) (bool
 	if err != nil {
 		return false, err
 	}
-	return out.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	return out.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }

@@ -31,13 +31,25 @@ func (e *Error) Error() string {
 }
 
 // Errors is every problem found in one pass, in file order; its message
-// puts one problem per line.
+// puts one problem per line, the first MaxErrors of them.
 type Errors []*Error
 
+// MaxErrors bounds the problems an Errors prints (and that a pass needs to
+// find before it may stop): beyond it, a file is not worth reading
+// problem by problem.
+const MaxErrors = 50
+
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
+	shown := es
+	if len(shown) > MaxErrors+1 { // room for a pass's own "stopped here"
+		shown = shown[:MaxErrors]
+	}
+	lines := make([]string, len(shown), len(shown)+1)
+	for i, e := range shown {
 		lines[i] = e.Error()
+	}
+	if more := len(es) - len(shown); more > 0 {
+		lines = append(lines, fmt.Sprintf("... and %d more problems", more))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -19,6 +19,7 @@ type config struct {
 	B2Secrets    int     // B2 fleet size, half staging, half production
 	Sizes        []int   // B3 fleet sizes
 	Reps         int     // repeated runs per figure (median, min, max)
+	B3Reps       int     // repeated runs per B3 size other than B2's
 	ChildReps    int     // runs of the one-workflow-per-secret design at B2 size (0: skip)
 	LatencyRuns  int     // B1 and B5 runs
 	SeqRotations int     // rotations per sequential-baseline run
@@ -36,7 +37,7 @@ type config struct {
 func fullConfig(root string) config {
 	return config{
 		Instances: 4, B2Secrets: 1000, Sizes: []int{100, 1000, 5000},
-		Reps: 3, ChildReps: 1, LatencyRuns: 20, SeqRotations: 50,
+		Reps: 3, B3Reps: 2, ChildReps: 1, LatencyRuns: 20, SeqRotations: 50,
 		Parallel: 16, AppRate: 10, AppSecrets: 20, AppCacheTTL: time.Minute,
 		StatsWait: 1200 * time.Millisecond,
 		Out:       filepath.Join(root, "bench-results.json"),
@@ -46,7 +47,7 @@ func fullConfig(root string) config {
 func smallConfig(dir string) config {
 	return config{
 		Instances: 1, B2Secrets: 6, Sizes: []int{4, 6},
-		Reps: 1, ChildReps: 1, LatencyRuns: 2, SeqRotations: 3,
+		Reps: 1, B3Reps: 1, ChildReps: 1, LatencyRuns: 2, SeqRotations: 3,
 		Parallel: 4, BatchSize: 2, AppRate: 10, AppSecrets: 3, AppCacheTTL: time.Minute,
 		StatsWait: 300 * time.Millisecond,
 		Out:       filepath.Join(dir, "bench-results.json"),
@@ -63,6 +64,7 @@ func (c config) fromEnv() (config, error) {
 		{"CREDSTAGE_BENCH_INSTANCES", &c.Instances, 1},
 		{"CREDSTAGE_BENCH_B2_SECRETS", &c.B2Secrets, 2},
 		{"CREDSTAGE_BENCH_REPS", &c.Reps, 1},
+		{"CREDSTAGE_BENCH_B3_REPS", &c.B3Reps, 1},
 		{"CREDSTAGE_BENCH_CHILD_REPS", &c.ChildReps, 0},
 		{"CREDSTAGE_BENCH_LATENCY_RUNS", &c.LatencyRuns, 1},
 		{"CREDSTAGE_BENCH_SEQ_ROTATIONS", &c.SeqRotations, 1},

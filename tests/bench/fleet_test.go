@@ -81,6 +81,9 @@ func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
 		if err := in.connectMaster(ctx, s.sm); err != nil {
 			return nil, err
 		}
+		if dir, err := s.aws.Server.InstanceDataDir(in.id); err == nil {
+			s.clusterDirs = append(s.clusterDirs, dir)
+		}
 	}
 
 	sizes := map[string]int{poolAlt: c.poolSize(), poolSingle: c.B2Secrets, poolB1: 2, poolB5: 1}

@@ -139,6 +139,7 @@ func cpuPerRotation(runs []runResult) map[string]any {
 		"temporal_dev_server":              round(per(func(c cpuUse) float64 { return c.DevServer })),
 		"postgres":                         round(per(func(c cpuUse) float64 { return c.Postgres })),
 		"bench_process_localaws_and_app":   round(per(func(c cpuUse) float64 { return c.Bench })),
+		"other_processes":                  round(per(func(c cpuUse) float64 { return c.Other })),
 		"machine_capacity_ms_per_rotation": round(per(func(c cpuUse) float64 { return c.Wall * float64(cores()) })),
 	}
 }
@@ -296,7 +297,7 @@ func (r *results) finish(main design) {
 		all = append(all, runs...)
 	}
 	j["runs"] = all
-	j["config"] = map[string]any{"instances": c.Instances, "b2_secrets": c.B2Secrets, "sizes": c.Sizes, "reps": c.Reps,
+	j["config"] = map[string]any{"instances": c.Instances, "b2_secrets": c.B2Secrets, "sizes": c.Sizes, "reps": c.Reps, "b3_reps": c.B3Reps,
 		"latency_runs": c.LatencyRuns, "parallel": c.Parallel, "batch_size": c.BatchSize, "seq_rotations": c.SeqRotations,
 		"temporal": "dev server (bin/temporal), SQLite file with journal_mode=wal, synchronous=normal; worker as its own process",
 		"when":     time.Now().UTC().Format(time.RFC3339)}

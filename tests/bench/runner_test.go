@@ -79,7 +79,9 @@ type runResult struct {
 func measure(ctx context.Context, s *benchStack, f *fleet, c config, secrets []string, retry bool, worker bool, accessKey string,
 	run func(ctx context.Context) error) (runResult, error) {
 	res := runResult{Secrets: len(secrets), AppRetry: retry}
-	if worker && !resetPeakRSS(s.workerPID()) {
+	if worker {
+		// A fresh worker per run: its peak RSS is this run's (a Go
+		// process keeps the heap of an earlier, bigger run for a while).
 		s.restartWorker()
 	}
 	s.resetAWSCalls()

@@ -41,7 +41,10 @@ type benchStack struct {
 	sm        *secretsmanager.Client
 	worker    *workerProc
 	workerBin string
-	devPID    int // the dev server's process, for its CPU time
+	devPID    int    // the dev server's process, for its CPU time
+	awsDir    string // localaws's data folder, "" when ephemeral under $TMPDIR
+	// clusterDirs are the instances' PostgreSQL data folders.
+	clusterDirs []string
 }
 
 type workerProc struct {
@@ -79,11 +82,21 @@ func startBenchStack(tb testing.TB, workerBin string) *benchStack {
 	tb.Cleanup(tmp.Stop)
 	s.devPID = findProcess(filepath.Join(dir, "temporal.db"))
 
-	l, err := stack.StartLocalAWSE(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
+	awsOpts, awsDir, err := localAWSOptions()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = l.Server.Close() })
+	s.awsDir = awsDir
+	l, err := stack.StartLocalAWSE(awsOpts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = l.Server.Close()
+		if awsDir != "" {
+			_ = os.RemoveAll(awsDir)
+		}
+	})
 	s.aws = l
 	cfg, err := awsConfig(s)
 	if err != nil {
@@ -93,6 +106,34 @@ func startBenchStack(tb testing.TB, workerBin string) *benchStack {
 	s.startWorker()
 	tb.Cleanup(func() { s.stopWorker() })
 	return s
+}
+
+// localAWSOptions puts localaws's state on tmpfs (/dev/shm) when there is
+// one, or where CREDSTAGE_BENCH_AWS_DIR says ("disk": an ephemeral folder
+// under $TMPDIR). localaws rewrites and fsyncs its whole Secrets Manager
+// state file on every change; at thousands of secrets with their versions
+// that costs tens of milliseconds per mutating call on disk, an emulator
+// cost real Secrets Manager does not have and which the benchmarks would
+// otherwise measure in place of credstage (its PostgreSQL clusters live
+// there too: logins, the scarce resource, cost CPU either way).
+func localAWSOptions() (localaws.Options, string, error) {
+	base := os.Getenv("CREDSTAGE_BENCH_AWS_DIR")
+	if base == "" {
+		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+			base = "/dev/shm"
+		}
+	}
+	if base == "" || base == "disk" {
+		return localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"}, "", nil
+	}
+	dir, err := os.MkdirTemp(base, "credstage-bench-localaws-")
+	if err != nil {
+		return localaws.Options{}, "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // the clusters' owner must reach them
+		return localaws.Options{}, "", err
+	}
+	return localaws.Options{DataDir: dir, Addr: "127.0.0.1:0"}, dir, nil
 }
 
 // awsConfig points the SDK at localaws, signing as the harness.
@@ -154,12 +195,6 @@ func (s *benchStack) restartWorker() {
 
 func (s *benchStack) workerPID() int { return s.worker.cmd.Process.Pid }
 
-// resetPeakRSS clears the worker's VmHWM (Linux: clear_refs 5); false
-// when the kernel refuses, and the caller restarts the worker instead.
-func resetPeakRSS(pid int) bool {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
-}
-
 // peakRSSMiB is VmHWM of a process, in MiB.
 func peakRSSMiB(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -212,83 +247,116 @@ func findProcess(arg string) int {
 	return 0
 }
 
-// postgresCPU is the CPU time of every PostgreSQL process (named
-// postgres; the emulator's clusters are the only ones on a bench
-// machine), including backends that have exited, through their
-// postmasters' cumulative children time.
-func postgresCPU() float64 {
-	ents, _ := os.ReadDir("/proc")
-	var total float64
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, closeP := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || closeP < 0 || s[open+1:closeP] != "postgres" {
-			continue
-		}
-		f := strings.Fields(s[closeP+2:])
-		if len(f) < 15 {
-			continue
-		}
-		fields := []int{11, 12} // utime stime
-		if procName(f[1]) != "postgres" {
-			// a postmaster: its exited backends' time too
-			fields = append(fields, 13, 14)
-		}
-		var sum float64
-		for _, i := range fields {
-			v, _ := strconv.ParseFloat(f[i], 64)
-			sum += v
-		}
-		total += sum / clockTicks
-	}
-	return total
+// procStat is the part of /proc/<pid>/stat the harness reads.
+type procStat struct {
+	pid, ppid                    int
+	name                         string
+	utime, stime, cutime, cstime float64 // clock ticks
 }
 
-func procName(pid string) string {
+func readProcStat(pid string) (procStat, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
 	if err != nil {
-		return ""
+		return procStat{}, false
 	}
 	s := string(b)
 	open, closeP := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || closeP < 0 {
-		return ""
+		return procStat{}, false
 	}
-	return s[open+1 : closeP]
+	f := strings.Fields(s[closeP+2:])
+	if len(f) < 15 {
+		return procStat{}, false
+	}
+	p := procStat{name: s[open+1 : closeP]}
+	p.pid, _ = strconv.Atoi(pid)
+	p.ppid, _ = strconv.Atoi(f[1])
+	for i, dst := range []*float64{&p.utime, &p.stime, &p.cutime, &p.cstime} {
+		*dst, _ = strconv.ParseFloat(f[11+i], 64)
+	}
+	return p, true
+}
+
+// postgresCPU is the CPU time of this stack's PostgreSQL clusters: the
+// postmasters whose command line names one of dataDirs (their own time
+// and their exited backends'), and their live backends.
+func postgresCPU(dataDirs []string) float64 {
+	ents, _ := os.ReadDir("/proc")
+	var procs []procStat
+	for _, e := range ents {
+		if p, ok := readProcStat(e.Name()); ok && p.name == "postgres" {
+			procs = append(procs, p)
+		}
+	}
+	ours := map[int]bool{}
+	var ticks float64
+	for _, p := range procs {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.pid))
+		for _, d := range dataDirs {
+			if d != "" && bytes.Contains(cmd, []byte(d)) {
+				ours[p.pid] = true
+				ticks += p.utime + p.stime + p.cutime + p.cstime
+				break
+			}
+		}
+	}
+	for _, p := range procs {
+		if ours[p.ppid] {
+			ticks += p.utime + p.stime
+		}
+	}
+	return ticks / clockTicks
+}
+
+// machineBusy is the CPU time every process of the machine has spent.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy float64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		x, _ := strconv.ParseFloat(v, 64)
+		busy += x
+	}
+	return busy / clockTicks
 }
 
 // cpuSample is CPU seconds by component at one instant.
 type cpuSample struct {
-	worker, devServer, postgres, bench float64
-	at                                 time.Time
+	worker, devServer, postgres, bench, machine float64
+	at                                          time.Time
 }
 
 func (s *benchStack) cpu() cpuSample {
 	return cpuSample{
 		worker: cpuSeconds(s.workerPID()), devServer: cpuSeconds(s.devPID),
-		postgres: postgresCPU(), bench: cpuSeconds(os.Getpid()), at: time.Now(),
+		postgres: postgresCPU(s.clusterDirs), bench: cpuSeconds(os.Getpid()), machine: machineBusy(), at: time.Now(),
 	}
 }
 
-// cpuUse is CPU seconds spent per component between two samples.
+// cpuUse is CPU seconds spent per component between two samples; Other
+// is what the rest of the machine spent meanwhile (another session's
+// tests make figures noisy: it says how much).
 type cpuUse struct {
 	Worker    float64 `json:"worker"`
 	DevServer float64 `json:"temporal_dev_server"`
 	Postgres  float64 `json:"postgres"`
 	Bench     float64 `json:"bench_process_localaws_and_app"`
+	Other     float64 `json:"other_processes"`
 	Wall      float64 `json:"wall"`
 }
 
 func (a cpuSample) to(b cpuSample) cpuUse {
-	return cpuUse{Worker: b.worker - a.worker, DevServer: b.devServer - a.devServer,
+	u := cpuUse{Worker: b.worker - a.worker, DevServer: b.devServer - a.devServer,
 		Postgres: b.postgres - a.postgres, Bench: b.bench - a.bench, Wall: b.at.Sub(a.at).Seconds()}
+	u.Other = max(0, (b.machine-a.machine)-u.Worker-u.DevServer-u.Postgres-u.Bench)
+	return u
 }
 
 // awsCalls counts the worker's AWS calls since the last reset, by action.

@@ -66,6 +66,10 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 	su.f = f
 	su.logf("fleet ready: %d instances, %d alternating-users and %d single-user secrets", c.Instances, len(f.pools[poolAlt]), len(f.pools[poolSingle]))
 	su.res.machine(ctx, f)
+	su.res.info["localaws_data"] = "ephemeral folder on disk"
+	if su.s.awsDir != "" {
+		su.res.info["localaws_data"] = su.s.awsDir + " (see localAWSOptions)"
+	}
 
 	cfg, err := awsConfig(su.s)
 	if err != nil {
@@ -77,21 +81,24 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 
 	su.baselines(ctx, base)
 	children, batched := designs()
+	// B1 and B5 run beside the sequential baseline they are compared
+	// with, before the fleet runs have grown localaws's state.
+	su.res.b1 = su.latency(ctx, 0)
+	if batched {
+		su.res.b1Batched = su.latency(ctx, 1)
+	}
+	su.rollback(ctx)
+	// Baseline and batched runs alternate, so both meet the same emulator
+	// state (every rotation adds a secret version to localaws).
 	for _, pool := range []string{poolAlt, poolSingle} {
 		strategy := string(f.strategy[pool])
 		for rep := range c.Reps {
 			r, _, err := baselineRun(ctx, su.s, f, c, base, pool, c.B2Secrets, c.Parallel)
 			su.must(err, "parallel baseline %s", strategy)
-			su.logf("baseline parallel %s rep %d: %.1f rotations/s (%.2f logins/rotation)", strategy, rep+1, r.RotationsPerS, r.LoginsPerRotation)
+			su.logf("baseline parallel %s rep %d: %.1f rotations/s (%.2f logins/rotation), cpu s: postgres %.1f, bench %.1f, other processes %.1f over %.1fs",
+				strategy, rep+1, r.RotationsPerS, r.LoginsPerRotation, r.CPU.Postgres, r.CPU.Bench, r.CPU.Other, r.CPU.Wall)
 			su.res.addRun("baseline-parallel", r)
-		}
-		if children {
-			for rep := range c.ChildReps {
-				su.fleet(ctx, "b2-children", pool, c.B2Secrets, designChildren, true, rep)
-			}
-		}
-		if batched {
-			for rep := range c.Reps {
+			if batched {
 				su.fleet(ctx, "b2-batched", pool, c.B2Secrets, designBatched, true, rep)
 			}
 		}
@@ -101,19 +108,23 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 		main = designChildren
 	}
 	su.fleet(ctx, "b4-no-retry", poolSingle, c.B2Secrets, main, false, 0)
-	for _, n := range c.Sizes {
-		if n == c.B2Secrets {
-			continue // B2's runs are B3's at this size
-		}
-		for rep := range c.Reps {
-			su.fleet(ctx, fmt.Sprintf("b3-%d", n), poolAlt, n, main, true, rep)
+	for rep := range c.B3Reps {
+		for _, n := range c.Sizes {
+			if n != c.B2Secrets { // B2's runs are B3's at its size
+				su.fleet(ctx, fmt.Sprintf("b3-%d", n), poolAlt, n, main, true, rep)
+			}
 		}
 	}
-	su.res.b1 = su.latency(ctx, 0)
-	if batched {
-		su.res.b1Batched = su.latency(ctx, 1)
+	// The one-workflow-per-secret runs come last: they leave a closed
+	// rotate/<secret> workflow per secret behind, which every later
+	// batched create would look up.
+	if children {
+		for rep := range c.ChildReps {
+			for _, pool := range []string{poolAlt, poolSingle} {
+				su.fleet(ctx, "b2-children", pool, c.B2Secrets, designChildren, true, rep)
+			}
+		}
 	}
-	su.rollback(ctx)
 	su.res.finish(main)
 	return su.res
 }
@@ -127,9 +138,10 @@ func (su *suite) must(err error, format string, args ...any) {
 func (su *suite) fleet(ctx context.Context, kind, pool string, n int, d design, retry bool, rep int) {
 	r, err := fleetRotation(ctx, su.s, su.f, su.c, pool, n, d, retry)
 	su.must(err, "%s %s %d secrets", kind, pool, n)
-	su.logf("%s %s %s n=%d rep %d: %.1fs, %.1f rotations/s, %.1f actions/rotation, %.2f logins/rotation, %.1f AWS calls/rotation, RSS %.0f MiB, app %+v",
+	su.logf("%s %s %s n=%d rep %d: %.1fs, %.1f rotations/s, %.3f actions/rotation, %.2f logins/rotation, %.1f AWS calls/rotation, RSS %.0f MiB, app %+v",
 		kind, d, r.Strategy, n, rep+1, r.WallS, r.RotationsPerS, r.ActionsPerRotation, r.LoginsPerRotation, r.AWSCallsPerRot, r.WorkerPeakRSSMiB, r.App)
-	su.logf("    cpu s: worker %.1f, dev server %.1f, postgres %.1f, bench+localaws+app %.1f over %.1fs wall", r.CPU.Worker, r.CPU.DevServer, r.CPU.Postgres, r.CPU.Bench, r.CPU.Wall)
+	su.logf("    cpu s: worker %.1f, dev server %.1f, postgres %.1f, bench+localaws+app %.1f, other processes %.1f over %.1fs wall",
+		r.CPU.Worker, r.CPU.DevServer, r.CPU.Postgres, r.CPU.Bench, r.CPU.Other, r.CPU.Wall)
 	su.res.addRun(kind, r)
 }
 
