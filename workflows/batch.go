@@ -62,10 +62,10 @@ const (
 //
 // RDS-managed master targets keep a child each: RDS rotates them.
 
-// batched reports whether stage i rotates in batches, recording the
-// version marker only for a stage that would.
-func (s *stagedRun) batched(ctx workflow.Context, i int) bool {
-	stage := s.plan.Stages[i]
+// StageBatchSize is how many secrets each batch of the stage rotates, or
+// 0 when the stage gives each target its own RotateSecret child (few
+// targets, BatchSizeNever, or only RDS-managed masters, which RDS rotates).
+func StageBatchSize(stage Stage) int {
 	n := 0
 	for _, t := range stage.Targets {
 		if t.Strategy != activities.StrategyManagedMaster {
@@ -74,6 +74,18 @@ func (s *stagedRun) batched(ctx workflow.Context, i int) bool {
 	}
 	switch {
 	case n == 0, stage.BatchSize == BatchSizeNever, stage.BatchSize == BatchSizeAuto && n <= AutoBatchThreshold:
+		return 0
+	case stage.BatchSize > 0:
+		return stage.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+// batched reports whether stage i rotates in batches, recording the
+// version marker only for a stage that would.
+func (s *stagedRun) batched(ctx workflow.Context, i int) bool {
+	stage := s.plan.Stages[i]
+	if StageBatchSize(stage) == 0 {
 		return false
 	}
 	info := workflow.GetInfo(ctx).WorkflowExecution

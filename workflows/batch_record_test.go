@@ -3,7 +3,6 @@ package workflows
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,9 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/credstage/credstage/activities"
@@ -29,25 +26,9 @@ func TestRecordBatchedHistories(t *testing.T) {
 	if os.Getenv("CREDSTAGE_RECORD_HISTORIES") != "1" {
 		t.Skip("set CREDSTAGE_RECORD_HISTORIES=1 to re-record testdata/staged_rotation_batched*.json against the dev server")
 	}
-	bin := os.Getenv("CREDSTAGE_TEMPORAL_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "bin", "temporal")
-	}
-	bin, err := filepath.Abs(bin)
-	require.NoError(t, err)
+	c := startRecordingServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{Logger: quiet},
-		LogLevel:      "error",
-		SearchAttributes: temporal.NewSearchAttributes(
-			SearchAttrEnvironment.ValueSet(""), SearchAttrSecret.ValueSet(""), SearchAttrStatus.ValueSet("")),
-	})
-	require.NoError(t, err)
-	defer func() { _ = srv.Stop() }()
-	c := srv.Client()
 
 	const queue = "credstage-record-batched"
 	f, b := newFake(), newFakeBatches()

@@ -37,26 +37,9 @@ func TestRecordHistories(t *testing.T) {
 	if os.Getenv("CREDSTAGE_RECORD_HISTORIES") != "1" {
 		t.Skip("set CREDSTAGE_RECORD_HISTORIES=1 to re-record testdata/*.json against the dev server")
 	}
-	bin := os.Getenv("CREDSTAGE_TEMPORAL_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "bin", "temporal")
-	}
-	bin, err := filepath.Abs(bin)
-	require.NoError(t, err)
+	c := startRecordingServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-
-	quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{Logger: quiet},
-		LogLevel:      "error",
-		SearchAttributes: temporal.NewSearchAttributes(
-			SearchAttrEnvironment.ValueSet(""), SearchAttrSecret.ValueSet(""), SearchAttrStatus.ValueSet("")),
-	})
-	require.NoError(t, err)
-	defer func() { _ = srv.Stop() }()
-	c := srv.Client()
 
 	const queue = "credstage-record"
 	f := newFake()
@@ -236,4 +219,30 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
 	t.Logf("%s: %d events", path, len(hist.Events))
+}
+
+// startRecordingServer starts the real dev server (bin/temporal, or
+// $CREDSTAGE_TEMPORAL_BIN) with credstage's search attributes, stopped
+// when the test ends, and returns its client.
+func startRecordingServer(t *testing.T) client.Client {
+	t.Helper()
+	bin := os.Getenv("CREDSTAGE_TEMPORAL_BIN")
+	if bin == "" {
+		bin = filepath.Join("..", "bin", "temporal")
+	}
+	bin, err := filepath.Abs(bin)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  bin,
+		ClientOptions: &client.Options{Logger: quiet},
+		LogLevel:      "error",
+		SearchAttributes: temporal.NewSearchAttributes(
+			SearchAttrEnvironment.ValueSet(""), SearchAttrSecret.ValueSet(""), SearchAttrStatus.ValueSet("")),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	return srv.Client()
 }

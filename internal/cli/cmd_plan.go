@@ -107,6 +107,9 @@ func stageRules(s workflows.Stage) string {
 		parallel = 4
 	}
 	parts := []string{fmt.Sprintf("up to %d secret(s) at once", parallel)}
+	if n := workflows.StageBatchSize(s); n > 0 {
+		parts = append(parts, fmt.Sprintf("in batches of %d", n))
+	}
 	if s.Bake > 0 {
 		parts = append(parts, "bake "+s.Bake.String())
 	}
@@ -144,6 +147,7 @@ type planTargetJSON struct {
 type planStageJSON struct {
 	Name            string           `json:"name"`
 	MaxParallel     int              `json:"maxParallel,omitempty"`
+	BatchSize       int              `json:"batchSize,omitempty"` // 0: one workflow per secret
 	Bake            string           `json:"bake,omitempty"`
 	RequireApproval bool             `json:"requireApproval,omitempty"`
 	Validators      []string         `json:"validators,omitempty"`
@@ -153,7 +157,7 @@ type planStageJSON struct {
 func planJSON(r *plan.Resolved) any {
 	var stages []planStageJSON
 	for i, s := range r.Plan.Stages {
-		st := planStageJSON{Name: s.Name, MaxParallel: s.MaxParallel, RequireApproval: s.RequireApproval}
+		st := planStageJSON{Name: s.Name, MaxParallel: s.MaxParallel, BatchSize: workflows.StageBatchSize(s), RequireApproval: s.RequireApproval}
 		if s.Bake > 0 {
 			st.Bake = s.Bake.Round(time.Second).String()
 		}

@@ -33,6 +33,7 @@ func stagePlan(i int, st StageSpec, line func(string) int) (workflows.Stage, []O
 	stage := workflows.Stage{
 		Name:            st.Name,
 		MaxParallel:     st.MaxParallel,
+		BatchSize:       st.BatchSize,
 		Bake:            st.Bake.D(),
 		RequireApproval: st.RequireApproval,
 	}

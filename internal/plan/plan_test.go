@@ -96,6 +96,29 @@ stages:
 	}
 }
 
+func TestBatchSizeReachesTheWorkflowPlan(t *testing.T) {
+	p := mustParse(t, `
+name: n
+stages:
+  - name: staging
+    batchSize: 50
+    targets: [{secret: a}]
+  - name: production
+    batchSize: -1
+    targets: [{secret: b}]
+`)
+	r, err := p.Resolve(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []int{r.Plan.Stages[0].BatchSize, r.Plan.Stages[1].BatchSize}; got[0] != 50 || got[1] != -1 {
+		t.Errorf("batch sizes %v, want [50 -1]", got)
+	}
+	if err := r.ValidateWorkflowPlan(); err != nil {
+		t.Errorf("workflow validation: %v", err)
+	}
+}
+
 // TestSelectorExactMatch: ListSecrets filters are prefix matches without
 // key/value pairing; only exact pairs may be selected.
 func TestSelectorExactMatch(t *testing.T) {
@@ -200,6 +223,7 @@ stages:
         timeout: 1h
   - name: s
     selector: {}
+    batchSize: 5000
 `))
 	if err == nil {
 		t.Fatal("want errors")
@@ -213,6 +237,7 @@ stages:
 		`p.yaml:11: stages[0].validators[0].http.expectStatus: want an HTTP status between 100 and 599, got 700`,
 		`p.yaml:12: stages[0].validators[1].alarm.alarmName: required`,
 		`p.yaml:13: stages[0].validators[1].timeout: at most 10m0s`,
+		`p.yaml:16: stages[1].batchSize: must be -1 (one workflow per secret), 0 (automatic) or a batch size up to 1000, got 5000`,
 		`p.yaml:14: stages[1].name: stage "s" already defined at stages[0].name (line 4)`,
 		`p.yaml:15: stages[1].selector: a selector needs tags, namePrefix or both`,
 	} {

@@ -65,6 +65,13 @@ type StageSpec struct {
 	// MaxParallel bounds how many of the stage's secrets rotate at once.
 	// Optional, default 4.
 	MaxParallel int `yaml:"maxParallel"`
+	// BatchSize says how a large stage rotates: 0 or absent (automatic)
+	// gives each secret its own rotate/<secret> workflow up to 20 targets
+	// and batches of 100 secrets above; -1 always one workflow per secret;
+	// N > 0 batches of N. A batch keeps every guarantee of a workflow per
+	// secret (one rotation per secret at a time, rollback of exactly what
+	// was done) at a fraction of the orchestration cost.
+	BatchSize int `yaml:"batchSize"`
 	// Bake is how long to wait after the stage succeeded before the next
 	// one starts, as a Go duration (90s, 10m, 1h30m). Optional, default 0.
 	Bake Duration `yaml:"bake"`

@@ -25,7 +25,10 @@ var (
 
 const (
 	maxParallelLimit = 100
-	maxTimeout       = 10 * time.Minute
+	// batchSizeLimit keeps a batch's per-secret outcomes well inside a
+	// Temporal payload.
+	batchSizeLimit = 1000
+	maxTimeout     = 10 * time.Minute
 )
 
 // DefaultStrategy applies when neither a target nor its stage names one:
@@ -75,6 +78,9 @@ func (p *Parsed) validate() yamlnode.Errors {
 		}
 		if st.MaxParallel < 0 || st.MaxParallel > maxParallelLimit {
 			bad(sp+".maxParallel", "must be between 1 and %d (0 or absent means 4), got %d", maxParallelLimit, st.MaxParallel)
+		}
+		if st.BatchSize < -1 || st.BatchSize > batchSizeLimit {
+			bad(sp+".batchSize", "must be -1 (one workflow per secret), 0 (automatic) or a batch size up to %d, got %d", batchSizeLimit, st.BatchSize)
 		}
 		if len(st.Targets) == 0 && st.Selector == nil {
 			bad(sp, "stage %q has no targets and no selector", st.Name)

@@ -21,9 +21,10 @@ const appAccessKey = "credstage-app"
 // application is B4's simulated application: it opens new database
 // connections at a steady rate, each through one of its secrets, the way
 // README.md tells applications to: read AWSCURRENT through a short cache
-// and, on an authentication failure, refresh it and retry once. With
-// retry false it is the same application without the retry (it keeps
-// using its cached credentials until the cache expires).
+// and, on an authentication failure, refresh it (waiting briefly for a
+// newer version when the refresh returns the one that just failed) and
+// retry once. With retry false it is the same application without the
+// retry (it keeps using its cached credentials until the cache expires).
 type application struct {
 	sm      *secretsmanager.Client
 	secrets []string
@@ -44,11 +45,12 @@ type cachedSecret struct {
 }
 
 type appSecret struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Username string `json:"username"`
-	Password string `json:"password"`
-	DBName   string `json:"dbname"`
+	VersionID string `json:"-"`
+	Host      string `json:"host"`
+	Port      int    `json:"port"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	DBName    string `json:"dbname"`
 }
 
 // appCounts is what B4 reports for one run.
@@ -113,8 +115,9 @@ func (a *application) connect(ctx context.Context, secret string) {
 	// Connections already started finish even when the run ends.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	failed := "" // the version whose password was refused
 	for attempt := 0; ; attempt++ {
-		s, err := a.current(cctx, secret, attempt > 0)
+		s, err := a.current(cctx, secret, attempt > 0, failed)
 		if err != nil {
 			a.fail(err)
 			return
@@ -129,6 +132,7 @@ func (a *application) connect(ctx context.Context, secret string) {
 			return
 		}
 		if attempt == 0 {
+			failed = s.VersionID
 			a.firstTryAuthFailures.Add(1)
 			if a.retry {
 				continue
@@ -145,14 +149,44 @@ func (a *application) fail(err error) {
 	a.lastError.Store(err.Error())
 }
 
-// current reads AWSCURRENT through the cache; refresh forces a read.
-func (a *application) current(ctx context.Context, secret string, refresh bool) (appSecret, error) {
+// newerVersionWait bounds how long a retry waits for AWSCURRENT to move
+// past the version that was refused: a single-user rotation sets the new
+// password a moment (its test step) before it promotes it, and a rollback
+// restores the old one as quickly.
+const newerVersionWait = 5 * time.Second
+
+// current reads AWSCURRENT through the cache; refresh forces a read. A
+// refresh after version `failed` was refused polls (every 100 ms, up to
+// newerVersionWait) until AWSCURRENT is another version, then returns the
+// latest read either way.
+func (a *application) current(ctx context.Context, secret string, refresh bool, failed string) (appSecret, error) {
 	a.mu.Lock()
 	c, ok := a.cache[secret]
 	a.mu.Unlock()
 	if ok && !refresh && time.Since(c.fetched) < a.ttl {
 		return c.s, nil
 	}
+	deadline := time.Now().Add(newerVersionWait)
+	for {
+		s, err := a.read(ctx, secret)
+		if err != nil {
+			return appSecret{}, err
+		}
+		if failed == "" || s.VersionID != failed || time.Now().After(deadline) {
+			a.mu.Lock()
+			a.cache[secret] = cachedSecret{s: s, fetched: time.Now()}
+			a.mu.Unlock()
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return appSecret{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (a *application) read(ctx context.Context, secret string) (appSecret, error) {
 	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret), VersionStage: aws.String("AWSCURRENT")})
 	if err != nil {
 		return appSecret{}, err
@@ -161,9 +195,7 @@ func (a *application) current(ctx context.Context, secret string, refresh bool) 
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &s); err != nil {
 		return appSecret{}, fmt.Errorf("secret %s is not JSON", secret)
 	}
-	a.mu.Lock()
-	a.cache[secret] = cachedSecret{s: s, fetched: time.Now()}
-	a.mu.Unlock()
+	s.VersionID = aws.ToString(out.VersionId)
 	return s, nil
 }
 
