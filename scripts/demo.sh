@@ -72,6 +72,7 @@ bold "starting the Temporal dev server (Web UI http://localhost:$UI_PORT)"
 bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
 	--db-filename "$data/temporal.db" \
 	--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+	--dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
 	--search-attribute CredstageEnvironment=Keyword \
 	--search-attribute CredstageSecret=Keyword \
 	--search-attribute CredstageStatus=Keyword \

@@ -96,6 +96,9 @@ func StartTemporalE(opts TemporalOptions) (*Temporal, error) {
 	args := []string{
 		"--sqlite-pragma", "journal_mode=wal",
 		"--sqlite-pragma", "synchronous=normal",
+		// The transfer queue's default of 20 polls a second adds ~45 ms to
+		// every activity and child dispatch (scripts/dev-server.sh).
+		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
 	}
 	devOpts := testsuite.DevServerOptions{
 		ExistingPath:     bin,
