@@ -13,7 +13,7 @@ import (
 // config sizes one benchmark run. fullConfig is what `make bench` runs;
 // smallConfig is the harness check `make test` runs (a few secrets, no
 // timing asserted). Every figure can be shrunk or grown with the
-// CREDSTAGE_BENCH_* variables listed in README.md.
+// CREDSTAGE_BENCH_* variables listed in scripts/bench.sh.
 type config struct {
 	Instances    int     // RDS instances the fleet spreads over
 	B2Secrets    int     // B2 fleet size, half staging, half production
