@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -353,20 +352,15 @@ func badLocalAWSInput(ctx context.Context, t *testing.T, s *e2eStack, rep *fault
 	post := func(target, contentType string, body []byte, form bool) (int, string) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.aws.URL+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=badinput/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=x")
+		service := "secretsmanager"
 		if form {
-			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=badinput/20260101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=x")
+			service = "rds"
 		}
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=badinput/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=x")
 		if target != "" {
 			req.Header.Set("X-Amz-Target", target)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return sendHTTP(t, req)
 	}
 	js := "application/x-amz-json-1.1"
 	bigValue, _ := json.Marshal(map[string]string{"Name": "staging/badinput/big", "SecretString": strings.Repeat("x", 70_000)})

@@ -313,9 +313,7 @@ func TestFaultsAWS(t *testing.T) {
 	for _, id := range secrets {
 		checkCredential(ctx, t, s, rep, id)
 	}
-	if lost := in.canaryLost(ctx, t); lost > 0 {
-		rep.lost(lost)
-	}
+	in.checkCanary(ctx, t, rep)
 	scanForLeaks(ctx, t, s, nil)
 }
 

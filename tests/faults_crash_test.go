@@ -166,10 +166,7 @@ func TestFaultsWorkerKilled(t *testing.T) {
 		}
 	}
 	for _, in := range instances {
-		if lost := in.canaryLost(ctx, t); lost > 0 {
-			rep.lost(lost)
-			t.Errorf("%s: %d canary rows lost", in.id, lost)
-		}
+		in.checkCanary(ctx, t, rep)
 		assertMasterLogin(ctx, t, s, instance{id: in.id, master: in.masterARN})
 	}
 	keys := make([]string, 0, len(counts))

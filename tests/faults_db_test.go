@@ -209,9 +209,6 @@ func TestFaultsDatabase(t *testing.T) {
 		checkCredential(ctx, t, s, rep, id)
 	}
 	assertMasterLogin(ctx, t, s, instance{id: in.id, master: in.masterARN})
-	if lost := in.canaryLost(ctx, t); lost > 0 {
-		rep.lost(lost)
-		t.Errorf("%d canary rows lost", lost)
-	}
+	in.checkCanary(ctx, t, rep)
 	scanForLeaks(ctx, t, s, nil)
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -231,6 +233,16 @@ func (in *faultInstance) writeCanary(ctx context.Context, t *testing.T) {
 		fmt.Sprintf("INSERT INTO fault_canary SELECT g, md5(g::text) FROM generate_series(1, %d) g ON CONFLICT DO NOTHING", canaryRows))
 }
 
+// checkCanary counts the canary rows lost into rep (which fails the test
+// when any are), naming the instance.
+func (in *faultInstance) checkCanary(ctx context.Context, t *testing.T, rep *faultReport) {
+	t.Helper()
+	if lost := in.canaryLost(ctx, t); lost > 0 {
+		rep.lost(lost)
+		t.Errorf("%s: %d canary rows lost", in.id, lost)
+	}
+}
+
 // canaryLost counts canary rows missing or altered.
 func (in *faultInstance) canaryLost(ctx context.Context, t *testing.T) int {
 	t.Helper()
@@ -398,4 +410,17 @@ func keepLogOnFailure(t *testing.T, s *e2eStack) {
 		_, _ = f.WriteString(s.logs.String())
 		t.Logf("worker log kept at %s", f.Name())
 	})
+}
+
+// sendHTTP sends req and returns the status and body; a transport error
+// fails the test.
+func sendHTTP(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -112,9 +112,7 @@ func TestFaultsOverlappingPlans(t *testing.T) {
 		}
 	}
 	assertOneRunAtATime(ctx, t, s)
-	if lost := in.canaryLost(ctx, t); lost > 0 {
-		rep.lost(lost)
-	}
+	in.checkCanary(ctx, t, rep)
 	rep.add(1, countRuns(ctx, t, s.client())-1) // the overlap itself is the fault
 	scanForLeaks(ctx, t, s, cli)
 }

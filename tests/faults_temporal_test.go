@@ -83,9 +83,7 @@ func TestFaultsTemporalRestart(t *testing.T) {
 			rep.lost(lost)
 		}
 	}
-	if lost := in.canaryLost(ctx, t); lost > 0 {
-		rep.lost(lost)
-	}
+	in.checkCanary(ctx, t, rep)
 	// The history written before the restart is still there: the
 	// provisioning run survived too.
 	if _, err := s.client().DescribeWorkflow(ctx, "provision/restart", ""); err != nil {
