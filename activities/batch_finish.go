@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // RollbackBatch rolls back secrets of a batched stage that this run
@@ -44,7 +46,8 @@ func (a *Activities) rollbackBatch(ctx context.Context, in RollbackBatchInput) (
 				o.Status, o.Attention = BatchFailed, true
 				o.Error, o.ErrorType = describeStepError(err)
 			} else {
-				b.undo(&o, RollbackInput{Step: step, CurrentVersionID: t.PreviousVersionID, PasswordSet: t.PasswordSet, Promoted: t.Promoted}, "")
+				b.undo(&o, RollbackInput{Step: step, CurrentVersionID: t.PreviousVersionID, PreviousVersionID: t.OriginalPreviousVersionID, RestorePrevious: t.PreviousKnown,
+					PasswordSet: t.PasswordSet, Promoted: t.Promoted}, "")
 			}
 			o.DurationMS = time.Since(start).Milliseconds()
 			b.mu.Lock()
@@ -120,7 +123,7 @@ func (a *Activities) finishBatch(ctx context.Context, in FinishBatchInput) (Fini
 	now := time.Now()
 	datums := append([]MetricDatum(nil), in.Extra...)
 	for _, m := range in.Metrics {
-		datums = append(datums, rotationMetricDatums(in.Environment, m, now)...)
+		datums = append(datums, RotationDatums(in.Environment, m, now)...)
 	}
 	if len(datums) > 0 {
 		res.Metrics = a.publishMetrics(ctx, PublishInput{Namespace: in.MetricsNamespace, Datums: datums})
@@ -128,10 +131,13 @@ func (a *Activities) finishBatch(ctx context.Context, in FinishBatchInput) (Fini
 	return res, nil
 }
 
-// rotationMetricDatums are one secret's rotation datums, as the workflows'
-// rotationDatums make them: 1 in exactly one of RotationSucceeded,
-// RotationRolledBack and RotationFailed, 0 in the others.
-func rotationMetricDatums(env string, m RotationMetric, ts time.Time) []MetricDatum {
+// RotationDatums are one secret's rotation metrics, for every path (a
+// RotateSecret run, a batch): 1 in exactly one of RotationSucceeded,
+// RotationRolledBack, RotationFailed and RotationPromotedUnverified, 0 in
+// the others, so sums and alarms see data every run. RotationFailed is
+// the one to alarm on: a human must look. It is pure, so workflow code
+// may call it.
+func RotationDatums(env string, m RotationMetric, ts time.Time) []MetricDatum {
 	var dims []Dimension
 	if env != "" {
 		dims = append(dims, Dimension{Name: "Environment", Value: env})
@@ -147,10 +153,11 @@ func rotationMetricDatums(env string, m RotationMetric, ts time.Time) []MetricDa
 		return MetricDatum{Name: name, Value: v, Unit: unit, Dimensions: dims, Timestamp: ts}
 	}
 	return []MetricDatum{
-		d("RotationSucceeded", one(m.Status == BatchSucceeded), "Count"),
-		d("RotationRolledBack", one(m.Status == BatchRolledBack), "Count"),
-		d("RotationFailed", one(m.Status == BatchFailed), "Count"),
-		d("ValidationFailed", one(m.ValidationFailed), "Count"),
-		d("RotationDuration", float64(m.DurationMS), "Milliseconds"),
+		d(engine.MetricRotationSucceeded, one(m.Status == engine.StatusSucceeded), "Count"),
+		d(engine.MetricRotationRolledBack, one(m.Status == engine.StatusRolledBack), "Count"),
+		d(engine.MetricRotationFailed, one(m.Status == engine.StatusFailed), "Count"),
+		d(engine.MetricRotationUnverified, one(m.Status == engine.StatusPromotedUnverified), "Count"),
+		d(engine.MetricValidationFailed, one(m.ValidationFailed), "Count"),
+		d(engine.MetricRotationDuration, float64(m.DurationMS), "Milliseconds"),
 	}
 }

@@ -40,7 +40,7 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 	if current == "" {
 		return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+" has no AWSCURRENT version")
 	}
-	acq := acquired{res: CreateResult{SecretARN: st.ARN, CurrentVersionID: current}}
+	acq := acquired{res: CreateResult{SecretARN: st.ARN, CurrentVersionID: current, PreviousVersionID: st.versionWith(stagePrevious), PreviousKnown: true}}
 	if _, exists := st.stages[step.Token]; exists {
 		if !st.has(step.Token, label) {
 			return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" names a version this run holds no lease on")
@@ -53,6 +53,7 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 		switch {
 		case current == step.Token:
 			acq.promoted, acq.res.CurrentVersionID = true, st.versionWith(stagePrevious)
+			acq.res.PreviousVersionID, acq.res.PreviousKnown = "", false
 			return acq, nil
 		case st.has(step.Token, stagePending):
 			return acq, nil

@@ -10,6 +10,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // RotateBatch rotates a batch of a stage's secrets (DESIGN.md §3, §4;
@@ -20,23 +22,18 @@ func (a *Activities) RotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 	return a.rotateBatch(ctx, in)
 }
 
-// Defaults of a batch.
-const (
-	defaultBatchStepTimeout = 10 * time.Minute // RotateSecret's ScheduleToClose per step
-	batchUndoTimeout        = 30 * time.Minute // withUndoOptions' ScheduleToClose
-	batchHeartbeatEvery     = 5 * time.Second
-)
-
 // rotateBatch runs every target through the same steps as RotateSecret,
 // each secret on its own, at most in.Concurrency at once, in input order:
 //
 //	create (acquireAndCreate: lease + AWSPENDING) → set → test (the one
 //	fresh login) → promote → verify
 //
-// A step that fails transiently is retried with RotateSecret's backoff
-// (1s doubling to 30s) for up to in.StepTimeout; a secret whose step
-// fails for good is rolled back at once, exactly as far as it got
-// (RotateSecret's rule: a step refused before acting changed nothing).
+// Each step runs under the engine's rules (stepRun): transient failures
+// retried with the engine's backoff for up to in.StepTimeout, a database
+// outage waited out for up to in.OutageBudget; a secret whose step fails
+// for good is rolled back at once, exactly as far as engine.Undo says it
+// may have got. A secret promoted whose verify met an outage past the
+// budget is left promoted (engine.StatusPromotedUnverified).
 // Once one secret has not succeeded no further one starts (they are
 // skipped), like a stage's children. The stage's HTTP and alarm
 // validators run once for the batch after its secrets are promoted; when
@@ -161,7 +158,7 @@ func (b *batchRun) heartbeatLoop() (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(batchHeartbeatEvery)
+		t := time.NewTicker(engine.HeartbeatEvery)
 		defer t.Stop()
 		for {
 			heartbeat(b.actx, b.snapshot())
@@ -221,10 +218,6 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 	wg.Wait()
 }
 
-// errNotStarted marks a step never started because the batch was
-// cancelled first: nothing of it can have happened.
-var errNotStarted = errors.New("canceled before the step started")
-
 // rotateOne takes one secret from create to verify.
 func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	start := time.Now()
@@ -235,7 +228,7 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 		return o
 	}
 	var acq acquired
-	err := b.step(&o, StepCreate, func(ctx context.Context) (err error) {
+	err := b.step(&o, step, StepCreate, func(ctx context.Context) (err error) {
 		acq, err = b.a.acquireAndCreate(ctx, step, t.LockID, b.in.Holder)
 		return err
 	})
@@ -244,11 +237,12 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 		return finish()
 	}
 	o.PreviousVersionID, o.StaleCleared = acq.res.CurrentVersionID, acq.res.StaleCleared
+	o.OriginalPreviousVersionID, o.PreviousKnown = acq.res.PreviousVersionID, acq.res.PreviousKnown
 	if acq.promoted {
 		// An earlier attempt got as far as promotion.
 		o.PasswordSet, o.Promoted = true, true
 	} else {
-		if err := b.step(&o, StepSet, func(ctx context.Context) error {
+		if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
 			_, err := b.a.setPendingPassword(ctx, step, acq.pending)
 			return err
 		}); err != nil {
@@ -256,14 +250,14 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 			return finish()
 		}
 		o.PasswordSet = true
-		if err := b.step(&o, StepTest, func(ctx context.Context) error {
+		if err := b.step(&o, step, StepTest, func(ctx context.Context) error {
 			_, err := b.a.testPendingLogin(ctx, step, acq.pending)
 			return err
 		}); err != nil {
 			b.fail(&o, step, err)
 			return finish()
 		}
-		if err := b.step(&o, StepPromote, func(ctx context.Context) error {
+		if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
 			return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID)
 		}); err != nil {
 			b.fail(&o, step, err)
@@ -271,9 +265,16 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 		}
 		o.Promoted = true
 	}
-	if err := b.step(&o, StepVerify, func(ctx context.Context) error {
+	if err := b.step(&o, step, StepVerify, func(ctx context.Context) error {
 		return b.a.verifyLeased(ctx, step, b.in.Validators)
 	}); err != nil {
+		if engine.Unverified(o.Promoted, err) {
+			o.Status = BatchPromotedUnverified
+			o.Error, o.ErrorType = describeStepError(err)
+			logger(b.actx).Error("promoted but not verified: the database stayed unreachable past the outage budget",
+				"secret", step.SecretID, "error", o.Error)
+			return finish()
+		}
 		b.fail(&o, step, err)
 		return finish()
 	}
@@ -281,40 +282,15 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	return finish()
 }
 
-// step runs one step of one secret, retrying transient failures for up to
-// the step timeout, unless the batch was cancelled before it started.
-func (b *batchRun) step(o *BatchOutcome, name string, fn func(context.Context) error) error {
+// step runs one step of one secret under the engine's rules (stepRun),
+// unless the batch was cancelled before it started.
+func (b *batchRun) step(o *BatchOutcome, step RotationStep, name string, fn func(context.Context) error) error {
 	o.LastStep = name
 	if b.actx.Err() != nil {
-		return errNotStarted
+		return engine.ErrNotStarted
 	}
-	timeout := b.in.StepTimeout
-	if timeout <= 0 {
-		timeout = defaultBatchStepTimeout
-	}
-	return retryTransient(b.actx, b.sctx, timeout, fn)
-}
-
-// retryTransient calls fn until it succeeds, fails for good (a
-// non-retryable ApplicationError), timeout passes or actx is cancelled,
-// sleeping 1s doubling to 30s between tries (RotateSecret's retry policy).
-func retryTransient(actx, sctx context.Context, timeout time.Duration, fn func(context.Context) error) error {
-	deadline := time.Now().Add(timeout)
-	backoff := time.Second
-	for {
-		err := fn(sctx)
-		if err == nil || isFinal(err) || time.Now().Add(backoff).After(deadline) || sctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-time.After(backoff):
-		case <-actx.Done():
-			return err
-		case <-sctx.Done():
-			return err
-		}
-		backoff = min(2*backoff, 30*time.Second)
-	}
+	r := stepRun{name: name, budget: engine.OutageBudget(b.in.OutageBudget), transientFor: engine.StepTimeout(b.in.StepTimeout), acts: stepActs(name)}
+	return r.run(b.actx, b.sctx, secretSubject(step.SecretID), fn)
 }
 
 func isFinal(err error) bool {
@@ -322,47 +298,31 @@ func isFinal(err error) bool {
 	return errors.As(err, &app) && app.NonRetryable()
 }
 
-// mayHaveActed is RotateSecret's rule (workflows.mayHaveApplied) on this
-// side: a classified, non-retryable failure stopped before acting; a
-// transient one that outlasted its retries, or a cut-off call, may have
-// acted; a step never started did not.
-func mayHaveActed(err error) bool {
-	if errors.Is(err, errNotStarted) {
-		return false
-	}
-	return !isFinal(err)
-}
-
 // fail records why a secret's rotation stopped and rolls back exactly what
 // was done (rollback reads the actual labels too).
 func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
-	acted := mayHaveActed(err)
 	o.Error, o.ErrorType = describeStepError(err)
 	o.ValidationFailed = o.ErrorType == ErrValidationFailed
 	o.Status = BatchRolledBack
 	logger(b.actx).Warn("batched rotation step failed; rolling back", "secret", step.SecretID,
 		"step", o.LastStep, "error", o.Error, "type", o.ErrorType)
-	in := RollbackInput{Step: step, CurrentVersionID: o.PreviousVersionID, PasswordSet: o.PasswordSet, Promoted: o.Promoted}
-	switch o.LastStep {
-	case StepCreate:
-		if !acted {
-			if o.ErrorType == ErrAlreadyRotating {
-				o.Status = BatchFailed // as a RotateSecret whose lock is held
-			}
-			return // refused before writing anything
+	undo, needed := engine.Undo(o.LastStep, err, engine.Done{PasswordSet: o.PasswordSet, Promoted: o.Promoted})
+	if !needed {
+		if o.ErrorType == ErrAlreadyRotating {
+			o.Status = BatchFailed // as a RotateSecret whose lock is held
 		}
-	case StepSet:
-		in.PasswordSet = in.PasswordSet || acted
-	case StepPromote:
-		in.Promoted = acted
+		return // refused before writing anything
 	}
+	in := RollbackInput{Step: step, CurrentVersionID: o.PreviousVersionID, PreviousVersionID: o.OriginalPreviousVersionID,
+		RestorePrevious: o.PreviousKnown, PasswordSet: undo.PasswordSet, Promoted: undo.Promoted}
 	b.undo(o, in, "after step "+o.LastStep+" failed")
 }
 
 // undo rolls one secret back under the holder's lease, recording the
 // result in o.
 func (b *batchRun) undo(o *BatchOutcome, in RollbackInput, why string) {
-	err := retryTransient(b.sctx, b.sctx, batchUndoTimeout, func(ctx context.Context) error {
+	r := stepRun{name: StepRollback, budget: engine.UndoTimeout, transientFor: engine.UndoTimeout}
+	err := r.run(b.sctx, b.sctx, secretSubject(in.Step.SecretID), func(ctx context.Context) error {
 		_, err := b.a.rollbackLeased(ctx, b.in.Holder, in)
 		return err
 	})
@@ -380,7 +340,7 @@ func (b *batchRun) undo(o *BatchOutcome, in RollbackInput, why string) {
 func describeStepError(err error) (msg, typ string) {
 	var app *temporal.ApplicationError
 	switch {
-	case errors.Is(err, errNotStarted):
+	case errors.Is(err, engine.ErrNotStarted):
 		return "canceled", "Canceled"
 	case errors.As(err, &app):
 		return app.Message(), app.Type()
@@ -460,7 +420,8 @@ func (b *batchRun) batchValidators() {
 	var failed []string
 	subject := fmt.Sprintf("batch of %d secrets", len(promoted))
 	for _, v := range checks {
-		err := retryTransient(b.sctx, b.sctx, defaultBatchStepTimeout, func(ctx context.Context) error {
+		r := stepRun{name: StepVerify, budget: engine.OutageBudget(b.in.OutageBudget), transientFor: engine.StepTimeout(b.in.StepTimeout)}
+		err := r.run(b.sctx, b.sctx, subject, func(ctx context.Context) error {
 			var detail string
 			passed := false
 			var err error
@@ -496,7 +457,8 @@ func (b *batchRun) batchValidators() {
 			b.mu.Unlock()
 			t := b.in.Targets[i]
 			o.LastStep, o.Error, o.ErrorType, o.ValidationFailed = StepVerify, msg, ErrValidationFailed, true
-			b.undo(&o, RollbackInput{Step: t.step(b.in.Environment), CurrentVersionID: o.PreviousVersionID, PasswordSet: true, Promoted: true}, "after validation failed")
+			b.undo(&o, RollbackInput{Step: t.step(b.in.Environment), CurrentVersionID: o.PreviousVersionID,
+				PreviousVersionID: o.OriginalPreviousVersionID, RestorePrevious: o.PreviousKnown, PasswordSet: true, Promoted: true}, "after validation failed")
 			b.mu.Lock()
 			b.outcomes[i] = o
 			b.mu.Unlock()

@@ -1,17 +1,22 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/credstage/credstage/engine"
+)
 
 // Batched rotation (batch_rotate.go): the types of RotateBatch,
 // RollbackBatch and FinishBatch. Like every activity type they carry ids,
 // version ids, usernames and statuses, never a password.
 
-// Statuses of one secret of a batch, the same words as the workflows'.
+// Statuses of one secret of a batch: the engine's, as for RotateSecret.
 const (
-	BatchSucceeded  = "succeeded"
-	BatchRolledBack = "rolled-back"
-	BatchFailed     = "failed"
-	BatchSkipped    = "skipped"
+	BatchSucceeded          = engine.StatusSucceeded
+	BatchRolledBack         = engine.StatusRolledBack
+	BatchFailed             = engine.StatusFailed
+	BatchSkipped            = engine.StatusSkipped
+	BatchPromotedUnverified = engine.StatusPromotedUnverified
 )
 
 // BatchTarget is one secret of a batch. Token is fixed by the workflow
@@ -38,8 +43,11 @@ type RotateBatchInput struct {
 	// (default 1).
 	Concurrency int `json:"concurrency,omitempty"`
 	// StepTimeout bounds each step of one secret, retries of transient
-	// failures included (default 10m, as for RotateSecret's steps).
+	// failures included (default engine.DefaultStepTimeout).
 	StepTimeout time.Duration `json:"stepTimeout,omitempty"`
+	// OutageBudget is how long each step waits out an unreachable
+	// database (default engine.DefaultOutageBudget).
+	OutageBudget time.Duration `json:"outageBudget,omitempty"`
 }
 
 // BatchOutcome is how one secret of a batch ended, and what a later
@@ -51,12 +59,17 @@ type BatchOutcome struct {
 	// PreviousVersionID is the version AWSCURRENT was on before: where a
 	// rollback returns.
 	PreviousVersionID string `json:"previousVersionId,omitempty"`
-	PasswordSet       bool   `json:"passwordSet,omitempty"`
-	Promoted          bool   `json:"promoted,omitempty"`
-	ValidationFailed  bool   `json:"validationFailed,omitempty"`
-	StaleCleared      string `json:"staleCleared,omitempty"`
-	Error             string `json:"error,omitempty"`
-	ErrorType         string `json:"errorType,omitempty"`
+	// OriginalPreviousVersionID is the version AWSPREVIOUS was on before
+	// ("" when none): with PreviousKnown, a rollback after promotion puts
+	// AWSPREVIOUS back on it (RollbackInput.RestorePrevious).
+	OriginalPreviousVersionID string `json:"originalPreviousVersionId,omitempty"`
+	PreviousKnown             bool   `json:"previousKnown,omitempty"`
+	PasswordSet               bool   `json:"passwordSet,omitempty"`
+	Promoted                  bool   `json:"promoted,omitempty"`
+	ValidationFailed          bool   `json:"validationFailed,omitempty"`
+	StaleCleared              string `json:"staleCleared,omitempty"`
+	Error                     string `json:"error,omitempty"`
+	ErrorType                 string `json:"errorType,omitempty"`
 	// Attention: the secret is in a state a human must look at (its
 	// rollback failed).
 	Attention  bool  `json:"attention,omitempty"`
@@ -77,8 +90,11 @@ type BatchRollbackTarget struct {
 	Token             string   `json:"token"`
 	Strategy          Strategy `json:"strategy"`
 	PreviousVersionID string   `json:"previousVersionId,omitempty"`
-	PasswordSet       bool     `json:"passwordSet,omitempty"`
-	Promoted          bool     `json:"promoted,omitempty"`
+	// OriginalPreviousVersionID and PreviousKnown: see BatchOutcome.
+	OriginalPreviousVersionID string `json:"originalPreviousVersionId,omitempty"`
+	PreviousKnown             bool   `json:"previousKnown,omitempty"`
+	PasswordSet               bool   `json:"passwordSet,omitempty"`
+	Promoted                  bool   `json:"promoted,omitempty"`
 }
 
 // RollbackBatchInput undoes the rotation of secrets whose leases Holder

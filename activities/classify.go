@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -30,12 +31,31 @@ const ErrDatabaseRefused = "DatabaseRefused"
 // transientError is a failure a retry may fix. It keeps only the already
 // redacted text: the failure converter serialises wrapped causes too, and a
 // driver error might quote more than we want in workflow history.
-type transientError struct{ msg string }
+type transientError struct {
+	msg string
+	// outage: the database could not be reached at all (see isOutage);
+	// steps wait such a failure out for their outage budget.
+	outage bool
+}
 
 func (e *transientError) Error() string { return e.msg }
 
 func retryable(format string, args ...any) error {
 	return &transientError{msg: fmt.Sprintf(format, args...)}
+}
+
+// outage is a transient failure that means the database is away: it is
+// restarting, failing over or the network to it is cut.
+func outage(format string, args ...any) error {
+	return &transientError{msg: fmt.Sprintf(format, args...), outage: true}
+}
+
+// isOutage reports a database outage, as opposed to a refusal: RDS
+// reboots (30-60 s) and Multi-AZ failovers (60-120 s) look like this, and
+// every step waits them out rather than failing or rolling back.
+func isOutage(err error) bool {
+	var tr *transientError
+	return errors.As(err, &tr) && tr.outage
 }
 
 // nonRetryable builds the ApplicationError of a stable type; details (never
@@ -163,10 +183,18 @@ func (t dbTarget) String() string {
 }
 
 // transientSQLStates are server errors a retry can outlive: serialization
-// failures, deadlocks, shutdowns and restarts, connection limits.
+// failures, deadlocks, lock timeouts, connection limits.
 var transientSQLStates = map[string]bool{
-	"40001": true, "40P01": true, "55P03": true, "57P01": true, "57P02": true,
-	"57P03": true, "53300": true, "53400": true, "58000": true, "58030": true,
+	"40001": true, "40P01": true, "55P03": true, "53300": true, "53400": true,
+	"58000": true, "58030": true,
+}
+
+// outageSQLState reports server errors that mean the database is going
+// away or coming back: 57P01-57P03 (shutting down, crashed, starting up),
+// the 08 class (connection exceptions) and 25006 (a read-only
+// transaction: the old writer after a failover, until DNS moves).
+func outageSQLState(state string) bool {
+	return strings.HasPrefix(state, "57P") || strings.HasPrefix(state, "08") || state == "25006"
 }
 
 // dbError classifies an error of a PostgreSQL login or statement.
@@ -194,7 +222,9 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 			// "database ... is not currently accepting connections": no
 			// session can be had, like an unreachable server.
 			return nonRetryable(ErrDatabaseUnreachable, "database not accepting connections: "+msg)
-		case transientSQLStates[state] || strings.HasPrefix(state, "08"):
+		case outageSQLState(state):
+			return outage("database outage: %s", msg)
+		case transientSQLStates[state]:
 			return retryable("%s", msg)
 		default:
 			return nonRetryable(ErrDatabaseRefused, msg)
@@ -203,9 +233,11 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 	if isTLSFailure(err) {
 		return nonRetryable(ErrTLSRequired, fmt.Sprintf("%s: TLS to %s failed (the secret's sslmode demands it; no fall-back to plaintext): %s", subject, t, text))
 	}
-	var connectErr *pgconn.ConnectError
-	if errors.As(err, &connectErr) && isUnreachable(err) {
+	if isUnreachable(err) {
 		return nonRetryable(ErrDatabaseUnreachable, fmt.Sprintf("%s: database %s unreachable: %s", subject, t, text))
+	}
+	if isNetworkFailure(err) {
+		return outage("%s: database %s unreachable (outage): %s", subject, t, text)
 	}
 	return retryable("%s: database call to %s failed: %s", subject, t, text)
 }
@@ -221,19 +253,35 @@ func isTLSFailure(err error) bool {
 		strings.Contains(err.Error(), "server refused TLS connection")
 }
 
-// isUnreachable: no listener, no route, unknown host, or a dial that timed
-// out. A retry minutes later rarely helps and hides the misconfiguration.
+// isUnreachable: a host that does not resolve, or an address this machine
+// cannot use. Waiting does not fix a misconfiguration, and retrying hides
+// it: these fail fast.
 func isUnreachable(err error) bool {
 	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) || errors.Is(err, syscall.EADDRNOTAVAIL)
+}
+
+// isNetworkFailure: a connection refused, reset or cut, no route, a dial
+// or read that timed out, a connection closed under a statement. This is
+// what a rebooting or failing-over database looks like from a client; it
+// is waited out (isOutage), never taken as a refusal.
+func isNetworkFailure(err error) bool {
+	var netErr net.Error
 	var opErr *net.OpError
 	switch {
-	case errors.As(err, &dnsErr):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
+		errors.Is(err, syscall.ETIMEDOUT):
 		return true
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return true
-	case errors.As(err, &opErr) && opErr.Op == "dial":
+	case errors.As(err, &opErr), errors.As(err, &netErr):
 		return true
 	}
-	return false
+	var connectErr *pgconn.ConnectError
+	// pgconn's "failed to receive message" and friends wrap the socket
+	// error as text when the connection died mid-exchange.
+	return errors.As(err, &connectErr) || strings.Contains(err.Error(), "conn closed") ||
+		strings.Contains(err.Error(), "failed to receive message") || strings.Contains(err.Error(), "unexpected EOF")
 }

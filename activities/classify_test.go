@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ func classOf(t *testing.T, err error) string {
 	}
 	var tr *transientError
 	if errors.As(err, &tr) {
+		if tr.outage {
+			return "outage"
+		}
 		return "retryable"
 	}
 	typ, nonRetryable := appErrType(t, err)
@@ -111,12 +115,17 @@ func TestDBErrorClassification(t *testing.T) {
 		{pg("3D000"), appLogin, ErrLoginFailed + "!"},
 		{pg("40001"), appLogin, "retryable"},
 		{pg("40P01"), appLogin, "retryable"},
-		{pg("57P01"), masterLogin, "retryable"},
-		{pg("08006"), appLogin, "retryable"},
+		{pg("57P01"), masterLogin, "outage"},
+		{pg("57P03"), appLogin, "outage"},
+		{pg("08006"), appLogin, "outage"},
+		{pg("25006"), appLogin, "outage"},
+		{pg("55P03"), appLogin, "retryable"},
 		{pg("53300"), appLogin, "retryable"},
 		{pg("42501"), masterLogin, ErrDatabaseRefused + "!"},
 		{pg("42601"), masterLogin, ErrDatabaseRefused + "!"},
-		{errors.New("unexpected EOF"), appLogin, "retryable"},
+		{errors.New("unexpected EOF"), appLogin, "outage"},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), appLogin, "outage"},
+		{errors.New("something else"), appLogin, "retryable"},
 	}
 	for _, tc := range cases {
 		if got := classOf(t, dbError(ctx, "secret prod/app", target, tc.kind, tc.err)); got != tc.want {
@@ -126,7 +135,8 @@ func TestDBErrorClassification(t *testing.T) {
 }
 
 // TestDBErrorUnreachable uses real connection failures: a port nobody
-// listens on and a host name that cannot resolve.
+// listens on (an outage: a rebooting instance looks like this) and a host
+// name that cannot resolve (a misconfiguration: fails fast).
 func TestDBErrorUnreachable(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,7 +157,11 @@ func TestDBErrorUnreachable(t *testing.T) {
 			t.Fatalf("%s: connected to a closed port", host)
 		}
 		err = dbError(ctx, "secret prod/app", s.target(), appLogin, connErr, password)
-		if got := classOf(t, err); got != ErrDatabaseUnreachable+"!" {
+		want := ErrDatabaseUnreachable + "!"
+		if host == "127.0.0.1" {
+			want = "outage"
+		}
+		if got := classOf(t, err); got != want {
 			t.Fatalf("%s: got %s (%v)", host, got, err)
 		}
 		msg := err.Error()

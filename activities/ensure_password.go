@@ -39,7 +39,7 @@ func (a *Activities) ensurePassword(ctx context.Context, secretID string, want D
 		logger(ctx).Warn("master unusable; restoring the password over the role's own login",
 			"secret", secretID, "username", want.Username, "error", errMessage(err))
 		selfChanged, selfErr := a.ensureOwnPassword(ctx, secretID, want, alt)
-		if selfErr != nil && !isErrorType(selfErr, ErrDatabaseUnreachable) {
+		if selfErr != nil && !databaseAway(selfErr) {
 			return false, err
 		}
 		return selfChanged, selfErr

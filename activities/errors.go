@@ -1,5 +1,7 @@
 package activities
 
+import "github.com/credstage/credstage/engine"
+
 // Error types of non-retryable ApplicationErrors. They are stable names:
 // workflows, the CLI and tests match on them, so never rename one.
 const (
@@ -16,3 +18,10 @@ const (
 	ErrTLSRequired          = "TLSRequired"          // the secret asks for TLS the server lacks
 	ErrAlreadyRotating      = "AlreadyRotating"      // another run holds the secret's lease (lease.go)
 )
+
+// ErrDatabaseOutage: the database stayed unreachable (refused, timed out,
+// restarting, read-only after a failover) for longer than the step's
+// outage budget. Unlike DatabaseUnreachable (a host that does not
+// resolve: a misconfiguration) it is what a long reboot or failover looks
+// like, and the step may have acted before it began.
+const ErrDatabaseOutage = engine.ErrDatabaseOutage

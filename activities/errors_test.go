@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -37,7 +38,9 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 	st.putSecret(t, "errors/wrong-master-user", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
 		"username": "nobody_here", "password": leaky + "-app", "dbname": stackDB, "masterarn": wrongMaster})
 	port := closedPort(t)
-	st.putSecret(t, "errors/unreachable", map[string]any{"engine": "postgres", "host": "127.0.0.1", "port": port,
+	st.putSecret(t, "errors/outage", map[string]any{"engine": "postgres", "host": "127.0.0.1", "port": port,
+		"username": "app", "password": leaky + "-outage", "dbname": stackDB, "masterarn": st.instance.MasterSecretARN})
+	st.putSecret(t, "errors/unreachable", map[string]any{"engine": "postgres", "host": "db.invalid", "port": port,
 		"username": "app", "password": leaky + "-unreachable", "dbname": stackDB, "masterarn": st.instance.MasterSecretARN})
 	st.putSecret(t, "errors/tls-required", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
 		"username": master.Username, "password": master.Password, "dbname": stackDB, "sslmode": "require"})
@@ -53,8 +56,16 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 		{"malformed", "errors/malformed", ErrMalformedSecret, st.createFn, []string{`"host"`}},
 		{"not json", "errors/not-json", ErrMalformedSecret, st.createFn, []string{"JSON"}},
 		{"wrong master", "errors/wrong-master-user", ErrMasterAuthFailed, st.setFn, []string{"master", "28P01"}},
-		{"unreachable", "errors/unreachable", ErrDatabaseUnreachable, st.setFn, []string{"127.0.0.1", strconv.Itoa(port)}},
-		{"unreachable login", "errors/unreachable", ErrDatabaseUnreachable, st.loginFn, []string{"127.0.0.1", strconv.Itoa(port)}},
+		{"unreachable", "errors/unreachable", ErrDatabaseUnreachable, st.setFn, []string{"db.invalid"}},
+		{"unreachable login", "errors/unreachable", ErrDatabaseUnreachable, st.loginFn, []string{"db.invalid"}},
+		// A closed port is what a rebooting instance looks like: set waits
+		// it out for its budget, then names the outage.
+		{"outage past the budget", "errors/outage", ErrDatabaseOutage, func(s string) (any, any) {
+			fn, arg := st.setFn(s)
+			step := arg.(RotationStep)
+			step.OutageBudget = 2 * time.Second
+			return fn, step
+		}, []string{"127.0.0.1", strconv.Itoa(port), "outage budget"}},
 		{"tls required", "errors/tls-required", ErrTLSRequired, st.loginFn, []string{"TLS", "plaintext"}},
 		{"wrong password", "errors/wrong-password", ErrLoginFailed, st.loginFn, []string{"28P01", master.Username}},
 		{"bad strategy", "errors/malformed", ErrInvalidInput, func(s string) (any, any) {

@@ -75,7 +75,7 @@ func (a *Activities) dropUserRoles(ctx context.Context, in AppUserInput, name st
 		}
 		return nil
 	})
-	if isErrorType(err, ErrDatabaseUnreachable) || isErrorType(err, ErrSecretNotFound) {
+	if databaseAway(err) || isErrorType(err, ErrSecretNotFound) {
 		logger(ctx).Warn("instance unreachable; its roles go with it", "instance", in.Instance.Identifier, "error", err)
 		return nil
 	}

@@ -38,7 +38,7 @@ func TestRollbackWaitsForTheDatabase(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		_, err = st.exec(st.acts.Rollback, in)
 		var app *temporal.ApplicationError
-		if err == nil || (errors.As(err, &app) && (app.NonRetryable() || app.Type() == ErrDatabaseUnreachable)) {
+		if err == nil || (errors.As(err, &app) && (app.NonRetryable() || app.Type() == ErrDatabaseUnreachable || app.Type() == ErrDatabaseOutage)) {
 			t.Fatalf("rollback with the database down: %v; want a retryable error", err)
 		}
 		st.assertNoPasswords(t, err.Error())

@@ -9,7 +9,12 @@ import (
 
 // CreatePending is the create step of a rotation (DESIGN.md §3, step 1).
 func (a *Activities) CreatePending(ctx context.Context, step RotationStep) (CreateResult, error) {
-	return a.createPending(ctx, step)
+	var res CreateResult
+	err := stepFor(StepCreate, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
+		res, err = a.createPending(ctx, step)
+		return err
+	})
+	return res, err
 }
 
 // createPending makes the token's version: AWSCURRENT's JSON with a new
@@ -39,12 +44,14 @@ func (a *Activities) createPending(ctx context.Context, step RotationStep) (Crea
 	if current == "" {
 		return CreateResult{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+" has no AWSCURRENT version")
 	}
-	res := CreateResult{SecretARN: st.ARN, CurrentVersionID: current}
+	res := CreateResult{SecretARN: st.ARN, CurrentVersionID: current, PreviousVersionID: st.versionWith(stagePrevious), PreviousKnown: true}
 	switch {
 	case current == step.Token:
 		// Created and already promoted: the version a rollback returns
-		// to is the one promotion made AWSPREVIOUS.
+		// to is the one promotion made AWSPREVIOUS, and the one before it
+		// can no longer be seen.
 		res.CurrentVersionID = st.versionWith(stagePrevious)
+		res.PreviousVersionID, res.PreviousKnown = "", false
 		return a.alreadyPending(ctx, step, res)
 	case st.has(step.Token, stagePending):
 		return a.alreadyPending(ctx, step, res)

@@ -6,7 +6,12 @@ import (
 
 // Promote is the promote step of a rotation (DESIGN.md §3, step 4).
 func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
-	return a.promote(ctx, in)
+	var res PromoteResult
+	err := stepFor(StepPromote, in.Step.OutageBudget).run(ctx, ctx, secretSubject(in.Step.SecretID), func(ctx context.Context) (err error) {
+		res, err = a.promote(ctx, in)
+		return err
+	})
+	return res, err
 }
 
 // promote moves AWSCURRENT from the version current when the rotation

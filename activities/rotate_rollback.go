@@ -89,7 +89,7 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 			return res, err
 		}
 		if res.RestoredPassword, err = a.ensurePassword(ctx, step.SecretID, want, alt); err != nil {
-			if !isErrorType(err, ErrDatabaseUnreachable) {
+			if !databaseAway(err) {
 				return res, err
 			}
 			if err := outage(err); err != nil {
@@ -105,14 +105,19 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 		}
 		res.RemovedPending = true
 	}
+	previousNow := st.versionWith(stagePrevious)
 	if current == step.Token {
 		if err := a.moveStage(ctx, step.SecretID, stageCurrent, target, step.Token); err != nil {
 			return res, err
 		}
 		res.RestoredCurrent = true
+		previousNow = step.Token // Secrets Manager moved AWSPREVIOUS onto the rejected version
+	}
+	if res.RestoredPrevious, err = a.relabelPrevious(ctx, step, in, previousNow); err != nil {
+		return res, err
 	}
 	if err := a.checkCurrentLogin(ctx, step.SecretID); err != nil {
-		if !isErrorType(err, ErrDatabaseUnreachable) {
+		if !databaseAway(err) {
 			return res, err
 		}
 		if err := outage(err); err != nil {
@@ -124,4 +129,28 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 	logger(ctx).Info("rolled back", "secret", step.SecretID, "token", step.Token, "current", target,
 		"removedPending", res.RemovedPending, "restoredPassword", res.RestoredPassword, "restoredCurrent", res.RestoredCurrent)
 	return res, nil
+}
+
+// databaseAway reports a database that cannot be reached at all: an
+// outage, or a host that does not resolve.
+func databaseAway(err error) bool {
+	return isOutage(err) || isErrorType(err, ErrDatabaseUnreachable)
+}
+
+// relabelPrevious puts AWSPREVIOUS back where it was before the rotation,
+// once AWSCURRENT is back: undoing a promotion otherwise leaves it on the
+// rejected version, and a later on-demand rollback would restore exactly
+// the credentials this one rejected. It only ever moves the label off the
+// rotation's own token, so it never undoes someone else's change, and it
+// is repeatable: a retry finds the label in place.
+func (a *Activities) relabelPrevious(ctx context.Context, step RotationStep, in RollbackInput, previousNow string) (bool, error) {
+	if !in.RestorePrevious || previousNow != step.Token || in.PreviousVersionID == step.Token {
+		return false, nil
+	}
+	// With a version to return to, one move does both; without one (the
+	// rotation was the secret's first), the label only comes off.
+	if err := a.moveStage(ctx, step.SecretID, stagePrevious, in.PreviousVersionID, step.Token); err != nil {
+		return false, err
+	}
+	return true, nil
 }

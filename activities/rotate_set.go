@@ -9,7 +9,12 @@ import (
 
 // SetPending is the set step of a rotation (DESIGN.md §3, step 2).
 func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResult, error) {
-	return a.setPending(ctx, step)
+	var res SetResult
+	err := stepFor(StepSet, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
+		res, err = a.setPending(ctx, step)
+		return err
+	})
+	return res, err
 }
 
 // setPending gives the pending role the pending password in the database,

@@ -9,7 +9,12 @@ import (
 
 // Verify is the verify step of a rotation (DESIGN.md §3, step 5).
 func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
-	return a.verify(ctx, in)
+	var res VerifyResult
+	err := stepFor(StepVerify, in.OutageBudget).run(ctx, ctx, secretSubject(in.SecretID), func(ctx context.Context) (err error) {
+		res, err = a.verify(ctx, in)
+		return err
+	})
+	return res, err
 }
 
 // verify checks the promoted secret the way its consumers see it: a fresh

@@ -1,6 +1,10 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/credstage/credstage/engine"
+)
 
 // Strategy is how a secret's credentials are rotated.
 type Strategy string
@@ -29,14 +33,14 @@ func (s Strategy) Valid() bool {
 	return false
 }
 
-// Step names, as shown in progress and metrics.
+// Step names, as shown in progress and metrics: the engine's.
 const (
-	StepCreate   = "create"
-	StepSet      = "set"
-	StepTest     = "test"
-	StepPromote  = "promote"
-	StepVerify   = "verify"
-	StepRollback = "rollback"
+	StepCreate   = engine.StepCreate
+	StepSet      = engine.StepSet
+	StepTest     = engine.StepTest
+	StepPromote  = engine.StepPromote
+	StepVerify   = engine.StepVerify
+	StepRollback = engine.StepRollback
 )
 
 // SQLProbe is a query run over a login; when Expect is set the first column
@@ -79,6 +83,9 @@ type RotationStep struct {
 	Strategy    Strategy   `json:"strategy"`
 	Environment string     `json:"environment,omitempty"`
 	Probes      []SQLProbe `json:"probes,omitempty"`
+	// OutageBudget is how long the step waits out an unreachable database
+	// before it fails (default engine.DefaultOutageBudget).
+	OutageBudget time.Duration `json:"outageBudget,omitempty"`
 }
 
 // CreateResult is what the create step found and did.
@@ -87,6 +94,14 @@ type CreateResult struct {
 	// CurrentVersionID is the AWSCURRENT version when the rotation began:
 	// the version a rollback returns to.
 	CurrentVersionID string `json:"currentVersionId"`
+	// PreviousVersionID is the AWSPREVIOUS version when the rotation
+	// began: promotion moves AWSPREVIOUS off it, so a rollback must put
+	// it back (once unlabelled, DescribeSecret no longer lists it).
+	PreviousVersionID string `json:"previousVersionId,omitempty"`
+	// PreviousKnown: PreviousVersionID is what AWSPREVIOUS was when the
+	// rotation began ("" when there was none). False when the create step
+	// first ran after promotion (a repeat), when it can no longer be seen.
+	PreviousKnown bool `json:"previousKnown,omitempty"`
 	// Username is the role the pending version logs in as.
 	Username string `json:"username"`
 	// AlreadyPending is true when the token's version already held
@@ -129,6 +144,8 @@ type VerifyInput struct {
 	SecretID    string      `json:"secretId"`
 	Environment string      `json:"environment,omitempty"`
 	Validators  []Validator `json:"validators,omitempty"`
+	// OutageBudget: see RotationStep.
+	OutageBudget time.Duration `json:"outageBudget,omitempty"`
 }
 
 // CheckResult is one validator's outcome (never a secret value).
@@ -151,8 +168,15 @@ type RollbackInput struct {
 	// CurrentVersionID is the version that was AWSCURRENT before the
 	// rotation; empty if the create step never read it.
 	CurrentVersionID string `json:"currentVersionId,omitempty"`
-	PasswordSet      bool   `json:"passwordSet,omitempty"`
-	Promoted         bool   `json:"promoted,omitempty"`
+	// PreviousVersionID is the version that was AWSPREVIOUS before the
+	// rotation ("" when there was none). With RestorePrevious, undoing a
+	// promotion puts AWSPREVIOUS back exactly there; without it (a run
+	// that did not record it) AWSPREVIOUS stays where Secrets Manager
+	// moved it, on the rejected version.
+	PreviousVersionID string `json:"previousVersionId,omitempty"`
+	RestorePrevious   bool   `json:"restorePrevious,omitempty"`
+	PasswordSet       bool   `json:"passwordSet,omitempty"`
+	Promoted          bool   `json:"promoted,omitempty"`
 }
 
 // RollbackResult says what rollback changed.
@@ -160,6 +184,7 @@ type RollbackResult struct {
 	RemovedPending    bool   `json:"removedPending,omitempty"`
 	RestoredPassword  bool   `json:"restoredPassword,omitempty"`
 	RestoredCurrent   bool   `json:"restoredCurrent,omitempty"`
+	RestoredPrevious  bool   `json:"restoredPrevious,omitempty"`
 	CurrentVersionID  string `json:"currentVersionId"`
 	CurrentLoginCheck bool   `json:"currentLoginCheck"`
 }

@@ -238,7 +238,7 @@ func (s *stagedRun) rotateBatch(ctx workflow.Context, b *batchedStage, k, per in
 	stage := s.plan.Stages[b.i]
 	batch := b.batches[k]
 	in := activities.RotateBatchInput{Holder: b.holder, Environment: stage.Name, Validators: stage.Validators,
-		Concurrency: per, StepTimeout: stage.StepTimeout}
+		Concurrency: per, StepTimeout: stage.StepTimeout, OutageBudget: s.plan.OutageBudget}
 	step := fmt.Sprintf("batch %d/%d", k+1, len(b.batches))
 	for _, j := range batch.idx {
 		t := stage.Targets[j]

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -45,6 +44,7 @@ var nonRetryableTypes = []string{
 	activities.ErrAWSRequestRefused,
 	activities.ErrTLSRequired,
 	activities.ErrDatabaseRefused,
+	activities.ErrDatabaseOutage,
 }
 
 func invalidInput(format string, args ...any) error {
@@ -83,23 +83,4 @@ func errorType(err error) string {
 		return app.Type()
 	}
 	return ""
-}
-
-// mayHaveApplied reports whether a step that failed with err may still
-// have changed something. A classified, non-retryable failure means the
-// activity stopped before acting (activities fail fast on bad input and
-// leave nothing half-done); a timeout, a cancellation or retries running
-// out on a transient error leave it unknown, so the caller must assume
-// the effect happened and undo it (every undo is idempotent).
-func mayHaveApplied(err error) bool {
-	var canceled *temporal.CanceledError
-	var timeout *temporal.TimeoutError
-	if errors.As(err, &canceled) || errors.As(err, &timeout) {
-		return true
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return !app.NonRetryable() && !slices.Contains(nonRetryableTypes, app.Type())
-	}
-	return true
 }

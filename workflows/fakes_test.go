@@ -124,7 +124,8 @@ func (f *fakeActivities) CreatePending(ctx context.Context, step activities.Rota
 		return activities.CreateResult{}, err
 	}
 	return activities.CreateResult{SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + step.SecretID + "-AbCdEf",
-		CurrentVersionID: "old-" + step.SecretID, Username: "app", StaleCleared: f.staleCleared}, nil
+		CurrentVersionID: "old-" + step.SecretID, PreviousVersionID: "prev-" + step.SecretID, PreviousKnown: true,
+		Username: "app", StaleCleared: f.staleCleared}, nil
 }
 
 func (f *fakeActivities) SetPending(ctx context.Context, step activities.RotationStep) (activities.SetResult, error) {

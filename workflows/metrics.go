@@ -6,19 +6,21 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
-// Metric names and units (DESIGN.md §7).
+// Metric names: the engine's (DESIGN.md §7).
 const (
-	MetricRotationSucceeded  = "RotationSucceeded"
-	MetricRotationFailed     = "RotationFailed"
-	MetricRotationRolledBack = "RotationRolledBack"
-	MetricRotationDuration   = "RotationDuration"
-	MetricValidationFailed   = "ValidationFailed"
-	MetricStageDuration      = "StageDuration"
-	MetricProvisionSucceeded = "ProvisionSucceeded"
-	MetricProvisionFailed    = "ProvisionFailed"
-	MetricProvisionDuration  = "ProvisionDuration"
+	MetricRotationSucceeded  = engine.MetricRotationSucceeded
+	MetricRotationFailed     = engine.MetricRotationFailed
+	MetricRotationRolledBack = engine.MetricRotationRolledBack
+	MetricRotationUnverified = engine.MetricRotationUnverified
+	MetricRotationDuration   = engine.MetricRotationDuration
+	MetricValidationFailed   = engine.MetricValidationFailed
+	MetricStageDuration      = engine.MetricStageDuration
+	MetricProvisionSucceeded = engine.MetricProvisionSucceeded
+	MetricProvisionFailed    = engine.MetricProvisionFailed
+	MetricProvisionDuration  = engine.MetricProvisionDuration
 
 	unitCount        = "Count"
 	unitMilliseconds = "Milliseconds"
@@ -48,19 +50,11 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// rotationDatums are one target's metrics. Each run counts 1 in exactly
-// one of RotationSucceeded, RotationRolledBack and RotationFailed (the
-// others get 0, so sums and alarms see data every run): RotationFailed is
-// the one to alarm on, it means a human must look.
+// rotationDatums are one target's metrics, built by the same function a
+// batch uses (activities.RotationDatums).
 func rotationDatums(o TargetOutcome, ts time.Time) []activities.MetricDatum {
-	dims := []activities.Dimension{{Name: "Environment", Value: o.Environment}, {Name: "SecretName", Value: SecretName(o.SecretID)}}
-	return []activities.MetricDatum{
-		datum(MetricRotationSucceeded, boolValue(o.Status == StatusSucceeded), unitCount, ts, dims...),
-		datum(MetricRotationRolledBack, boolValue(o.Status == StatusRolledBack), unitCount, ts, dims...),
-		datum(MetricRotationFailed, boolValue(o.Status == StatusFailed), unitCount, ts, dims...),
-		datum(MetricValidationFailed, boolValue(o.ValidationFailed), unitCount, ts, dims...),
-		datum(MetricRotationDuration, float64(o.DurationMS), unitMilliseconds, ts, dims...),
-	}
+	return activities.RotationDatums(o.Environment, activities.RotationMetric{SecretName: SecretName(o.SecretID),
+		Status: o.Status, ValidationFailed: o.ValidationFailed, DurationMS: o.DurationMS}, ts)
 }
 
 // publishMetrics sends datums in batches. It runs in a disconnected

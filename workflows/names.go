@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/credstage/credstage/engine"
+)
 
 // TaskQueue is where the worker listens and every starter sends work.
 const TaskQueue = "credstage"
@@ -23,17 +27,19 @@ var (
 // at a time.
 func RotateWorkflowID(secretName string) string { return "rotate/" + secretName }
 
-// Status values of runs, targets and stages (CredstageStatus).
+// Status values of runs, targets and stages (CredstageStatus): the
+// engine's vocabulary.
 const (
-	StatusPending          = "pending"
-	StatusRunning          = "running"
-	StatusAwaitingApproval = "awaiting-approval"
-	StatusBaking           = "baking"
-	StatusSucceeded        = "succeeded"
-	StatusFailed           = "failed"
-	StatusRolledBack       = "rolled-back"
-	StatusAborted          = "aborted"
-	StatusSkipped          = "skipped"
+	StatusPending            = engine.StatusPending
+	StatusRunning            = engine.StatusRunning
+	StatusAwaitingApproval   = engine.StatusAwaitingApproval
+	StatusBaking             = engine.StatusBaking
+	StatusSucceeded          = engine.StatusSucceeded
+	StatusFailed             = engine.StatusFailed
+	StatusRolledBack         = engine.StatusRolledBack
+	StatusAborted            = engine.StatusAborted
+	StatusSkipped            = engine.StatusSkipped
+	StatusPromotedUnverified = engine.StatusPromotedUnverified
 )
 
 // Default metrics namespace (DESIGN.md §7).

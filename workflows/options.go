@@ -7,17 +7,19 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // Timeouts and retries of every activity call. Transient failures (plain
 // errors from activities/classify.go: throttling, 5xx, dropped
-// connections) retry with exponential backoff until ScheduleToClose; the
-// classified failures in nonRetryableTypes never retry.
+// connections) retry with the engine's backoff until ScheduleToClose; the
+// classified failures in nonRetryableTypes never retry. The numbers are
+// the engine's, which a batch applies inside its activity.
 
 func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
+		InitialInterval:        engine.RetryInitial,
+		BackoffCoefficient:     engine.RetryCoefficient,
 		MaximumInterval:        maxInterval,
 		NonRetryableErrorTypes: nonRetryableTypes,
 	}
@@ -26,12 +28,17 @@ func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 // withStepOptions is for the rotation steps create, set, test and promote.
 // WaitForCancellation makes a cancelled workflow wait until the running
 // step has really ended before it rolls back: otherwise a set still
-// running could change the password after the rollback restored it.
-func withStepOptions(ctx workflow.Context, stepTimeout time.Duration) workflow.Context {
+// running could change the password after the rollback restored it. An
+// attempt has room to wait out the outage budget (the activity waits
+// inside, heartbeating, so a dead worker is noticed within the heartbeat
+// timeout), and the step as a whole room for the budget twice over.
+func withStepOptions(ctx workflow.Context, stepTimeout, outageBudget time.Duration) workflow.Context {
+	attempt := engine.AttemptTimeout(outageBudget)
 	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:            retryPolicy(30 * time.Second),
+		StartToCloseTimeout:    attempt,
+		ScheduleToCloseTimeout: max(engine.DefaultStepTimeout, 2*attempt),
+		HeartbeatTimeout:       engine.StepHeartbeatTimeout,
+		RetryPolicy:            retryPolicy(engine.RetryMax),
 		WaitForCancellation:    true,
 	}, stepTimeout))
 }
@@ -48,8 +55,8 @@ func bounded(opts workflow.ActivityOptions, stepTimeout time.Duration) workflow.
 
 // withVerifyOptions gives the verify step room for every validator's own
 // timeout (default 10s each) on top of the login.
-func withVerifyOptions(ctx workflow.Context, validators []activities.Validator, stepTimeout time.Duration) workflow.Context {
-	attempt := time.Minute
+func withVerifyOptions(ctx workflow.Context, validators []activities.Validator, stepTimeout, outageBudget time.Duration) workflow.Context {
+	attempt := engine.AttemptTimeout(outageBudget)
 	for _, v := range validators {
 		if v.Timeout > 0 {
 			attempt += v.Timeout
@@ -59,8 +66,9 @@ func withVerifyOptions(ctx workflow.Context, validators []activities.Validator, 
 	}
 	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
 		StartToCloseTimeout:    attempt,
-		ScheduleToCloseTimeout: max(10*time.Minute, 3*attempt),
-		RetryPolicy:            retryPolicy(30 * time.Second),
+		ScheduleToCloseTimeout: max(engine.DefaultStepTimeout, 3*attempt),
+		HeartbeatTimeout:       engine.StepHeartbeatTimeout,
+		RetryPolicy:            retryPolicy(engine.RetryMax),
 		WaitForCancellation:    true,
 	}, stepTimeout))
 }
@@ -70,9 +78,9 @@ func withVerifyOptions(ctx workflow.Context, validators []activities.Validator, 
 // because giving up leaves a secret or an instance half-changed.
 func withUndoOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    2 * time.Minute,
-		ScheduleToCloseTimeout: 30 * time.Minute,
-		RetryPolicy:            retryPolicy(time.Minute),
+		StartToCloseTimeout:    engine.UndoAttemptTimeout,
+		ScheduleToCloseTimeout: engine.UndoTimeout,
+		RetryPolicy:            retryPolicy(engine.UndoRetryMax),
 		WaitForCancellation:    true,
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // namePattern keeps plan and stage names to characters that need no
@@ -42,6 +43,9 @@ func (p Plan) Validate() error {
 	}
 	if ns := p.MetricsNamespace; strings.HasPrefix(ns, "AWS/") || strings.HasPrefix(ns, ":") || len(ns) > 255 {
 		problems.add("metricsNamespace", "%q: may not start with AWS/ or ':', at most 255 characters", ns)
+	}
+	if p.OutageBudget < 0 {
+		problems.add("outageBudget", "must be ≥ 0 (0 means %s), got %s", engine.DefaultOutageBudget, p.OutageBudget)
 	}
 	if len(p.Stages) == 0 {
 		problems.add("stages", "a plan needs at least one stage")

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // StepRotateMaster is the single step of an rds-managed-master rotation,
@@ -53,7 +54,7 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (TargetProgress, error) { return r.progress, nil }); err != nil {
 		return TargetOutcome{}, err
 	}
-	r.version = workflow.GetVersion(ctx, changeRotateSecret, workflow.DefaultVersion, rotateSecretV1)
+	r.version = workflow.GetVersion(ctx, changeRotateSecret, workflow.DefaultVersion, rotateSecretV2)
 	upsertSearchAttrs(ctx, searchAttrs{Environment: in.Environment, Secret: in.Target.SecretID, Status: StatusRunning})
 
 	if in.Target.Strategy == activities.StrategyManagedMaster {
@@ -68,11 +69,12 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 		return TargetOutcome{}, err
 	}
 	r.rs = activities.RotationStep{
-		SecretID:    in.Target.SecretID,
-		Token:       token,
-		Strategy:    in.Target.Strategy,
-		Environment: in.Environment,
-		Probes:      in.Target.Probes,
+		SecretID:     in.Target.SecretID,
+		Token:        token,
+		Strategy:     in.Target.Strategy,
+		Environment:  in.Environment,
+		Probes:       in.Target.Probes,
+		OutageBudget: in.OutageBudget,
 	}
 	r.outcome.VersionID = token
 	r.rotateSteps(ctx)
@@ -83,7 +85,7 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 // so what a rollback must undo.
 type rotation struct {
 	in       RotateSecretInput
-	version  workflow.Version // see versions.go; no branch depends on it yet
+	version  workflow.Version // see versions.go
 	started  time.Time
 	rs       activities.RotationStep
 	outcome  TargetOutcome
@@ -110,7 +112,7 @@ func (r *rotation) step(ctx workflow.Context, name string, activity, arg, result
 
 func (r *rotation) rotateSteps(ctx workflow.Context) {
 	var a *activities.Activities
-	sctx := withStepOptions(ctx, r.in.StepTimeout)
+	sctx := withStepOptions(ctx, r.in.StepTimeout, r.in.OutageBudget)
 
 	// create: the token's version exists, labelled AWSPENDING.
 	var created activities.CreateResult
@@ -155,10 +157,20 @@ func (r *rotation) rotateSteps(ctx workflow.Context) {
 
 	// verify: consumers log in through AWSCURRENT; validators pass.
 	var verified activities.VerifyResult
-	verify := activities.VerifyInput{SecretID: r.rs.SecretID, Environment: r.in.Environment, Validators: r.in.Validators}
-	err := r.step(withVerifyOptions(ctx, r.in.Validators, r.in.StepTimeout), activities.StepVerify, a.Verify, verify, &verified)
+	verify := activities.VerifyInput{SecretID: r.rs.SecretID, Environment: r.in.Environment, Validators: r.in.Validators, OutageBudget: r.in.OutageBudget}
+	err := r.step(withVerifyOptions(ctx, r.in.Validators, r.in.StepTimeout, r.in.OutageBudget), activities.StepVerify, a.Verify, verify, &verified)
 	if err == nil {
 		err = failedChecks(verified)
+	}
+	if err != nil && r.version >= rotateSecretV2 && engine.Unverified(r.promoted, err) {
+		// The database and AWSCURRENT agree (test proved the password
+		// with a fresh login); rolling back into a database that cannot
+		// be reached would be worse than leaving it promoted.
+		r.outcome.Error, r.outcome.ErrorType = describeError(err)
+		r.outcome.Status = StatusPromotedUnverified
+		workflow.GetLogger(ctx).Error("promoted but not verified: the database stayed unreachable past the outage budget",
+			"secret", r.rs.SecretID, "error", r.outcome.Error)
+		return
 	}
 	if err != nil {
 		r.fail(ctx, err)
@@ -183,33 +195,30 @@ func failedChecks(res activities.VerifyResult) error {
 		activities.ErrValidationFailed, nil, res)
 }
 
-// fail records the failed step and rolls back what was done. The rollback
-// input comes from the steps that completed, plus the failed step itself
-// when it may have acted before failing (see mayHaveApplied).
+// fail records the failed step and rolls back what was done: the steps
+// that completed, plus the failed step itself when the engine's rule says
+// it may have acted (engine.Undo).
 func (r *rotation) fail(ctx workflow.Context, err error) {
 	failedStep := r.outcome.LastStep
 	r.outcome.Error, r.outcome.ErrorType = describeError(err)
 	r.outcome.ValidationFailed = errorType(err) == activities.ErrValidationFailed
-	applied := r.attempted && mayHaveApplied(err)
 	workflow.GetLogger(ctx).Warn("rotation step failed; rolling back", "secret", r.rs.SecretID,
 		"step", failedStep, "error", r.outcome.Error, "type", r.outcome.ErrorType)
 
-	in := activities.RollbackInput{Step: r.rs, PasswordSet: r.passwordSet, Promoted: r.promoted}
+	if !r.attempted {
+		err = engine.ErrNotStarted // cancelled before the step was scheduled
+	}
+	undo, needed := engine.Undo(failedStep, err, engine.Done{PasswordSet: r.passwordSet, Promoted: r.promoted})
+	if !needed {
+		// Refused before writing anything (unknown secret, bad JSON,
+		// invalid input), or never scheduled: nothing to undo.
+		r.outcome.Status = StatusRolledBack
+		return
+	}
+	in := activities.RollbackInput{Step: r.rs, PasswordSet: undo.PasswordSet, Promoted: undo.Promoted}
 	if r.created != nil {
 		in.CurrentVersionID = r.created.CurrentVersionID
-	}
-	switch failedStep {
-	case activities.StepCreate:
-		if !applied {
-			// Refused before writing anything (unknown secret, bad JSON,
-			// invalid input), or never scheduled: nothing to undo.
-			r.outcome.Status = StatusRolledBack
-			return
-		}
-	case activities.StepSet:
-		in.PasswordSet = in.PasswordSet || applied
-	case activities.StepPromote:
-		in.Promoted = applied
+		in.PreviousVersionID, in.RestorePrevious = r.created.PreviousVersionID, r.created.PreviousKnown
 	}
 	r.rollback(ctx, in)
 }
@@ -248,7 +257,7 @@ func (r *rotation) rotateManagedMaster(ctx workflow.Context) {
 	err := r.step(withManagedMasterOptions(ctx, r.in.StepTimeout), StepRotateMaster, a.RotateManagedMaster, in, &res)
 	if err != nil {
 		r.outcome.Error, r.outcome.ErrorType = describeError(err)
-		if r.attempted && mayHaveApplied(err) {
+		if r.attempted && engine.MayHaveActed(err) {
 			r.outcome.Status = StatusFailed
 			r.outcome.Error = "RDS may still be rotating the master password (credstage cannot undo RDS's own rotation; check the instance and its secret): " + r.outcome.Error
 			workflow.GetLogger(ctx).Error("RDS-managed master rotation ended in an unknown state", "instance", in.DBInstanceIdentifier, "error", err)

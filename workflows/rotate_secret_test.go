@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 func rotateInput(secret string, strategy activities.Strategy) RotateSecretInput {
@@ -70,7 +71,7 @@ func TestRotateSecretHappyPath(t *testing.T) {
 				assert.Equal(t, []activities.Dimension{{Name: "Environment", Value: "staging"}, {Name: "SecretName", Value: "staging/orders/app"}}, d.Dimensions)
 			}
 			assert.Equal(t, map[string]float64{MetricRotationSucceeded: 1, MetricRotationRolledBack: 0, MetricRotationFailed: 0,
-				MetricValidationFailed: 0, MetricRotationDuration: 0}, counts)
+				MetricRotationUnverified: 0, MetricValidationFailed: 0, MetricRotationDuration: 0}, counts)
 		})
 	}
 }
@@ -141,27 +142,40 @@ func TestRotateSecretFailureAtEachStep(t *testing.T) {
 			lastStep: activities.StepCreate, rollback: &activities.RollbackInput{}},
 		{name: "set refused", activity: "SetPending", err: nonRetryable(activities.ErrMasterAuthFailed),
 			lastStep: activities.StepSet, errType: activities.ErrMasterAuthFailed,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true}},
 		{name: "set unknown", activity: "SetPending", err: transient,
-			lastStep: activities.StepSet, rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true}},
+			lastStep: activities.StepSet, rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
+		// A set whose last attempt was refused, after an earlier attempt
+		// that may have run ALTER ROLE and lost the reply: the refusal
+		// says nothing about the earlier attempt, so the password is
+		// restored.
+		{name: "set refused after an earlier attempt", activity: "SetPending", err: engine.AfterAttempts(nonRetryable(activities.ErrDatabaseUnreachable), 1),
+			lastStep: activities.StepSet, errType: activities.ErrDatabaseUnreachable,
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
+		{name: "set outage past the budget", activity: "SetPending", err: nonRetryable(activities.ErrDatabaseOutage),
+			lastStep: activities.StepSet, errType: activities.ErrDatabaseOutage,
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
+		{name: "test outage past the budget", activity: "TestPending", err: nonRetryable(activities.ErrDatabaseOutage),
+			lastStep: activities.StepTest, errType: activities.ErrDatabaseOutage,
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
 		{name: "test", activity: "TestPending", err: nonRetryable(activities.ErrLoginFailed),
 			lastStep: activities.StepTest, errType: activities.ErrLoginFailed,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
 		{name: "test probe", activity: "TestPending", err: nonRetryable(activities.ErrValidationFailed),
 			lastStep: activities.StepTest, errType: activities.ErrValidationFailed, validFail: true,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
 		{name: "promote refused", activity: "Promote", err: nonRetryable(activities.ErrVersionConflict),
 			lastStep: activities.StepPromote, errType: activities.ErrVersionConflict,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true}},
 		{name: "promote unknown", activity: "Promote", err: transient,
 			lastStep: activities.StepPromote,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true, Promoted: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true, Promoted: true}},
 		{name: "verify validator", activity: "Verify", err: nonRetryable(activities.ErrValidationFailed),
 			lastStep: activities.StepVerify, errType: activities.ErrValidationFailed, validFail: true,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true, Promoted: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true, Promoted: true}},
 		{name: "verify login", activity: "Verify", err: nonRetryable(activities.ErrLoginFailed),
 			lastStep: activities.StepVerify, errType: activities.ErrLoginFailed,
-			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PasswordSet: true, Promoted: true}},
+			rollback: &activities.RollbackInput{CurrentVersionID: "old-" + secret, PreviousVersionID: "prev-" + secret, RestorePrevious: true, PasswordSet: true, Promoted: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,4 +309,29 @@ func TestRotateSecretInvalidInput(t *testing.T) {
 	assert.Equal(t, activities.ErrInvalidInput, app.Type())
 	assert.Contains(t, app.Message(), "target.strategy")
 	assert.Empty(t, f.names())
+}
+
+// TestRotateSecretOutageAfterPromotion: the database stayed away past the
+// outage budget during verify. The secret and the database agree (test
+// logged in with the new password), so the run leaves it promoted,
+// reports promoted-unverified and counts it, and does not roll back into
+// a database it cannot reach.
+func TestRotateSecretOutageAfterPromotion(t *testing.T) {
+	const secret = "staging/orders/app"
+	f := newFake()
+	f.fail["Verify"] = nonRetryable(activities.ErrDatabaseOutage)
+	in := rotateInput(secret, activities.StrategySingleUser)
+	in.PublishMetrics = true
+	out, err := runRotate(t, f, in)
+	require.NoError(t, err)
+	assert.Equal(t, StatusPromotedUnverified, out.Status)
+	assert.True(t, out.Promoted)
+	assert.Equal(t, activities.ErrDatabaseOutage, out.ErrorType)
+	assert.Empty(t, f.rollbacks(), "no rollback into an unreachable database")
+	counts := map[string]float64{}
+	for _, d := range f.datums() {
+		counts[d.Name] = d.Value
+	}
+	assert.Equal(t, 1.0, counts[MetricRotationUnverified])
+	assert.Equal(t, 0.0, counts[MetricRotationRolledBack]+counts[MetricRotationSucceeded]+counts[MetricRotationFailed])
 }

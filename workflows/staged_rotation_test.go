@@ -87,12 +87,12 @@ func TestStagedRotationHappyPath(t *testing.T) {
 			assert.Empty(t, in.Validators)
 		}
 	}
-	// One batch per stage: 5 datums per target plus StageDuration.
+	// One batch per stage: 6 datums per target plus StageDuration.
 	batches := f.called("PublishMetrics")
 	require.Len(t, batches, 2)
-	assert.Len(t, batches[0].Arg.(activities.PublishInput).Datums, 2*5+1)
-	assert.Len(t, batches[1].Arg.(activities.PublishInput).Datums, 1*5+1)
-	last := batches[0].Arg.(activities.PublishInput).Datums[10]
+	assert.Len(t, batches[0].Arg.(activities.PublishInput).Datums, 2*6+1)
+	assert.Len(t, batches[1].Arg.(activities.PublishInput).Datums, 1*6+1)
+	last := batches[0].Arg.(activities.PublishInput).Datums[12]
 	assert.Equal(t, MetricStageDuration, last.Name)
 	assert.Equal(t, []activities.Dimension{{Name: "Environment", Value: "staging"}}, last.Dimensions)
 	// Staging finished before production started.

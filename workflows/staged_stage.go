@@ -141,6 +141,7 @@ func (s *stagedRun) rotateTarget(ctx workflow.Context, i, j int) stageTarget {
 		PublishMetrics:   false, // the stage publishes one batch
 		MetricsNamespace: s.plan.MetricsNamespace,
 		StepTimeout:      stage.StepTimeout,
+		OutageBudget:     s.plan.OutageBudget,
 	})
 	var res stageTarget
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {

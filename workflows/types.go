@@ -9,9 +9,13 @@ import (
 // Plan is a staged rotation: stages run in order, each only after the one
 // before succeeded (and baked, and was approved when asked).
 type Plan struct {
-	Name             string  `json:"name"`
-	MetricsNamespace string  `json:"metricsNamespace,omitempty"`
-	Stages           []Stage `json:"stages"`
+	Name             string `json:"name"`
+	MetricsNamespace string `json:"metricsNamespace,omitempty"`
+	// OutageBudget is how long each rotation step waits out a database
+	// that cannot be reached (a reboot, a failover) before it fails; 0 is
+	// engine.DefaultOutageBudget. Every stage uses it.
+	OutageBudget time.Duration `json:"outageBudget,omitempty"`
+	Stages       []Stage       `json:"stages"`
 }
 
 // Stage is one environment's part of a plan.
@@ -87,6 +91,8 @@ type RotateSecretInput struct {
 	// test and promote, at least 10 for verify, an hour for an
 	// RDS-managed master. Rollback always keeps its own, longer budget.
 	StepTimeout time.Duration `json:"stepTimeout,omitempty"`
+	// OutageBudget: see Plan.OutageBudget.
+	OutageBudget time.Duration `json:"outageBudget,omitempty"`
 }
 
 // TargetOutcome is how one secret's rotation ended.
@@ -94,7 +100,7 @@ type TargetOutcome struct {
 	SecretID          string              `json:"secretId"`
 	Environment       string              `json:"environment"`
 	Strategy          activities.Strategy `json:"strategy"`
-	Status            string              `json:"status"` // succeeded, failed, rolled-back
+	Status            string              `json:"status"` // succeeded, failed, rolled-back, promoted-unverified
 	LastStep          string              `json:"lastStep"`
 	VersionID         string              `json:"versionId,omitempty"`
 	PreviousVersionID string              `json:"previousVersionId,omitempty"`

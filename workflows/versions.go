@@ -21,6 +21,10 @@ const (
 	changeRotateSecret = "credstage/rotate-secret"
 
 	rotateSecretV1 workflow.Version = 1
+	// rotateSecretV2: a verify that met a database outage past the
+	// budget after promotion ends promoted-unverified instead of rolling
+	// back (engine.Unverified).
+	rotateSecretV2 workflow.Version = 2
 )
 
 // changeStagedBatches: StagedRotation rotates a large stage in batches

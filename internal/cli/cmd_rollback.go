@@ -42,11 +42,17 @@ also restores the password of a role that alternating users left alone.`,
 			if !in.Strategy.Valid() {
 				return badInput("--strategy: unknown strategy %q (want %s)", strategy, plan.StrategyChoices)
 			}
-			name, err := a.previousVersionExists(ctx, args[0])
+			name, current, err := a.previousVersionExists(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			in.SecretID = name
+			if in.ExpectCurrentVersionID == "" {
+				// Pin what was seen: a restore retried after a lost reply
+				// then finds its own work done instead of swapping the
+				// labels back.
+				in.ExpectCurrentVersionID = current
+			}
 			c, err := a.client(ctx)
 			if err != nil {
 				return err
@@ -89,7 +95,7 @@ also restores the password of a role that alternating users left alone.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&strategy, "strategy", string(activities.StrategySingleUser), "the secret's rotation strategy: "+plan.StrategyChoices)
-	fl.StringVar(&in.ExpectCurrentVersionID, "expect-version", "", "refuse unless AWSCURRENT is this version id (guards against undoing someone else's change)")
+	fl.StringVar(&in.ExpectCurrentVersionID, "expect-version", "", "refuse unless AWSCURRENT is this version id (default: the version AWSCURRENT is on when the command starts)")
 	fl.StringVar(&in.Environment, "environment", "", "environment for metrics and the CredstageEnvironment search attribute")
 	fl.StringVar(&in.Reason, "reason", "", "why, kept in the run's history")
 	fl.BoolVar(&wait, "wait", false, "wait for the rollback to finish; exit 1 if it fails")
@@ -98,28 +104,36 @@ also restores the password of a role that alternating users left alone.`,
 
 // previousVersionExists checks with DescribeSecret (metadata only) that
 // the secret exists and has an AWSPREVIOUS to return to; it returns the
-// secret's name, the form the rotate/<name> lock uses.
-func (a *app) previousVersionExists(ctx context.Context, secret string) (string, error) {
+// secret's name, the form the rotate/<name> lock uses, and the version
+// AWSCURRENT is on.
+func (a *app) previousVersionExists(ctx context.Context, secret string) (name, current string, err error) {
 	sm, err := a.secretsClient(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
 	var nf *smtypes.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
-		return "", badInput("secret %q not found in Secrets Manager", secret)
+		return "", "", badInput("secret %q not found in Secrets Manager", secret)
 	case err != nil:
-		return "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
+		return "", "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
 	}
-	for _, stages := range out.VersionIdsToStages {
+	hasPrevious := false
+	for id, stages := range out.VersionIdsToStages {
 		for _, s := range stages {
-			if s == "AWSPREVIOUS" {
-				return aws.ToString(out.Name), nil
+			switch s {
+			case "AWSPREVIOUS":
+				hasPrevious = true
+			case "AWSCURRENT":
+				current = id
 			}
 		}
 	}
-	return "", badInput("secret %s has no AWSPREVIOUS version: there is nothing to roll back to", aws.ToString(out.Name))
+	if hasPrevious && current != "" {
+		return aws.ToString(out.Name), current, nil
+	}
+	return "", "", badInput("secret %s has no AWSPREVIOUS version: there is nothing to roll back to", aws.ToString(out.Name))
 }
 
 // refuseIfRunning names the run holding a secret's lock, if any.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -47,7 +48,8 @@ func (p *Parsed) HasSelectors() bool {
 // after the stage's explicit targets). lister may be nil when the plan has
 // no selectors.
 func (p *Parsed) Resolve(ctx context.Context, lister SecretLister) (*Resolved, error) {
-	r := &Resolved{parsed: p, Plan: workflows.Plan{Name: p.Spec.Name, MetricsNamespace: p.Spec.MetricsNamespace}}
+	r := &Resolved{parsed: p, Plan: workflows.Plan{Name: p.Spec.Name, MetricsNamespace: p.Spec.MetricsNamespace,
+		OutageBudget: time.Duration(p.Spec.OutageBudget)}}
 	listed := map[string]string{} // secret -> path of the explicit target
 	for i, st := range p.Spec.Stages {
 		for j, t := range st.Targets {

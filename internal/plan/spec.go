@@ -20,6 +20,7 @@ import "time"
 //
 //	name: nightly
 //	metricsNamespace: Credstage
+//	outageBudget: 5m
 //	stages:
 //	  - name: staging
 //	    strategy: alternating-users
@@ -47,6 +48,12 @@ type Spec struct {
 	// MetricsNamespace is the CloudWatch namespace of the run's metrics.
 	// Optional, default Credstage.
 	MetricsNamespace string `yaml:"metricsNamespace"`
+	// OutageBudget is how long each rotation step waits out a database
+	// that cannot be reached (a reboot takes 30-60 s, a Multi-AZ failover
+	// 60-120 s) before it fails: before promotion the rotation then rolls
+	// back, after it the secret is left promoted-unverified. Optional,
+	// default 5m.
+	OutageBudget Duration `yaml:"outageBudget"`
 	// Stages run in the order written; a stage starts only after the one
 	// before it succeeded, baked and (when asked) was approved. At least one.
 	Stages []StageSpec `yaml:"stages"`

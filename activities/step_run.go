@@ -1,0 +1,137 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/credstage/credstage/engine"
+)
+
+// The one way a rotation step runs, whichever path calls it (the step
+// activities of RotateSecret, and RotateBatch for each secret of a
+// batch): the engine's retry policy and outage budget, applied here once.
+// See docs/architecture.md, "Faults".
+
+// stepRun says how one step is retried.
+type stepRun struct {
+	name string
+	// budget is how long an outage of the database (see isOutage) is
+	// waited out before the step fails with ErrDatabaseOutage.
+	budget time.Duration
+	// transientFor is how long other transient failures are retried in
+	// process; 0 returns them at once for Temporal to retry (RotateSecret,
+	// whose retry policy is the same engine policy).
+	transientFor time.Duration
+	// acts: the step changes something (create, set, promote), so a
+	// final error after earlier tries is marked for engine.MayHaveActed.
+	acts bool
+	// heartbeat: the step heartbeats while it runs, with the start of the
+	// outage it is waiting out, so a retry after the worker died keeps
+	// counting the same budget. A batch heartbeats for all its secrets
+	// itself and leaves this off.
+	heartbeat bool
+}
+
+// stepBeat is what a step activity heartbeats.
+type stepBeat struct {
+	OutageSince time.Time `json:"outageSince,omitzero"`
+}
+
+// stepFor is how a RotateSecret step activity runs.
+func stepFor(name string, budget time.Duration) stepRun {
+	return stepRun{name: name, budget: engine.OutageBudget(budget), acts: stepActs(name), heartbeat: true}
+}
+
+// stepActs reports whether a step changes anything.
+func stepActs(name string) bool {
+	return name == engine.StepCreate || name == engine.StepSet || name == engine.StepPromote
+}
+
+// run calls fn until it succeeds or fails for good. An outage is retried
+// every few seconds (engine.OutageRetryMax) until the budget is spent,
+// counted from its first sign, then fails as ErrDatabaseOutage; other
+// transient failures are retried with the engine's backoff for
+// transientFor. A final error after earlier tries (here, or earlier
+// attempts of the activity) is marked so that engine.MayHaveActed does
+// not take it as proof that nothing happened. actx ends the waiting
+// (cancellation); fn runs in sctx, which a batch keeps alive past a
+// cancellation so that a statement is never cut in half.
+func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context.Context) error) error {
+	earlier := 0
+	var beat stepBeat
+	if activity.IsActivity(actx) {
+		earlier = int(activity.GetInfo(actx).Attempt) - 1
+		if r.heartbeat && activity.HasHeartbeatDetails(actx) {
+			_ = activity.GetHeartbeatDetails(actx, &beat)
+		}
+	}
+	var mu sync.Mutex
+	if r.heartbeat && activity.IsActivity(actx) {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(engine.HeartbeatEvery)
+			defer t.Stop()
+			for {
+				mu.Lock()
+				b := beat
+				mu.Unlock()
+				activity.RecordHeartbeat(actx, b)
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	transientUntil := time.Now().Add(r.transientFor)
+	var pause time.Duration
+	for try := 0; ; try++ {
+		err := fn(sctx)
+		if err == nil {
+			return nil
+		}
+		now := time.Now()
+		switch {
+		case isOutage(err):
+			mu.Lock()
+			if beat.OutageSince.IsZero() {
+				beat.OutageSince = now
+				logger(actx).Warn("database outage: waiting it out", "subject", subject, "step", r.name,
+					"budget", r.budget.String(), "error", errMessage(err))
+			}
+			since := beat.OutageSince
+			mu.Unlock()
+			if now.Sub(since) >= r.budget {
+				return nonRetryable(engine.ErrDatabaseOutage, fmt.Sprintf("%s: step %s: the database stayed unreachable for %s, longer than the outage budget (%s): %s",
+					subject, r.name, now.Sub(since).Round(time.Second), r.budget, errMessage(err)))
+			}
+			pause = engine.Backoff(pause, engine.OutageRetryMax)
+		case isFinal(err):
+			if r.acts {
+				return engine.AfterAttempts(err, earlier+try)
+			}
+			return err
+		default:
+			mu.Lock()
+			beat.OutageSince = time.Time{}
+			mu.Unlock()
+			pause = engine.Backoff(pause, engine.RetryMax)
+			if now.Add(pause).After(transientUntil) {
+				return err
+			}
+		}
+		select {
+		case <-time.After(pause):
+		case <-actx.Done():
+			return err
+		case <-sctx.Done():
+			return err
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package engine
+
+// Step names, in the order a rotation runs them (Steps), as progress,
+// outcomes, logs and metrics show them.
+const (
+	StepCreate   = "create"
+	StepSet      = "set"
+	StepTest     = "test"
+	StepPromote  = "promote"
+	StepVerify   = "verify"
+	StepRollback = "rollback"
+)
+
+// Steps is the order of a rotation. Every path runs exactly these, in this
+// order; a step is never skipped except when an earlier attempt of the
+// same rotation already finished it (then the step finds its effect in
+// place and does nothing).
+var Steps = []string{StepCreate, StepSet, StepTest, StepPromote, StepVerify}
+
+// Statuses of a run, a stage and one target (the CredstageStatus search
+// attribute, progress, outcomes and the batch activities' results).
+const (
+	StatusPending          = "pending"
+	StatusRunning          = "running"
+	StatusAwaitingApproval = "awaiting-approval"
+	StatusBaking           = "baking"
+	StatusSucceeded        = "succeeded"
+	StatusFailed           = "failed"
+	StatusRolledBack       = "rolled-back"
+	StatusAborted          = "aborted"
+	StatusSkipped          = "skipped"
+	// StatusPromotedUnverified: the new version is AWSCURRENT and the
+	// database holds its password (the test step proved it with a fresh
+	// login), but the database stayed unreachable for longer than the
+	// outage budget after promotion, so verify could not run. Rolling back
+	// into a database that cannot be reached would be worse: the run
+	// leaves the secret promoted and says so.
+	StatusPromotedUnverified = "promoted-unverified"
+)
+
+// Metric names (namespace Credstage unless configured).
+const (
+	MetricRotationSucceeded  = "RotationSucceeded"
+	MetricRotationFailed     = "RotationFailed"
+	MetricRotationRolledBack = "RotationRolledBack"
+	MetricRotationUnverified = "RotationPromotedUnverified"
+	MetricRotationDuration   = "RotationDuration"
+	MetricValidationFailed   = "ValidationFailed"
+	MetricStageDuration      = "StageDuration"
+	MetricProvisionSucceeded = "ProvisionSucceeded"
+	MetricProvisionFailed    = "ProvisionFailed"
+	MetricProvisionDuration  = "ProvisionDuration"
+)
+
+// ErrDatabaseOutage is the error type of a step that gave up after the
+// database stayed unreachable (refused, timed out, restarting, read-only
+// after a failover) for longer than the outage budget. Such a step may
+// have acted before the outage began (see MayHaveActed).
+const ErrDatabaseOutage = "DatabaseOutage"
