@@ -14,8 +14,9 @@ import (
 // must not be able to tell, after a flip, which of the two it logs in as.
 // syncCloneTwin makes it so, in the secret's database, on every set step
 // (whichever role is pending), because the original may have changed
-// since the last rotation. Every part is idempotent and compares first,
-// so a repeated set step changes nothing.
+// since the last rotation. Every part is idempotent, and all but ALTER
+// DEFAULT PRIVILEGES (which rewrites the same entry) compare first, so a
+// repeated set step changes nothing.
 //
 //   - Attributes. CONNECTION LIMIT is copied. SUPERUSER, CREATEROLE,
 //     CREATEDB, REPLICATION and BYPASSRLS follow the original, never
