@@ -15,6 +15,8 @@ func (a *Activities) Rollback(ctx context.Context, in RollbackInput) (RollbackRe
 // AWSCURRENT back; then prove that AWSCURRENT logs in. The password comes
 // first so that a rollback stopped by Secrets Manager (a refused label
 // change) still leaves AWSCURRENT logging in when it was not promoted.
+// For alternating users, a clone this rotation created (or gave LOGIN
+// back) loses its login once AWSCURRENT is back (disableRolledBackClone).
 //
 // It reads the secret's actual labels instead of trusting PasswordSet and
 // Promoted: a step that died after acting but before reporting would
@@ -115,6 +117,16 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 	}
 	if res.RestoredPrevious, err = a.relabelPrevious(ctx, step, in, previousNow); err != nil {
 		return res, err
+	}
+	if step.Strategy == StrategyAlternatingUsers {
+		if err := a.disableRolledBackClone(ctx, step, target); err != nil {
+			if !isErrorType(err, ErrDatabaseUnreachable) {
+				return res, err
+			}
+			if err := outage(err); err != nil {
+				return res, err
+			}
+		}
 	}
 	if err := a.checkCurrentLogin(ctx, step.SecretID); err != nil {
 		if !databaseAway(err) {

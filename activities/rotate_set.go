@@ -20,12 +20,15 @@ func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResu
 // setPending gives the pending role the pending password in the database,
 // through the instance's pooled master connection: single user, ALTER
 // ROLE; alternating users, CREATE ROLE name_clone (member of name) when it
-// is missing, else ALTER ROLE. A secret without any master changes its own
-// password over a login with the current credentials (single user only).
+// is missing, else ALTER ROLE, and on every set step the clone is made
+// the original's twin again (ensureAlternateRole). A secret without any
+// master changes its own password over a login with the current
+// credentials (single user only).
 //
 // Invariant afterwards: the pending credentials log in. For a single user
 // the current credentials no longer do (until promotion publishes the new
-// ones); for alternating users they still do.
+// ones); for alternating users they still do, and the clone has the
+// original's attributes, settings and access to the other's objects.
 //
 // If the process dies right after the ALTER ROLE, the retry finds the
 // password in place (SCRAM verifier check when pg_authid is readable, or
@@ -69,6 +72,13 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		fail := func(err error) error {
 			return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
 		}
+		if step.Strategy == StrategyAlternatingUsers {
+			created, passwordSet, err := ensureAlternateRole(ctx, q, step, pending.Username, pending.Password)
+			res.CreatedRole = created
+			if err != nil || passwordSet {
+				return fail(err)
+			}
+		}
 		held, _, err := passwordHeld(ctx, q, pending.Username, pending.Password)
 		if err != nil {
 			return fail(err)
@@ -76,13 +86,6 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		if held {
 			res.AlreadySet = true
 			return nil
-		}
-		if step.Strategy == StrategyAlternatingUsers {
-			created, err := a.ensureAlternateRole(ctx, q, pending.Username, pending.Password)
-			if err != nil || created {
-				res.CreatedRole = created
-				return fail(err)
-			}
 		}
 		return fail(setRolePassword(ctx, q, pending.Username, pending.Password))
 	})
@@ -94,29 +97,32 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 	return res, nil
 }
 
-// ensureAlternateRole creates the pending role of an alternating pair when
-// it is missing (with the password, as a member of the original role so it
-// has the same grants) and keeps the membership when it exists. created
-// says the role was made here, password included.
-func (a *Activities) ensureAlternateRole(ctx context.Context, q Querier, role, password string) (created bool, err error) {
+// ensureAlternateRole prepares the pending role of an alternating pair
+// before its password is set: the clone exists and logs in when it is
+// the pending role (ensureCloneLogin, which may set the password with
+// it: passwordSet), it is a member of the original, and it is the
+// original's twin again (syncCloneTwin), whichever role is pending, since
+// the original may have changed since the last set step. created says
+// the clone was made here.
+//
+// Dying anywhere in it is safe: each part compares before it changes,
+// and the retry does what is left.
+func ensureAlternateRole(ctx context.Context, q Querier, step RotationStep, role, password string) (created, passwordSet bool, err error) {
 	base := baseUser(role)
-	memberOf := ""
-	if base != role {
-		memberOf = base
+	clone := base + cloneSuffix
+	if role == clone {
+		if created, passwordSet, err = ensureCloneLogin(ctx, q, base, clone, password, step.Token); err != nil {
+			return created, false, err
+		}
+	} else if exists, err := roleExists(ctx, q, clone); err != nil || !exists {
+		return false, false, err // no clone yet: nothing to keep a twin
 	}
-	exists, err := roleExists(ctx, q, role)
-	if err != nil {
-		return false, err
-	}
-	if !exists {
-		if created, err = createLoginRole(ctx, q, role, password, memberOf); err != nil || created {
-			return created, err
+	if !created {
+		if err := grantMembership(ctx, q, base, clone); err != nil {
+			return false, passwordSet, err
 		}
 	}
-	if memberOf != "" {
-		return false, grantMembership(ctx, q, memberOf, role)
-	}
-	return false, nil
+	return created, passwordSet, syncCloneTwin(ctx, q, step.SecretID, base, clone)
 }
 
 // setOwnPassword is set for a secret with no master: the role logs in with
