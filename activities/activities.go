@@ -38,6 +38,10 @@ type Options struct {
 	// (lease.go); the worker sets it from its Temporal client. Without it
 	// every foreign lease counts as live, and batched rotation refuses.
 	Runs RunChecker
+	// StopTimeout is the worker's WorkerStopTimeout: how long a stopping
+	// worker lets activities run. A batch hands itself over within it
+	// (batch_handover.go). Default 30s, the worker's default.
+	StopTimeout time.Duration
 }
 
 // RegisterOptions must be used to register an *Activities with a worker:
@@ -54,7 +58,9 @@ type Activities struct {
 	db   Connector
 	http *http.Client
 	runs RunChecker
-	opts Options
+	// stopTimeout: Options.StopTimeout.
+	stopTimeout time.Duration
+	opts        Options
 
 	// instanceMasters caches host:port -> managed master secret ARN found
 	// through DescribeDBInstances for secrets without masterarn.
@@ -101,7 +107,7 @@ func NewWithClients(opts Options) *Activities {
 		opts.HTTPClient = &http.Client{}
 	}
 	return &Activities{sm: opts.SecretsManager, rds: opts.RDS, cw: opts.CloudWatch,
-		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, opts: opts}
+		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, stopTimeout: opts.StopTimeout, opts: opts}
 }
 
 // Close releases the pooled master connections. It is not an activity (see

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -66,13 +67,24 @@ func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 		}
 	}
 
-	b := &batchRun{a: a, in: in, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets))}
+	b := &batchRun{a: a, in: in, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)), stop: workerStopChannel(ctx)}
 	b.sctx, b.cancelSteps = stepContext(ctx)
 	defer b.cancelSteps()
 	b.resume()
 	stopBeat := b.heartbeatLoop()
-	b.runAll(func(i int) BatchOutcome { return b.rotateOne(in.Targets[i]) })
-	b.batchValidators()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.runAll(func(i int) BatchOutcome { return b.rotateOne(in.Targets[i]) })
+		if !b.handover.Load() {
+			b.batchValidators()
+		}
+	}()
+	if b.awaitOrHandOver(done) {
+		stopBeat()
+		heartbeat(ctx, b.snapshot())
+		return RotateBatchResult{}, handoverError("batch")
+	}
 	stopBeat()
 	res := RotateBatchResult{Outcomes: b.snapshot()}
 	heartbeat(ctx, res.Outcomes)
@@ -124,6 +136,11 @@ type batchRun struct {
 	mu       sync.Mutex
 	outcomes []BatchOutcome
 	stopped  bool // a secret did not succeed: start no further one
+
+	// stop is the worker's stop channel; handover is set once it closed
+	// (batch_handover.go): no new step starts, nothing is rolled back.
+	stop     <-chan struct{}
+	handover atomic.Bool
 }
 
 // resume takes the outcomes a previous attempt heartbeated.
@@ -195,6 +212,10 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 					b.mu.Unlock()
 					continue
 				}
+				if b.handover.Load() {
+					b.mu.Unlock()
+					return // left unsettled for the next attempt
+				}
 				if b.stopped || b.actx.Err() != nil {
 					reason := "not started: another secret of the stage did not succeed"
 					if b.actx.Err() != nil {
@@ -206,6 +227,9 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 				}
 				b.mu.Unlock()
 				o := one(i)
+				if o.Status == "" {
+					continue // handed over mid-way: the next attempt resumes it
+				}
 				b.mu.Lock()
 				b.outcomes[i] = o
 				if o.Status != BatchSucceeded {
@@ -286,10 +310,14 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 // unless the batch was cancelled before it started.
 func (b *batchRun) step(o *BatchOutcome, step RotationStep, name string, fn func(context.Context) error) error {
 	o.LastStep = name
+	if b.handover.Load() {
+		return errHandover
+	}
 	if b.actx.Err() != nil {
 		return engine.ErrNotStarted
 	}
-	r := stepRun{name: name, budget: engine.OutageBudget(b.in.OutageBudget), transientFor: engine.StepTimeout(b.in.StepTimeout), acts: stepActs(name)}
+	r := stepRun{name: name, budget: engine.OutageBudget(b.in.OutageBudget), transientFor: engine.StepTimeout(b.in.StepTimeout),
+		acts: stepActs(name), stop: b.stop}
 	return r.run(b.actx, b.sctx, secretSubject(step.SecretID), fn)
 }
 
@@ -301,6 +329,12 @@ func isFinal(err error) bool {
 // fail records why a secret's rotation stopped and rolls back exactly what
 // was done (rollback reads the actual labels too).
 func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
+	if b.handover.Load() || handingOver(err) {
+		// A stopping worker rolls nothing back: the secret is left as it
+		// is for the next attempt, which resumes it from its labels.
+		*o = BatchOutcome{}
+		return
+	}
 	o.Error, o.ErrorType = describeStepError(err)
 	o.ValidationFailed = o.ErrorType == ErrValidationFailed
 	o.Status = BatchRolledBack

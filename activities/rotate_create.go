@@ -10,7 +10,7 @@ import (
 // CreatePending is the create step of a rotation (DESIGN.md §3, step 1).
 func (a *Activities) CreatePending(ctx context.Context, step RotationStep) (CreateResult, error) {
 	var res CreateResult
-	err := stepFor(StepCreate, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
+	err := stepFor(ctx, StepCreate, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.createPending(ctx, step)
 		return err
 	})

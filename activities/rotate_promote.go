@@ -7,7 +7,7 @@ import (
 // Promote is the promote step of a rotation (DESIGN.md §3, step 4).
 func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
 	var res PromoteResult
-	err := stepFor(StepPromote, in.Step.OutageBudget).run(ctx, ctx, secretSubject(in.Step.SecretID), func(ctx context.Context) (err error) {
+	err := stepFor(ctx, StepPromote, in.Step.OutageBudget).run(ctx, ctx, secretSubject(in.Step.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.promote(ctx, in)
 		return err
 	})

@@ -10,7 +10,7 @@ import (
 // SetPending is the set step of a rotation (DESIGN.md §3, step 2).
 func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResult, error) {
 	var res SetResult
-	err := stepFor(StepSet, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
+	err := stepFor(ctx, StepSet, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.setPending(ctx, step)
 		return err
 	})

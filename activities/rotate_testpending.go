@@ -7,7 +7,7 @@ import (
 // TestPending is the test step of a rotation (DESIGN.md §3, step 3).
 func (a *Activities) TestPending(ctx context.Context, step RotationStep) (TestResult, error) {
 	var res TestResult
-	err := stepFor(StepTest, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
+	err := stepFor(ctx, StepTest, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.testPending(ctx, step)
 		return err
 	})

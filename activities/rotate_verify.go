@@ -10,7 +10,7 @@ import (
 // Verify is the verify step of a rotation (DESIGN.md §3, step 5).
 func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
 	var res VerifyResult
-	err := stepFor(StepVerify, in.OutageBudget).run(ctx, ctx, secretSubject(in.SecretID), func(ctx context.Context) (err error) {
+	err := stepFor(ctx, StepVerify, in.OutageBudget).run(ctx, ctx, secretSubject(in.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.verify(ctx, in)
 		return err
 	})

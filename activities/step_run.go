@@ -29,6 +29,10 @@ type stepRun struct {
 	// acts: the step changes something (create, set, promote), so a
 	// final error after earlier tries is marked for engine.MayHaveActed.
 	acts bool
+	// stop is the worker's stop channel: a stopping worker hands a step
+	// that is waiting between tries over to another worker at once
+	// (batch_handover.go) rather than waiting to be cut off.
+	stop <-chan struct{}
 	// heartbeat: the step heartbeats while it runs, with the start of the
 	// outage it is waiting out, so a retry after the worker died keeps
 	// counting the same budget. A batch heartbeats for all its secrets
@@ -42,8 +46,8 @@ type stepBeat struct {
 }
 
 // stepFor is how a RotateSecret step activity runs.
-func stepFor(name string, budget time.Duration) stepRun {
-	return stepRun{name: name, budget: engine.OutageBudget(budget), acts: stepActs(name), heartbeat: true}
+func stepFor(ctx context.Context, name string, budget time.Duration) stepRun {
+	return stepRun{name: name, budget: engine.OutageBudget(budget), acts: stepActs(name), heartbeat: true, stop: workerStopChannel(ctx)}
 }
 
 // stepActs reports whether a step changes anything.
@@ -132,6 +136,8 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 			return err
 		case <-sctx.Done():
 			return err
+		case <-r.stop:
+			return handoverError("step " + r.name)
 		}
 	}
 }

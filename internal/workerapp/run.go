@@ -134,6 +134,9 @@ func Run(ctx context.Context, opts Options) error {
 	if actOpts.Runs == nil {
 		actOpts.Runs = runChecker{c}
 	}
+	if actOpts.StopTimeout == 0 {
+		actOpts.StopTimeout = opts.StopTimeout
+	}
 	acts := activities.New(*cfg, actOpts)
 	defer acts.Close()
 
