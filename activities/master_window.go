@@ -15,7 +15,10 @@ import (
 // AWSPENDING, then the database's, and only then AWSCURRENT. Between the
 // second and third steps AWSCURRENT no longer logs in. Other rotators of
 // a master secret named by masterarn may leave a similar gap with no
-// AWSPENDING at all. So a refused master login goes through, in order:
+// AWSPENDING at all. The same holds wherever the master credentials come
+// from (masterFor): the app secret's masterarn, or the managed secret of
+// the instance its endpoint names. So a refused master login goes
+// through, in order:
 //
 //   - the master secret's AWSPENDING version, if it has one that is not
 //     AWSCURRENT: in RDS's window this is the database's password, and
