@@ -65,6 +65,9 @@ type Activities struct {
 	// instanceMasters caches host:port -> managed master secret ARN found
 	// through DescribeDBInstances for secrets without masterarn.
 	instanceMasters sync.Map
+	// refusedMasters remembers master logins refused through a whole
+	// window (master_window.go), so a rollback does not wait again.
+	refusedMasters sync.Map
 }
 
 // New builds the activities over real AWS clients made from cfg; because

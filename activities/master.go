@@ -84,13 +84,16 @@ func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterR
 		err = a.outlastMasterRotation(ctx, key, s, run, &ran, err)
 		outlasted = !ran && isAuthFailure(err)
 	}
+	if err == nil {
+		a.refusedMasters.Delete(key)
+	}
 	if isErrorType(err, ErrSecretNotFound) {
 		// The instance may have been recreated with a new master secret.
 		a.instanceMasters.Delete(net.JoinHostPort(m.at.Host, strconv.Itoa(m.at.Port)))
 	}
 	err = dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", s.target, masterLogin, err, s.passwords...)
 	if outlasted {
-		err = finalMasterRefusal(err, m.secretARN, s.waited)
+		err = finalMasterRefusal(err, m.secretARN, s)
 	}
 	return err
 }

@@ -31,19 +31,32 @@ import (
 //     picked up, the pool rebuilt with the new password;
 //   - after the window, a non-retryable MasterAuthFailed naming the master
 //     secret: neither version holds the database's master password, which
-//     no retry of the step can fix.
+//     no retry of the step can fix. Until AWSCURRENT changes, later calls
+//     for the same master (a rollback) fail after the AWSPENDING try,
+//     without waiting again.
 //
 // Each rebuild replaces the pooled master connections, so no connection
 // keeps a password the database no longer takes. No password is logged;
 // every one read is redacted from the errors.
 
 const (
+	// masterRefusalMemory is how long a refusal that outlasted the window
+	// stays final for the same AWSCURRENT version: the steps that follow
+	// (a rollback) fail at once instead of waiting out the window again.
+	masterRefusalMemory      = 10 * time.Minute
 	defaultMasterAuthWindow  = 2 * time.Minute
 	defaultMasterAuthBackoff = time.Second
 	// masterDeadlineMargin is left of the activity's deadline to report
 	// the refusal instead of timing out.
 	masterDeadlineMargin = 5 * time.Second
 )
+
+// masterRefusal is a refusedMasters entry: the AWSCURRENT version refused
+// and when the window ended.
+type masterRefusal struct {
+	version string
+	at      time.Time
+}
 
 // errNoPendingMaster: the master secret has no AWSPENDING other than
 // AWSCURRENT, so there is nothing to try in the window.
@@ -60,6 +73,8 @@ type masterSession struct {
 	currentVersion string
 	passwords      []string
 	waited         time.Duration
+	// remembered: this AWSCURRENT version already outlasted a window.
+	remembered bool
 }
 
 // load reads the master secret's given stage for the pool.
@@ -104,6 +119,11 @@ func (s *masterSession) load(stage string) MasterLoader {
 func (a *Activities) outlastMasterRotation(ctx context.Context, key string, s *masterSession, run func(Querier) error, ran *bool, refusal error) error {
 	start := time.Now()
 	end := start.Add(a.masterAuthWindow())
+	if v, ok := a.refusedMasters.Load(key); ok {
+		if r := v.(masterRefusal); r.version == s.currentVersion && time.Since(r.at) < masterRefusalMemory {
+			end, s.remembered = start, true
+		}
+	}
 	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-masterDeadlineMargin).Before(end) {
 		end = deadline.Add(-masterDeadlineMargin)
 	}
@@ -125,6 +145,9 @@ func (a *Activities) outlastMasterRotation(ctx context.Context, key string, s *m
 		now := time.Now()
 		if !now.Before(end) {
 			s.waited = now.Sub(start)
+			if s.currentVersion != "" {
+				a.refusedMasters.Store(key, masterRefusal{version: s.currentVersion, at: now})
+			}
 			return last
 		}
 		if attempt == 1 {
@@ -147,13 +170,17 @@ func (a *Activities) outlastMasterRotation(ctx context.Context, key string, s *m
 
 // finalMasterRefusal makes a refused master login that outlasted the
 // window say so, keeping its non-retryable MasterAuthFailed type.
-func finalMasterRefusal(err error, masterARN string, waited time.Duration) error {
+func finalMasterRefusal(err error, masterARN string, s *masterSession) error {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != ErrMasterAuthFailed {
 		return err
 	}
-	return nonRetryable(ErrMasterAuthFailed, fmt.Sprintf("%s; still refused after re-reading master secret %s (AWSCURRENT, and AWSPENDING if any) for %v: it does not hold the database's master password",
-		app.Message(), masterARN, waited.Round(time.Millisecond)))
+	how := fmt.Sprintf("for %v", s.waited.Round(time.Millisecond))
+	if s.remembered {
+		how = "through a whole window earlier, with the same AWSCURRENT version"
+	}
+	return nonRetryable(ErrMasterAuthFailed, fmt.Sprintf("%s; still refused after re-reading master secret %s (AWSCURRENT, and AWSPENDING if any) %s: it does not hold the database's master password",
+		app.Message(), masterARN, how))
 }
 
 func (a *Activities) masterAuthWindow() time.Duration {

@@ -171,6 +171,14 @@ func TestMasterLoginWrongPasswordFailsAfterWindow(t *testing.T) {
 		t.Fatalf("message does not name the master secret and the refusal: %s", app.Message())
 	}
 	t.Logf("%v: %s", took.Round(time.Millisecond), app.Message())
+
+	// The steps after it (a rollback) do not wait the window out again
+	// while AWSCURRENT is the version refused.
+	start = time.Now()
+	_, err = acts.SetPending(ctx, step)
+	if !errors.As(err, &app) || app.Type() != ErrMasterAuthFailed || time.Since(start) >= window {
+		t.Fatalf("second SetPending: %v after %v, want %s at once", err, time.Since(start), ErrMasterAuthFailed)
+	}
 	st.assertNoPasswords(t, err.Error(), st.logs.String())
 	if strings.Contains(err.Error(), "Wrong-Master-Password-2") {
 		t.Fatal("the master password leaked into the error")
