@@ -34,6 +34,12 @@ type Options struct {
 	// doubling): metrics never hold up a rotation for long.
 	MetricsAttempts int
 	MetricsBackoff  time.Duration
+	// MasterAuthWindow and MasterAuthBackoff bound how long a refused
+	// master login keeps re-reading the master secret before it is final
+	// (default 2 minutes, 1s doubling; negative: no wait); see
+	// master_window.go.
+	MasterAuthWindow  time.Duration
+	MasterAuthBackoff time.Duration
 	// Runs tells whether the run holding a secret's lease is still open
 	// (lease.go); the worker sets it from its Temporal client. Without it
 	// every foreign lease counts as live, and batched rotation refuses.
@@ -65,6 +71,9 @@ type Activities struct {
 	// instanceMasters caches host:port -> managed master secret ARN found
 	// through DescribeDBInstances for secrets without masterarn.
 	instanceMasters sync.Map
+	// refusedMasters remembers master logins refused through a whole
+	// window (master_window.go), so a rollback does not wait again.
+	refusedMasters sync.Map
 }
 
 // New builds the activities over real AWS clients made from cfg; because

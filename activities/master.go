@@ -68,36 +68,34 @@ func endpointIs(db types.DBInstance, host string, port int) bool {
 
 // withMaster runs fn over the instance's pooled master connection. Errors
 // of the connection are classified here as the master's; fn classifies
-// its own.
+// its own. A refused master login is final only once the master secret
+// has had its chance to catch up with the database: see
+// outlastMasterRotation.
 func (a *Activities) withMaster(ctx context.Context, secretID string, m *masterRef, fn func(Querier) error) error {
 	key := fmt.Sprintf("%s/%s|%s", net.JoinHostPort(m.at.Host, strconv.Itoa(m.at.Port)), m.at.DBName, m.secretARN)
-	target := m.at.target()
-	target.Username = "master"
-	var password string
-	load := func(ctx context.Context) (MasterCredentials, error) {
-		value, versionID, err := a.secretString(ctx, m.secretARN, "", stageCurrent)
-		if err != nil {
-			return MasterCredentials{}, ofMaster(secretID, err)
-		}
-		ms, err := parseMasterSecret(m.secretARN, value)
-		if err != nil {
-			return MasterCredentials{}, ofMaster(secretID, err)
-		}
-		login := m.at
-		login.Username, login.Password = ms.Username, ms.Password
-		target.Username, password = ms.Username, ms.Password
-		cfg, err := login.connConfig(secretID, a.opts.ConnectTimeout)
-		if err != nil {
-			return MasterCredentials{}, err
-		}
-		return MasterCredentials{SecretARN: m.secretARN, VersionID: versionID, Config: cfg}, nil
+	s := &masterSession{a: a, secretID: secretID, m: m, target: m.at.target()}
+	s.target.Username = "master"
+	// fn's own errors (a statement refused) are never a refused login.
+	ran := false
+	run := func(q Querier) error { ran = true; return fn(q) }
+	err := a.db.WithMaster(ctx, key, s.load(stageCurrent), run)
+	outlasted := false
+	if !ran && isAuthFailure(err) {
+		err = a.outlastMasterRotation(ctx, key, s, run, &ran, err)
+		outlasted = !ran && isAuthFailure(err)
 	}
-	err := a.db.WithMaster(ctx, key, load, fn)
+	if err == nil {
+		a.refusedMasters.Delete(key)
+	}
 	if isErrorType(err, ErrSecretNotFound) {
 		// The instance may have been recreated with a new master secret.
 		a.instanceMasters.Delete(net.JoinHostPort(m.at.Host, strconv.Itoa(m.at.Port)))
 	}
-	return dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", target, masterLogin, err, password)
+	err = dbError(ctx, secretSubject(secretID)+" (master secret "+m.secretARN+")", s.target, masterLogin, err, s.passwords...)
+	if outlasted {
+		err = finalMasterRefusal(err, m.secretARN, s)
+	}
+	return err
 }
 
 // ofMaster says whose master a failing master secret is: "secret <app>:

@@ -119,7 +119,9 @@ func startStack() (*stack, error) {
 		return nil, err
 	}
 	st := &stack{srv: srv, cfg: awsConfig(srv.URL()), logs: &lockedBuffer{}}
-	st.acts = New(st.cfg, Options{MetricsBackoff: 20 * time.Millisecond})
+	// A short master-login window: the wrong-master cases must not wait
+	// out the production one.
+	st.acts = New(st.cfg, Options{MetricsBackoff: 20 * time.Millisecond, MasterAuthWindow: 2 * time.Second, MasterAuthBackoff: 200 * time.Millisecond})
 	st.sm = secretsmanager.NewFromConfig(st.cfg)
 	st.rds = rds.NewFromConfig(st.cfg)
 	st.cw = cloudwatch.NewFromConfig(st.cfg)

@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -92,4 +93,58 @@ func (r *rdsService) startPostgres(id string) error {
 	defer r.mu.Unlock()
 	in.Port = in.cluster.Port()
 	return r.saveLocked()
+}
+
+// RotateManagedMasterStaged rotates the managed master password of an
+// instance up to AWS's window and stops there: the new password is the
+// secret's AWSPENDING and PostgreSQL's, while AWSCURRENT still holds the
+// old one and the instance is resetting-master-credentials. finish makes
+// the new version AWSCURRENT and the instance available again; calling it
+// more than once is harmless. Tests use it to hold a rotation in the window.
+func (s *Server) RotateManagedMasterStaged(id string) (finish func() error, err error) {
+	return s.rds.rotateStaged(id)
+}
+
+func (r *rdsService) rotateStaged(id string) (func() error, error) {
+	r.mu.Lock()
+	in, aerr := r.lookupLocked(id)
+	switch {
+	case aerr != nil:
+		r.mu.Unlock()
+		return nil, aerr
+	case !in.ManagedPassword:
+		r.mu.Unlock()
+		return nil, errCombination("RDS does not manage the master user password of " + id + ".")
+	case in.Status != statusAvailable:
+		r.mu.Unlock()
+		return nil, errInstanceState("Instance " + id + " is not in available state.")
+	}
+	in.Status = statusResetting
+	if err := r.saveLocked(); err != nil {
+		in.Status = statusAvailable
+		r.mu.Unlock()
+		return nil, err
+	}
+	r.mu.Unlock()
+	settle := func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if in.Status == statusResetting {
+			in.Status = statusAvailable
+			r.saveOrLog()
+		}
+	}
+	ctx, cancel := workContext(context.Background())
+	promote, err := r.stageManagedPassword(ctx, in)
+	cancel()
+	if err != nil {
+		settle()
+		return nil, err
+	}
+	return func() error {
+		ctx, cancel := workContext(context.Background())
+		defer cancel()
+		defer settle()
+		return promote(ctx)
+	}, nil
 }

@@ -34,43 +34,6 @@ func (r *rdsService) abort(in *rdsInstance, mutate func()) {
 	r.saveOrLog()
 }
 
-// rotateManagedPassword makes a new password, stores it as the secret's new
-// AWSCURRENT, then applies it to PostgreSQL. The secret goes first: if the
-// process dies in between, recovery applies the secret's AWSCURRENT to the
-// database (the secret is the source of truth of a managed password). If
-// PostgreSQL refuses, the previous value is put back as AWSCURRENT.
-func (r *rdsService) rotateManagedPassword(ctx context.Context, in *rdsInstance) error {
-	in.op.Lock()
-	defer in.op.Unlock()
-	r.mu.Lock()
-	arn, user := in.SecretARN, in.MasterUsername
-	r.mu.Unlock()
-	previous, err := r.sm.currentSecretString(arn)
-	if err != nil {
-		return secretError("read the master user secret", err)
-	}
-	pw, err := generateMasterPassword()
-	if err != nil {
-		return err
-	}
-	verifier, err := pgcluster.SCRAMVerifier(pw)
-	if err != nil {
-		return err
-	}
-	if err := r.sm.putServiceSecretValue(arn, masterSecretJSON(user, pw)); err != nil {
-		r.abort(in, nil)
-		return secretError("update the master user secret", err)
-	}
-	if err := r.applyMasterVerifier(ctx, in, verifier); err != nil {
-		if perr := r.sm.putServiceSecretValue(arn, previous); perr != nil {
-			r.env.logger.Error("localaws: master secret not restored after a failed rotation", "instance", in.Identifier, "err", perr)
-		}
-		r.abort(in, nil)
-		return err
-	}
-	return nil
-}
-
 // turnOnManagedPassword creates the managed secret with a new password,
 // records it, then applies the password. Should PostgreSQL refuse, the
 // secret is deleted and the instance keeps its old password.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // load reads rds.json and brings every instance back to a steady state.
@@ -94,24 +92,21 @@ func (r *rdsService) restart(in *rdsInstance) {
 
 // reconcileMasterPassword makes PostgreSQL hold the master password the
 // record says it should: a pending verifier if one was being applied, else
-// for a managed password caught mid-change the secret's AWSCURRENT.
+// for a managed password caught mid-change what the managed secret says
+// (a staged rotation is finished).
 func (r *rdsService) reconcileMasterPassword(in *rdsInstance) error {
 	r.mu.Lock()
 	pending, managed, arn, obsolete, status := in.PendingVerifier, in.ManagedPassword, in.SecretARN, in.ObsoleteSecretARN, in.Status
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	verifier := pending
-	if verifier == "" && managed && arn != "" && (status == statusResetting || status == statusModifying) {
-		pw, err := r.currentMasterPassword(arn)
-		if err != nil {
-			r.env.logger.Warn("localaws: master password not reconciled with its secret", "instance", in.Identifier, "err", err)
-		} else if verifier, err = pgcluster.SCRAMVerifier(pw); err != nil {
+	switch {
+	case pending != "":
+		if err := in.cluster.SetPassword(ctx, in.MasterUsername, pending); err != nil {
 			return err
 		}
-	}
-	if verifier != "" {
-		if err := in.cluster.SetPassword(ctx, in.MasterUsername, verifier); err != nil {
+	case managed && arn != "" && (status == statusResetting || status == statusModifying):
+		if err := r.reconcileManagedRotation(ctx, in, arn); err != nil {
 			return err
 		}
 	}

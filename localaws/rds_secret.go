@@ -75,8 +75,13 @@ func (r *rdsService) currentMasterPassword(secretARN string) (string, error) {
 	if err != nil {
 		return "", secretError("read the master user secret", err)
 	}
+	return masterSecretPassword(secretARN, s)
+}
+
+// masterSecretPassword is the password in one value of a managed secret.
+func masterSecretPassword(secretARN, value string) (string, error) {
 	var v masterSecretValue
-	if err := json.Unmarshal([]byte(s), &v); err != nil || v.Password == "" {
+	if err := json.Unmarshal([]byte(value), &v); err != nil || v.Password == "" {
 		return "", errInternal("the master user secret " + secretARN + " does not hold {\"username\",\"password\"} JSON")
 	}
 	return v.Password, nil

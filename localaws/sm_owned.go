@@ -97,3 +97,85 @@ func (sm *secretsManager) deleteServiceSecret(arn string) error {
 	})
 	return err
 }
+
+// putServicePendingValue adds a new version labelled AWSPENDING only, as
+// the first step of a rotation: readers of AWSCURRENT see no change yet.
+// An AWSPENDING left on another version moves here.
+func (sm *secretsManager) putServicePendingValue(arn, secretString string) (versionID string, err error) {
+	if len(secretString) > smMaxSecretLen {
+		return "", smTooLong("secretString", smMaxSecretLen)
+	}
+	id := uuid.NewString()
+	_, err = sm.run(func(now time.Time) (any, error) {
+		s, err := sm.liveLocked(arn)
+		if err != nil {
+			return nil, err
+		}
+		value := secretString
+		sm.addVersionLocked(s, id, &value, nil, []string{smStagePending}, now)
+		return nil, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// pendingSecretString reads the AWSPENDING version of a secret when it is
+// not also AWSCURRENT: a rotation staged but not finished. ok is false when
+// there is none.
+func (sm *secretsManager) pendingSecretString(arn string) (versionID, value string, ok bool, err error) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	s, aerr := sm.liveLocked(arn)
+	if aerr != nil {
+		return "", "", false, aerr
+	}
+	v := s.versionWithStage(smStagePending)
+	if v == nil || v.hasStage(smStageCurrent) || v.SecretString == nil {
+		return "", "", false, nil
+	}
+	return v.ID, *v.SecretString, true, nil
+}
+
+// promoteServicePending finishes a rotation: AWSCURRENT moves to versionID
+// (AWSPREVIOUS following) and AWSPENDING comes off it. Repeating it is
+// harmless, so recovery can finish a rotation whatever step it reached.
+func (sm *secretsManager) promoteServicePending(arn, versionID string) error {
+	_, err := sm.run(func(now time.Time) (any, error) {
+		s, err := sm.liveLocked(arn)
+		if err != nil {
+			return nil, err
+		}
+		v := s.version(versionID)
+		if v == nil {
+			return nil, smNotFoundMsg("Secrets Manager can't find the version " + versionID + " to make current.")
+		}
+		if s.moveStage(smStageCurrent, v) {
+			s.noteCurrentMoved(now)
+		}
+		v.removeStage(smStagePending)
+		s.LastChanged = now
+		sm.changed(s)
+		return nil, nil
+	})
+	return err
+}
+
+// dropServicePending undoes a staged rotation: the AWSPENDING label comes
+// off versionID, which is then deprecated.
+func (sm *secretsManager) dropServicePending(arn, versionID string) error {
+	_, err := sm.run(func(now time.Time) (any, error) {
+		s, err := sm.lookupLocked(arn)
+		if err != nil {
+			return nil, nil
+		}
+		if v := s.version(versionID); v != nil && v.hasStage(smStagePending) {
+			v.removeStage(smStagePending)
+			s.LastChanged = now
+			sm.changed(s)
+		}
+		return nil, nil
+	})
+	return err
+}
