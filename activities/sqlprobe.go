@@ -69,7 +69,7 @@ func probeFailure(err error) string {
 func isTransientProbeError(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return transientSQLStates[pgErr.Code] || strings.HasPrefix(pgErr.Code, "08")
+		return transientSQLStates[pgErr.Code] || outageSQLState(pgErr.Code)
 	}
 	return !errors.Is(err, errProbeMismatch) && !errors.Is(err, context.DeadlineExceeded)
 }

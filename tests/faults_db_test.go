@@ -49,7 +49,7 @@ func TestFaultsDatabase(t *testing.T) {
 		rep.add(0, 1)
 		return run
 	}
-	wantRolledBack := func(t *testing.T, id string, run client.WorkflowRun, before string, cause ...string) {
+	wantRolledBack := func(t *testing.T, id string, run client.WorkflowRun, before labelPair, cause ...string) {
 		t.Helper()
 		out, err := outcomeOf(ctx, run)
 		if out.Status != workflows.StatusRolledBack {
@@ -60,10 +60,7 @@ func TestFaultsDatabase(t *testing.T) {
 				t.Errorf("%s: error %q does not name the cause %q", id, out.Error, c)
 			}
 		}
-		if got := versionWith(ctx, t, s.sm, id, "AWSCURRENT"); got != before {
-			t.Errorf("%s: AWSCURRENT %s after the rollback, want %s", id, got, before)
-		}
-		checkCredential(ctx, t, s, rep, id)
+		checkRolledBack(ctx, t, s, rep, id, before)
 		t.Logf("%s: %s at %s: %s", id, out.Status, out.LastStep, out.Error)
 	}
 	stopDB := func(t *testing.T) {
@@ -81,12 +78,24 @@ func TestFaultsDatabase(t *testing.T) {
 		in.refreshMaster(ctx, t, s)
 	}
 
-	t.Run("database stopped after set, before promote", func(t *testing.T) {
+	// A reboot (the database stopped for a few seconds) is an outage,
+	// shorter than the budget: each step waits it out and the rotation
+	// succeeds. Neither the test step's probe nor verify's login is a
+	// validation failure because the database was away.
+	wantSucceeded := func(t *testing.T, id string, run client.WorkflowRun) {
+		t.Helper()
+		out, err := outcomeOf(ctx, run)
+		if err != nil || out.Status != workflows.StatusSucceeded {
+			t.Errorf("%s: status %q at %s (%s), want succeeded: an outage shorter than the budget is waited out (run error: %v)",
+				id, out.Status, out.LastStep, out.Error, err)
+			rep.goodRolledBack()
+		}
+		checkCredential(ctx, t, s, rep, id)
+	}
+	t.Run("database rebooted after set, before promote", func(t *testing.T) {
 		// A slow probe holds the test step: the password is set, the
-		// database goes away, the pending login fails, and the rollback
-		// must wait for the database to give the old password back.
+		// database goes away under the probe and comes back.
 		single, alt := newUser(t, "dbstop_single"), newUser(t, "dbstop_alt")
-		before := currentVersions(ctx, t, s, []string{single, alt})
 		slow := []activities.SQLProbe{{Name: "slow", Query: "SELECT pg_sleep(3) IS NULL", Expect: "false"}}
 		runs := map[string]client.WorkflowRun{
 			single: rotate(t, single, activities.StrategySingleUser, slow, sqlCanary),
@@ -101,13 +110,12 @@ func TestFaultsDatabase(t *testing.T) {
 		time.Sleep(6 * time.Second)
 		startDB(t)
 		for id, run := range runs {
-			wantRolledBack(t, id, run, before[id])
+			wantSucceeded(t, id, run)
 		}
 	})
 
-	t.Run("database stopped during promotion", func(t *testing.T) {
+	t.Run("database rebooted during promotion", func(t *testing.T) {
 		single := newUser(t, "dbstop_promote")
-		before := versionWith(ctx, t, s.sm, single, "AWSCURRENT")
 		f := s.aws.Server.Faults().Add(workerFault(localaws.Fault{Service: "secretsmanager", Op: "UpdateSecretVersionStage",
 			Resource: single, Latency: 2 * time.Second, Count: 1}))
 		run := rotate(t, single, activities.StrategySingleUser, nil, sqlCanary)
@@ -116,7 +124,7 @@ func TestFaultsDatabase(t *testing.T) {
 		stopDB(t)
 		time.Sleep(6 * time.Second)
 		startDB(t)
-		wantRolledBack(t, single, run, before)
+		wantSucceeded(t, single, run)
 	})
 
 	t.Run("pending role refused login", func(t *testing.T) {
@@ -131,7 +139,7 @@ func TestFaultsDatabase(t *testing.T) {
 		// to refuse_alt, which may not log in.
 		in.sql(ctx, t, "", `ALTER ROLE refuse_alt NOLOGIN`)
 		rep.add(1, 0)
-		before := versionWith(ctx, t, s.sm, alt, "AWSCURRENT")
+		before := labelsNow(ctx, t, s, alt)
 		run := rotate(t, alt, activities.StrategyAlternatingUsers, nil, sqlCanary)
 		wantRolledBack(t, alt, run, before, "not permitted to log in")
 		in.sql(ctx, t, "", `ALTER ROLE refuse_alt LOGIN`)
@@ -139,7 +147,7 @@ func TestFaultsDatabase(t *testing.T) {
 
 	t.Run("database refusing every new session", func(t *testing.T) {
 		single := newUser(t, "refuse_db")
-		before := versionWith(ctx, t, s.sm, single, "AWSCURRENT")
+		before := labelsNow(ctx, t, s, single)
 		f := s.aws.Server.Faults().Add(workerFault(localaws.Fault{Service: "secretsmanager", Op: "PutSecretValue",
 			Resource: single, Latency: 2 * time.Second, Count: 1}))
 		run := rotate(t, single, activities.StrategySingleUser, nil, sqlCanary)
@@ -175,7 +183,7 @@ func TestFaultsDatabase(t *testing.T) {
 		master := customMaster(t, "staging/faults-db/master-a")
 		id := in.makeUser(ctx, t, s, "staging/faults-db/mdel_a", "mdel_a", master)
 		secrets = append(secrets, id)
-		before := versionWith(ctx, t, s.sm, id, "AWSCURRENT")
+		before := labelsNow(ctx, t, s, id)
 		f := s.aws.Server.Faults().Add(workerFault(localaws.Fault{Service: "secretsmanager", Op: "PutSecretValue",
 			Resource: id, Latency: 2 * time.Second, Count: 1}))
 		run := rotate(t, id, activities.StrategySingleUser, nil, sqlCanary)
@@ -192,7 +200,7 @@ func TestFaultsDatabase(t *testing.T) {
 		master := customMaster(t, "staging/faults-db/master-b")
 		id := in.makeUser(ctx, t, s, "staging/faults-db/mdel_b", "mdel_b", master)
 		secrets = append(secrets, id)
-		before := versionWith(ctx, t, s.sm, id, "AWSCURRENT")
+		before := labelsNow(ctx, t, s, id)
 		f := s.aws.Server.Faults().Add(workerFault(localaws.Fault{Service: "secretsmanager", Op: "UpdateSecretVersionStage",
 			Resource: id, Latency: 2 * time.Second, Count: 1}))
 		failing := []activities.Validator{{Name: "must-fail", SQL: &activities.SQLProbe{Query: "SELECT 1", Expect: "2"}}}

@@ -63,7 +63,12 @@ type faultReport struct {
 	runs     int // workflow runs (rotations, rollbacks, staged runs)
 	unusable int // credentials that did not log in at the end
 	dataLost int // rows, secret versions or runs lost
-	notes    []string
+	// goodRolledBack: rotations rolled back by a deploy or by an outage
+	// shorter than the outage budget (must be 0).
+	rolledBackGood int
+	leftPending    int // secrets left with an AWSPENDING (must be 0)
+	wrongPrevious  int // AWSPREVIOUS not what it was before, after a rollback (must be 0)
+	notes          []string
 }
 
 func newReport(t *testing.T) *faultReport {
@@ -91,6 +96,16 @@ func (r *faultReport) lost(n int) {
 	r.dataLost += n
 }
 
+func (r *faultReport) goodRolledBack() { r.count(&r.rolledBackGood) }
+func (r *faultReport) pendingLeft()    { r.count(&r.leftPending) }
+func (r *faultReport) previousWrong()  { r.count(&r.wrongPrevious) }
+
+func (r *faultReport) count(n *int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*n++
+}
+
 func (r *faultReport) badCredential() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -100,8 +115,9 @@ func (r *faultReport) badCredential() {
 func (r *faultReport) log(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	line := fmt.Sprintf("FAULT REPORT %s: faults injected=%d runs=%d credentials left unusable=%d data lost=%d",
-		r.name, r.faults, r.runs, r.unusable, r.dataLost)
+	line := fmt.Sprintf("FAULT REPORT %s: faults injected=%d runs=%d credentials left unusable=%d data lost=%d "+
+		"good rotations rolled back=%d AWSPENDING left=%d AWSPREVIOUS wrong after rollback=%d",
+		r.name, r.faults, r.runs, r.unusable, r.dataLost, r.rolledBackGood, r.leftPending, r.wrongPrevious)
 	if len(r.notes) > 0 {
 		line += " (" + strings.Join(r.notes, "; ") + ")"
 	}
@@ -113,8 +129,9 @@ func (r *faultReport) log(t *testing.T) {
 			f.Close()
 		}
 	}
-	if r.unusable > 0 || r.dataLost > 0 {
-		t.Errorf("%d credentials left unusable, %d data lost: both must be 0", r.unusable, r.dataLost)
+	if r.unusable > 0 || r.dataLost > 0 || r.rolledBackGood > 0 || r.leftPending > 0 || r.wrongPrevious > 0 {
+		t.Errorf("%d credentials left unusable, %d data lost, %d good rotations rolled back, %d AWSPENDING left, %d AWSPREVIOUS wrong: all must be 0",
+			r.unusable, r.dataLost, r.rolledBackGood, r.leftPending, r.wrongPrevious)
 	}
 }
 
@@ -123,6 +140,7 @@ func (r *faultReport) log(t *testing.T) {
 func checkCredential(ctx context.Context, t *testing.T, s *e2eStack, r *faultReport, secretID string) bool {
 	t.Helper()
 	if v := versionWith(ctx, t, s.sm, secretID, "AWSPENDING"); v != "" {
+		r.pendingLeft()
 		t.Errorf("%s: AWSPENDING left on version %s", secretID, v)
 	}
 	sec, err := readSecret(ctx, s.sm, secretID, "AWSCURRENT", "")
@@ -135,6 +153,30 @@ func checkCredential(ctx context.Context, t *testing.T, s *e2eStack, r *faultRep
 		return false
 	}
 	return true
+}
+
+// labels are the versions AWSCURRENT and AWSPREVIOUS are on.
+type labelPair struct{ current, previous string }
+
+func labelsNow(ctx context.Context, t *testing.T, s *e2eStack, secretID string) labelPair {
+	t.Helper()
+	return labelPair{current: versionWith(ctx, t, s.sm, secretID, "AWSCURRENT"), previous: versionWith(ctx, t, s.sm, secretID, "AWSPREVIOUS")}
+}
+
+// checkRolledBack is the invariant after a rollback: AWSCURRENT and
+// AWSPREVIOUS exactly as before the run, and the credential checks.
+func checkRolledBack(ctx context.Context, t *testing.T, s *e2eStack, r *faultReport, secretID string, before labelPair) {
+	t.Helper()
+	now := labelsNow(ctx, t, s, secretID)
+	if now.current != before.current {
+		r.badCredential()
+		t.Errorf("%s: AWSCURRENT %s after the rollback, want %s", secretID, now.current, before.current)
+	}
+	if now.previous != before.previous {
+		r.previousWrong()
+		t.Errorf("%s: AWSPREVIOUS %s after the rollback, want %s as before the run", secretID, now.previous, before.previous)
+	}
+	checkCredential(ctx, t, s, r, secretID)
 }
 
 // faultInstance is a provisioned instance with a master connection for the

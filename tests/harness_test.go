@@ -110,7 +110,10 @@ type workerProcess struct {
 
 func (s *e2eStack) startWorker() {
 	s.t.Helper()
-	args := append([]string{"--log-format", "json", "--log-level", "debug", "--stop-timeout", "5s"}, s.opts.workerArgs...)
+	// A short master-auth window: the bad-input tests' wrong master must
+	// fail within seconds, not after the two minutes RDS's own rotation
+	// is given in production.
+	args := append([]string{"--log-format", "json", "--log-level", "debug", "--stop-timeout", "5s", "--master-auth-window", "3s"}, s.opts.workerArgs...)
 	cmd := exec.Command(workerBinary, args...)
 	cmd.Env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal.Address,
