@@ -106,3 +106,20 @@ func TestMayHaveActedIgnoresOtherDetails(t *testing.T) {
 		t.Fatal("an error with details of another shape is not a marker")
 	}
 }
+
+func TestToken(t *testing.T) {
+	const run = "01a23300-688a-7565-b184-2fb1b08776ae"
+	a, b := Token(run, "staging/app"), Token(run, "staging/other")
+	if a == b || Token(run, "staging/app") != a {
+		t.Fatalf("tokens must be per secret and deterministic: %s %s", a, b)
+	}
+	if n := len(a); n < 32 || n > 64 {
+		t.Fatalf("token %q has %d characters; Secrets Manager takes 32-64", a, n)
+	}
+	if got, ok := TokenRun(a); !ok || got != run {
+		t.Fatalf("TokenRun(%s) = %q, %v", a, got, ok)
+	}
+	if _, ok := TokenRun("7d3c1e7e-4f0b-4d7c-9d4a-2b1f0e9a8c7d"); ok {
+		t.Fatal("a plain UUID (an older run's token) names no run")
+	}
+}

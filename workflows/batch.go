@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // How a stage rotates its targets (Stage.BatchSize).
@@ -137,20 +138,25 @@ func (s *stagedRun) runBatchedStage(ctx, stageCtx workflow.Context, i int) strin
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
-	// The tokens are fixed once, in history: every attempt of a batch,
-	// and a replay, rotates each secret to the same version.
-	var seed string
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&seed); err != nil {
-		seed = info.RunID
+	// Every attempt of a batch, and a replay, rotates each secret to the
+	// same version: the token names the run (engine.Token). Stages of
+	// runs started before that derived it from a seed recorded in history.
+	tokenFor := func(secretID string) string { return engine.Token(info.RunID, SecretName(secretID)) }
+	if workflow.GetVersion(ctx, changeRunTokens, workflow.DefaultVersion, runTokensV1) == workflow.DefaultVersion {
+		var seed string
+		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&seed); err != nil {
+			seed = info.RunID
+		}
+		space := uuid.NewSHA1(uuid.NameSpaceOID, []byte(seed))
+		tokenFor = func(secretID string) string { return uuid.NewSHA1(space, []byte(SecretName(secretID))).String() }
 	}
-	space := uuid.NewSHA1(uuid.NameSpaceOID, []byte(seed))
 	var masters []int
 	for j, t := range stage.Targets {
 		if t.Strategy == activities.StrategyManagedMaster {
 			masters = append(masters, j)
 			continue
 		}
-		b.tokens[j] = uuid.NewSHA1(space, []byte(SecretName(t.SecretID))).String()
+		b.tokens[j] = tokenFor(t.SecretID)
 		if n := len(b.batches); n == 0 || len(b.batches[n-1].idx) == size {
 			b.batches = append(b.batches, stageBatch{})
 		}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // fakeBatches stands in for the batch activities: every secret succeeds
@@ -174,7 +175,7 @@ func TestBatchedStagesRotateEverySecretInBatches(t *testing.T) {
 		assert.NotEmpty(t, in.Holder.RunID)
 		assert.Equal(t, 2, in.Concurrency, "MaxParallel 4 shared by two batches in flight")
 		for _, tg := range in.Targets {
-			assert.Len(t, tg.Token, 36)
+			assert.Equal(t, engine.Token(in.Holder.RunID, SecretName(tg.SecretID)), tg.Token, "the token names the run")
 			assert.False(t, tokens[tg.Token], "token %s used twice", tg.Token)
 			tokens[tg.Token] = true
 			assert.Equal(t, SecretWorkflowID(tg.SecretID), tg.LockID)
@@ -267,7 +268,8 @@ func TestBatchedStageLostBatchIsRolledBackWhole(t *testing.T) {
 	assert.True(t, lost.PasswordSet)
 	assert.True(t, lost.Promoted)
 	assert.Empty(t, lost.PreviousVersionID, "unknown: rollback reads the labels")
-	assert.Len(t, lost.Token, 36)
+	run, ok := engine.TokenRun(lost.Token)
+	assert.True(t, ok && run != "", "the token names the run: %s", lost.Token)
 	st := targetStatuses(res)
 	assert.Equal(t, StatusRolledBack, st["staging/15"])
 	assert.Equal(t, StatusSkipped, st["staging/20"])

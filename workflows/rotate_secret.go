@@ -61,11 +61,13 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 		r.rotateManagedMaster(ctx)
 		return r.finish(ctx)
 	}
-	// The token is recorded once in history: a replay, a retried workflow
-	// task or a reset after this point all reuse it, so every step stays
-	// idempotent.
+	// The token names this run (engine.Token) and is the same on every
+	// replay and retried workflow task, so every step stays idempotent.
+	// Runs of the first release drew a random one, recorded in history.
 	var token string
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&token); err != nil {
+	if r.version >= rotateSecretV2 {
+		token = engine.Token(workflow.GetInfo(ctx).WorkflowExecution.RunID, SecretName(in.Target.SecretID))
+	} else if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&token); err != nil {
 		return TargetOutcome{}, err
 	}
 	r.rs = activities.RotationStep{

@@ -21,9 +21,10 @@ const (
 	changeRotateSecret = "credstage/rotate-secret"
 
 	rotateSecretV1 workflow.Version = 1
-	// rotateSecretV2: a verify that met a database outage past the
-	// budget after promotion ends promoted-unverified instead of rolling
-	// back (engine.Unverified).
+	// rotateSecretV2: the token is engine.Token of the run (no side
+	// effect), and a verify that met a database outage past the budget
+	// after promotion ends promoted-unverified instead of rolling back
+	// (engine.Unverified).
 	rotateSecretV2 workflow.Version = 2
 )
 
@@ -36,4 +37,12 @@ const (
 	changeStagedBatches = "credstage/staged-batches"
 
 	stagedBatchesV1 workflow.Version = 1
+)
+
+// changeRunTokens: a batched stage's tokens are engine.Token of the run
+// (no side effect) instead of UUIDs derived from a recorded random seed.
+const (
+	changeRunTokens = "credstage/run-tokens"
+
+	runTokensV1 workflow.Version = 1
 )
