@@ -28,6 +28,7 @@ func (a *Activities) rollbackBatch(ctx context.Context, in RollbackBatchInput) (
 	b := &batchRun{a: a, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)),
 		in: RotateBatchInput{Holder: in.Holder, Concurrency: in.Concurrency}}
 	b.sctx, b.cancelSteps = context.WithCancel(context.WithoutCancel(ctx))
+	b.uctx = b.sctx
 	defer b.cancelSteps()
 	stopBeat := b.heartbeatLoop()
 	var wg sync.WaitGroup

@@ -68,11 +68,12 @@ func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 	}
 
 	b := &batchRun{a: a, in: in, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)), stop: workerStopChannel(ctx)}
-	b.sctx, b.cancelSteps = stepContext(ctx)
+	b.openContexts(ctx)
 	defer b.cancelSteps()
 	b.resume()
 	stopBeat := b.heartbeatLoop()
 	done := make(chan struct{})
+	go b.interruptOnAbort(done)
 	go func() {
 		defer close(done)
 		b.runAll(func(i int) BatchOutcome { return b.rotateOne(in.Targets[i]) })
@@ -113,25 +114,50 @@ func (t BatchTarget) step(env string) RotationStep {
 	return RotationStep{SecretID: t.SecretID, Token: t.Token, Strategy: t.Strategy, Environment: env, Probes: t.Probes}
 }
 
-// stepContext is the context steps run in: it ends at the activity's
-// deadline but not when the activity is cancelled, so a cancellation
-// never cuts a step (an ALTER ROLE, a label move) in half; the batch
-// checks for cancellation between steps instead.
-func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	sctx := context.WithoutCancel(ctx)
+// openContexts makes the two contexts a batch's work runs in. Undos run
+// in uctx, which ends at the activity's deadline but not when the
+// activity is cancelled: undoing is what an abort asks for. Steps run in
+// sctx, which an abort also ends (interruptOnAbort), so a call in flight
+// (a statement waiting on a lock, a login to a black-holed host) is
+// interrupted rather than waited for; the interrupted step counts as may
+// have acted (engine.MayHaveActed) and its secret's rollback starts once
+// the call has returned. A stopping worker is no abort: it hands over
+// instead (batch_handover.go) and interrupts nothing.
+func (b *batchRun) openContexts(ctx context.Context) {
+	uctx := context.WithoutCancel(ctx)
+	var cancelUndo context.CancelFunc
 	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(sctx, d)
+		uctx, cancelUndo = context.WithDeadline(uctx, d)
+	} else {
+		uctx, cancelUndo = context.WithCancel(uctx)
 	}
-	return context.WithCancel(sctx)
+	sctx, cancel := context.WithCancel(uctx)
+	b.uctx, b.sctx = uctx, sctx
+	b.interruptSteps = cancel
+	b.cancelSteps = func() { cancel(); cancelUndo() }
+}
+
+// interruptOnAbort ends the steps' context when the batch is cancelled
+// (an abort) before done, unless the worker is handing the batch over.
+func (b *batchRun) interruptOnAbort(done <-chan struct{}) {
+	select {
+	case <-b.actx.Done():
+		if !b.handover.Load() {
+			b.interruptSteps()
+		}
+	case <-done:
+	}
 }
 
 // batchRun is one attempt of a batch activity.
 type batchRun struct {
-	a           *Activities
-	in          RotateBatchInput
-	actx        context.Context // cancelled by an abort
-	sctx        context.Context // steps: see stepContext
-	cancelSteps context.CancelFunc
+	a              *Activities
+	in             RotateBatchInput
+	actx           context.Context // cancelled by an abort
+	sctx           context.Context // steps: see openContexts
+	uctx           context.Context // undos: see openContexts
+	interruptSteps context.CancelFunc
+	cancelSteps    context.CancelFunc
 
 	mu       sync.Mutex
 	outcomes []BatchOutcome
@@ -356,7 +382,7 @@ func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
 // result in o.
 func (b *batchRun) undo(o *BatchOutcome, in RollbackInput, why string) {
 	r := stepRun{name: StepRollback, budget: engine.UndoTimeout, transientFor: engine.UndoTimeout}
-	err := r.run(b.sctx, b.sctx, secretSubject(in.Step.SecretID), func(ctx context.Context) error {
+	err := r.run(b.uctx, b.uctx, secretSubject(in.Step.SecretID), func(ctx context.Context) error {
 		_, err := b.a.rollbackLeased(ctx, b.in.Holder, in)
 		return err
 	})

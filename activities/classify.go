@@ -202,6 +202,11 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 	if err == nil || isClassified(err) {
 		return err
 	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// No answer in time: a read timeout, which is what a host that
+		// is black-holed mid-failover looks like.
+		return outage("%s: database call to %s got no answer in time (outage): %v", subject, t, ctx.Err())
+	}
 	if ctx.Err() != nil {
 		return retryable("%s: database call to %s interrupted: %v", subject, t, ctx.Err())
 	}

@@ -42,6 +42,10 @@ func pooledLogin(t *testing.T, secret string, s DBSecret) (*pgx.Conn, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An application's session, not credstage's: the role's own settings
+	// apply, not the bounds credstage puts on its own statements.
+	delete(cfg.RuntimeParams, "lock_timeout")
+	delete(cfg.RuntimeParams, "statement_timeout")
 	conn, err := pgx.ConnectConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, err

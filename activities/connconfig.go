@@ -4,10 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // connConfig is the pgx configuration of a login with this secret. It is
@@ -34,7 +37,14 @@ func (s DBSecret) connConfig(secretID string, timeout time.Duration) (*pgx.ConnC
 	cfg.Password = s.Password
 	cfg.ConnectTimeout = timeout
 	cfg.Fallbacks = nil // no second try in plaintext, nor on another host from PG* variables
-	cfg.RuntimeParams = map[string]string{"application_name": "credstage"}
+	// Server-side bounds of every statement (engine.LockTimeout,
+	// engine.StatementTimeout): a lock held on the role, or a probe that
+	// never ends, fails the try instead of holding the step.
+	cfg.RuntimeParams = map[string]string{
+		"application_name":  "credstage",
+		"lock_timeout":      strconv.FormatInt(engine.LockTimeout.Milliseconds(), 10),
+		"statement_timeout": strconv.FormatInt(engine.StatementTimeout.Milliseconds(), 10),
+	}
 	cfg.TLSConfig, err = s.tlsConfig(secretID)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,18 @@ type stepRun struct {
 	heartbeat bool
 }
 
+// try is one call of fn, bounded by engine.TryTimeout unless the step is
+// verify (its validators carry timeouts of their own, which the
+// activity's attempt timeout adds up).
+func (r stepRun) try(sctx context.Context, fn func(context.Context) error) error {
+	if r.name == engine.StepVerify {
+		return fn(sctx)
+	}
+	tctx, cancel := context.WithTimeout(sctx, engine.TryTimeout)
+	defer cancel()
+	return fn(tctx)
+}
+
 // stepBeat is what a step activity heartbeats.
 type stepBeat struct {
 	OutageSince time.Time `json:"outageSince,omitzero"`
@@ -96,7 +108,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 	transientUntil := time.Now().Add(r.transientFor)
 	var pause time.Duration
 	for try := 0; ; try++ {
-		err := fn(sctx)
+		err := r.try(sctx, fn)
 		if err == nil {
 			return nil
 		}

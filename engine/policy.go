@@ -37,6 +37,18 @@ const (
 	HeartbeatEvery = 5 * time.Second
 )
 
+// Bounds of one database call, so that no step waits on the database for
+// ever: a statement blocked on a lock (a role another session is
+// altering) gives up after LockTimeout and is retried; any statement
+// after StatementTimeout; and each try of a step, whatever it waits on
+// (a login to a host that accepts and never answers), after TryTimeout,
+// which counts as an outage.
+const (
+	LockTimeout      = 5 * time.Second
+	StatementTimeout = time.Minute
+	TryTimeout       = 90 * time.Second
+)
+
 // DefaultOutageBudget is how long each step waits out an unreachable
 // database before it fails (RDS reboots take 30-60 s, Multi-AZ failovers
 // 60-120 s; neither is a reason to roll back).
