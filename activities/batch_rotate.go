@@ -15,8 +15,8 @@ import (
 	"github.com/credstage/credstage/engine"
 )
 
-// RotateBatch rotates a batch of a stage's secrets (DESIGN.md §3, §4;
-// the benchmarks issue): one activity instead of a RotateSecret workflow
+// RotateBatch rotates a batch of a stage's secrets (docs/architecture.md
+// §2, §4): one activity instead of a RotateSecret workflow
 // and six activities per secret, so a fleet's orchestration costs a few
 // Temporal actions per hundred secrets rather than a dozen per secret.
 func (a *Activities) RotateBatch(ctx context.Context, in RotateBatchInput) (RotateBatchResult, error) {

@@ -127,7 +127,7 @@ type RotationMetric struct {
 }
 
 // FinishBatchInput ends a batch once its stage is decided: it releases
-// the leases and publishes the batch's rotation metrics (DESIGN.md §7:
+// the leases and publishes the batch's rotation metrics (README.md, Metrics:
 // RotationSucceeded, RotationRolledBack, RotationFailed,
 // ValidationFailed, RotationDuration per secret), so per-secret datums
 // never travel through workflow history.

@@ -30,7 +30,7 @@ type MasterCredentials struct {
 type MasterLoader func(ctx context.Context) (MasterCredentials, error)
 
 // Connector opens PostgreSQL connections. A new connection costs about
-// 27 ms and the machine sustains only ~35 a second (DESIGN.md §2), so
+// 27 ms and the machine sustains only ~35 a second (README.md, The local stack), so
 // master work goes over one small pool per instance, and fresh logins are
 // spent only where a login is the thing being proven.
 type Connector interface {

@@ -25,7 +25,7 @@ func closedPort(t *testing.T) int {
 	return port
 }
 
-// TestBadInputFailsFastAndClearly covers DESIGN.md §6: unknown secret,
+// TestBadInputFailsFastAndClearly covers bad input: unknown secret,
 // malformed JSON, unreachable database and wrong master credentials fail
 // non-retryably, naming the secret and the cause, and never a password.
 func TestBadInputFailsFastAndClearly(t *testing.T) {

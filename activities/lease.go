@@ -24,7 +24,7 @@ import (
 // RotateSecret's create step, RollbackSecret's restore. A lease whose run
 // has closed (terminated, timed out, continued as new) is stale: whoever
 // finds it removes it, and an AWSPENDING its run left is cleared as a
-// stale one always was (DESIGN.md §3, step 1).
+// stale one always was (docs/architecture.md §2, step 1).
 //
 // Acquisition (acquireLease) announces first and looks second:
 //

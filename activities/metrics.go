@@ -14,13 +14,13 @@ import (
 const (
 	// maxDatumsPerCall is PutMetricData's limit.
 	maxDatumsPerCall = 1000
-	// defaultNamespace is DESIGN.md §7's.
+	// defaultNamespace is README.md's Metrics section.
 	defaultNamespace = "Credstage"
 )
 
 // PublishMetrics sends datums to CloudWatch in batches of at most 1000.
-// It never fails: a metrics outage must not fail a rotation (DESIGN.md
-// §7). Each batch is retried a few times with backoff while the failure is
+// It never fails: a metrics outage must not fail a rotation (README.md,
+// Metrics). Each batch is retried a few times with backoff while the failure is
 // transient; once a batch has exhausted its retries CloudWatch is taken to
 // be down and later batches get one try each. Datums that could not be
 // published are counted in Failed and logged.

@@ -9,7 +9,7 @@ import (
 )
 
 // Passwords come from Secrets Manager's GetRandomPassword, never from a
-// local PRNG (DESIGN.md §6).
+// local PRNG.
 const (
 	passwordLength = 32
 	// passwordExcluded are characters that break connection strings, URLs

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// CreatePending is the create step of a rotation (DESIGN.md §3, step 1).
+// CreatePending is the create step of a rotation (docs/architecture.md §2, step 1).
 func (a *Activities) CreatePending(ctx context.Context, step RotationStep) (CreateResult, error) {
 	var res CreateResult
 	err := stepFor(ctx, StepCreate, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {

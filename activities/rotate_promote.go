@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// Promote is the promote step of a rotation (DESIGN.md §3, step 4).
+// Promote is the promote step of a rotation (docs/architecture.md §2, step 4).
 func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
 	var res PromoteResult
 	err := stepFor(ctx, StepPromote, in.Step.OutageBudget).run(ctx, ctx, secretSubject(in.Step.SecretID), func(ctx context.Context) (err error) {

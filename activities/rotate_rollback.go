@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// Rollback undoes a rotation of one secret (DESIGN.md §3, Rollback).
+// Rollback undoes a rotation of one secret (docs/architecture.md §2, Rollback).
 func (a *Activities) Rollback(ctx context.Context, in RollbackInput) (RollbackResult, error) {
 	return a.rollback(ctx, in)
 }

@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// SetPending is the set step of a rotation (DESIGN.md §3, step 2).
+// SetPending is the set step of a rotation (docs/architecture.md §2, step 2).
 func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResult, error) {
 	var res SetResult
 	err := stepFor(ctx, StepSet, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {

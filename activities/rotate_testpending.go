@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// TestPending is the test step of a rotation (DESIGN.md §3, step 3).
+// TestPending is the test step of a rotation (docs/architecture.md §2, step 3).
 func (a *Activities) TestPending(ctx context.Context, step RotationStep) (TestResult, error) {
 	var res TestResult
 	err := stepFor(ctx, StepTest, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {

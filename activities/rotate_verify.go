@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Verify is the verify step of a rotation (DESIGN.md §3, step 5).
+// Verify is the verify step of a rotation (docs/architecture.md §2, step 5).
 func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
 	var res VerifyResult
 	err := stepFor(ctx, StepVerify, in.OutageBudget).run(ctx, ctx, secretSubject(in.SecretID), func(ctx context.Context) (err error) {

@@ -258,7 +258,7 @@ func versionWith(stages map[string][]string, label string) string {
 	return ""
 }
 
-// assertInvariant is DESIGN.md §3's: AWSCURRENT logs in, no AWSPENDING.
+// assertInvariant is docs/architecture.md §2's: AWSCURRENT logs in, no AWSPENDING.
 func (st *stack) assertInvariant(t *testing.T, secret string) {
 	t.Helper()
 	if pending := versionWith(st.stages(t, secret), stagePending); pending != "" {

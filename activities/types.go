@@ -228,7 +228,7 @@ type ManagedMasterResult struct {
 	CurrentVersionID  string `json:"currentVersionId"`
 }
 
-// MetricDatum is one CloudWatch datum credstage publishes (DESIGN.md §7).
+// MetricDatum is one CloudWatch datum credstage publishes (README.md, Metrics).
 // Dimensions are ordered name/value pairs so the value is deterministic in
 // workflow code.
 type MetricDatum struct {

@@ -30,7 +30,7 @@ import (
 // The fault tests: each injects faults into the real stack (a SIGKILLed
 // worker, localaws faults, a stopped or refusing database, a deleted master
 // secret, a restarted Temporal server, overlapping runs), then checks for
-// every secret the invariant of DESIGN.md §3 and reports its figures:
+// every secret the invariant of docs/architecture.md §2 and reports its figures:
 // faults injected, runs, credentials left unusable (must be 0), data lost
 // (must be 0). CREDSTAGE_SOAK=1 runs the long variants; CREDSTAGE_FAULT_SEED
 // replays a seeded run; CREDSTAGE_FAULT_REPORT=<file> appends every report

@@ -28,7 +28,7 @@ const (
 	batchesInFlight = 2
 )
 
-// Batched stages (the benchmarks issue). One RotateSecret child and six
+// Batched stages (docs/architecture.md §4). One RotateSecret child and six
 // activities per secret make Temporal, not the work, the bottleneck of a
 // fleet rotation: about a dozen workflow tasks and activities per secret
 // on a server that completes a few such workflows a second. A large stage

@@ -9,7 +9,7 @@ import (
 	"github.com/credstage/credstage/engine"
 )
 
-// Metric names: the engine's (DESIGN.md §7).
+// Metric names: the engine's (README.md, Metrics).
 const (
 	MetricRotationSucceeded  = engine.MetricRotationSucceeded
 	MetricRotationFailed     = engine.MetricRotationFailed
@@ -59,7 +59,7 @@ func rotationDatums(o TargetOutcome, ts time.Time) []activities.MetricDatum {
 
 // publishMetrics sends datums in batches. It runs in a disconnected
 // context, so a cancelled run still reports how it ended, and it never
-// fails the workflow: a metrics outage is logged (DESIGN.md §7).
+// fails the workflow: a metrics outage is logged (README.md, Metrics).
 func publishMetrics(ctx workflow.Context, namespace string, datums []activities.MetricDatum) {
 	if len(datums) == 0 {
 		return

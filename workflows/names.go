@@ -42,5 +42,5 @@ const (
 	StatusPromotedUnverified = engine.StatusPromotedUnverified
 )
 
-// Default metrics namespace (DESIGN.md §7).
+// Default metrics namespace (README.md, Metrics).
 const DefaultMetricsNamespace = "Credstage"

@@ -30,7 +30,7 @@ type ProvisionProgress struct {
 }
 
 // ProvisionDatabase provisions an RDS PostgreSQL instance and its
-// application users (DESIGN.md §5): CreateDBInstance (RDS generates the
+// application users: CreateDBInstance (RDS generates the
 // master password and keeps it in its own secret), WaitInstanceAvailable,
 // CreateAppUser for each user in order, a fresh login as each user, then
 // metrics. Input is validated first, so bad input fails at once with

@@ -17,7 +17,7 @@ import (
 // as progress and outcomes name it.
 const StepRotateMaster = "rotate-master"
 
-// RotateSecret rotates one secret (DESIGN.md §3): create → set → test →
+// RotateSecret rotates one secret (docs/architecture.md §2): create → set → test →
 // promote → verify, each an idempotent activity keyed by a token fixed
 // when the run starts (the new version's VersionId). When a step fails,
 // or the run is cancelled, a rollback undoes exactly what was done, in a

@@ -10,7 +10,7 @@ import (
 // defaultMaxParallel applies when a stage's MaxParallel is 0.
 const defaultMaxParallel = 4
 
-// StagedRotation runs a rotation plan (DESIGN.md §4): stages in order,
+// StagedRotation runs a rotation plan (docs/architecture.md §4): stages in order,
 // each after the one before succeeded, baked and (when it asks) was
 // approved (a Bake runs only between stages: nothing follows the last).
 // A stage rotates its targets as RotateSecret children, in plan order, at

@@ -2,7 +2,7 @@ package workflows
 
 import "go.temporal.io/sdk/workflow"
 
-// Workflow versioning (DESIGN.md §8). A change to a workflow that alters
+// Workflow versioning (docs/architecture.md §6). A change to a workflow that alters
 // the commands a running execution would emit must not break executions
 // already running, nor the histories under testdata/ that replay_test.go
 // replays. Each such change gets a change ID and a branch:

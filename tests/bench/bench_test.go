@@ -1,4 +1,4 @@
-// Package bench holds credstage's benchmarks (the benchmarks issue):
+// Package bench holds credstage's benchmarks (README.md, Benchmarks):
 // baselines without orchestration, rotation latency (B1), fleet throughput
 // (B2), scaling (B3), availability during rotation (B4) and rollback time
 // (B5), measured side by side on one local stack: the Temporal dev server

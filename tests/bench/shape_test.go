@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// checkShape asserts bench-results.json has every key of the shape the
-// benchmarks issue gives, each a number (or a string where the issue's
-// machine block says so), so runs stay comparable.
+// checkShape asserts bench-results.json has every key of its agreed
+// shape, each a number (or a string in the machine block), so runs stay
+// comparable.
 func checkShape(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)

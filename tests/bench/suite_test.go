@@ -14,7 +14,7 @@ import (
 	"github.com/credstage/credstage/activities"
 )
 
-// suite runs every benchmark of the issue, side by side on one stack, and
+// suite runs every benchmark, side by side on one stack, and
 // collects the figures.
 type suite struct {
 	tb    testing.TB
