@@ -195,3 +195,44 @@ func TestPromoteRefusesThirdVersion(t *testing.T) {
 	}
 	st.assertInvariant(t, secret)
 }
+
+// TestRollbackRestoresPrevious: a promoted rotation is rolled back (a
+// validator failed). Secrets Manager moves AWSPREVIOUS onto the rejected
+// version when AWSCURRENT leaves it; the rollback must put AWSPREVIOUS
+// back where it was before the run, also for a secret's first rotation
+// (no AWSPREVIOUS before: none after), and a repeated rollback changes
+// nothing more.
+func TestRollbackRestoresPrevious(t *testing.T) {
+	st := localStack(t)
+	for _, first := range []bool{true, false} {
+		secret := st.newUser(t, StrategySingleUser)
+		if !first {
+			rotate(t, st, timings{}, secret, StrategySingleUser) // so AWSPREVIOUS exists
+		}
+		stages := st.stages(t, secret)
+		wantCurrent, wantPrevious := versionWith(stages, stageCurrent), versionWith(stages, stagePrevious)
+		step := newStep(secret, StrategySingleUser)
+		c := must[CreateResult](t, st, st.acts.CreatePending, step)
+		if !c.PreviousKnown || c.PreviousVersionID != wantPrevious {
+			t.Fatalf("create recorded AWSPREVIOUS %q (known %v), want %q", c.PreviousVersionID, c.PreviousKnown, wantPrevious)
+		}
+		must[SetResult](t, st, st.acts.SetPending, step)
+		must[PromoteResult](t, st, st.acts.Promote, PromoteInput{Step: step, CurrentVersionID: c.CurrentVersionID})
+		in := RollbackInput{Step: step, CurrentVersionID: c.CurrentVersionID, PreviousVersionID: c.PreviousVersionID,
+			RestorePrevious: c.PreviousKnown, PasswordSet: true, Promoted: true}
+		r := must[RollbackResult](t, st, st.acts.Rollback, in)
+		again := must[RollbackResult](t, st, st.acts.Rollback, in)
+		stages = st.stages(t, secret)
+		if got := versionWith(stages, stageCurrent); got != wantCurrent {
+			t.Errorf("first rotation %v: AWSCURRENT %s, want %s", first, got, wantCurrent)
+		}
+		if got := versionWith(stages, stagePrevious); got != wantPrevious {
+			t.Errorf("first rotation %v: AWSPREVIOUS %q after the rollback, want %q as before the run (the rejected version is %s)",
+				first, got, wantPrevious, step.Token)
+		}
+		if !r.RestoredPrevious || again.RestoredPrevious || again.RestoredCurrent {
+			t.Errorf("first rotation %v: rollback %+v, then %+v: want AWSPREVIOUS restored once", first, r, again)
+		}
+		st.assertInvariant(t, secret)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,6 +269,30 @@ func TestIntegrationRollback(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Rolled back "+itSched+".") {
 		t.Fatalf("rollback --wait: %s", r)
 	}
+	// Without --expect-version the CLI pins the AWSCURRENT it saw, so a
+	// restore retried after a lost reply never swaps the labels back.
+	in := rollbackInputOf(ctx, t, c, workflows.RotateWorkflowID(itSched))
+	if in.ExpectCurrentVersionID == "" {
+		t.Errorf("rollback started without pinning AWSCURRENT: %+v", in)
+	} else if !strings.Contains(r.stdout, "(was "+in.ExpectCurrentVersionID+")") {
+		t.Errorf("pinned %s, but the rollback replaced another version: %s", in.ExpectCurrentVersionID, r.stdout)
+	}
+}
+
+// rollbackInputOf reads the input of the latest run of workflow id from
+// its history.
+func rollbackInputOf(ctx context.Context, t *testing.T, c client.Client, id string) workflows.RollbackSecretInput {
+	t.Helper()
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	ev, err := it.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in workflows.RollbackSecretInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 // TestIntegrationListStatusHistory: the visibility filters find the runs
