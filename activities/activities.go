@@ -66,7 +66,10 @@ type Activities struct {
 	runs RunChecker
 	// stopTimeout: Options.StopTimeout.
 	stopTimeout time.Duration
-	opts        Options
+	// assumedHeartbeatTimeout is the heartbeat timeout a batch fences by
+	// when its activity info has none (tests calling it directly).
+	assumedHeartbeatTimeout time.Duration
+	opts                    Options
 
 	// instanceMasters caches host:port -> managed master secret ARN found
 	// through DescribeDBInstances for secrets without masterarn.

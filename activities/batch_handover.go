@@ -73,8 +73,12 @@ func handoverError(what string) error {
 
 // handingOver reports an error that hands work over rather than failing it.
 func handingOver(err error) bool {
-	return errors.Is(err, errHandover) || isErrorType(err, ErrWorkerStopping)
+	return errors.Is(err, errHandover) || errors.Is(err, errFenced) || isErrorType(err, ErrWorkerStopping)
 }
+
+// leaving reports an attempt that settles nothing more: its worker is
+// stopping, or it was fenced.
+func (b *batchRun) leaving() bool { return b.handover.Load() || b.fenced.Load() }
 
 // awaitOrHandOver waits for run (the batch's work) to end. If the worker
 // starts stopping first, it marks the batch as handing over and waits at

@@ -74,10 +74,11 @@ func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 	stopBeat := b.heartbeatLoop()
 	done := make(chan struct{})
 	go b.interruptOnAbort(done)
+	go b.watchAttempt(done)
 	go func() {
 		defer close(done)
 		b.runAll(func(i int) BatchOutcome { return b.rotateOne(in.Targets[i]) })
-		if !b.handover.Load() {
+		if !b.leaving() {
 			b.batchValidators()
 		}
 	}()
@@ -87,6 +88,9 @@ func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 		return RotateBatchResult{}, handoverError("batch")
 	}
 	stopBeat()
+	if b.fenced.Load() {
+		return RotateBatchResult{}, fencedError()
+	}
 	res := RotateBatchResult{Outcomes: b.snapshot()}
 	heartbeat(ctx, res.Outcomes)
 	counts := map[string]int{}
@@ -167,6 +171,9 @@ type batchRun struct {
 	// (batch_handover.go): no new step starts, nothing is rolled back.
 	stop     <-chan struct{}
 	handover atomic.Bool
+	// fenced: the attempt's heartbeats went unacknowledged (batch_fence.go):
+	// like a handover, no new step, nothing rolled back.
+	fenced atomic.Bool
 }
 
 // resume takes the outcomes a previous attempt heartbeated.
@@ -238,7 +245,7 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 					b.mu.Unlock()
 					continue
 				}
-				if b.handover.Load() {
+				if b.leaving() {
 					b.mu.Unlock()
 					return // left unsettled for the next attempt
 				}
@@ -336,10 +343,12 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 // unless the batch was cancelled before it started.
 func (b *batchRun) step(o *BatchOutcome, step RotationStep, name string, fn func(context.Context) error) error {
 	o.LastStep = name
-	if b.handover.Load() {
+	switch {
+	case b.fenced.Load():
+		return errFenced
+	case b.handover.Load():
 		return errHandover
-	}
-	if b.actx.Err() != nil {
+	case b.actx.Err() != nil:
 		return engine.ErrNotStarted
 	}
 	r := stepRun{name: name, budget: engine.OutageBudget(b.in.OutageBudget), transientFor: engine.StepTimeout(b.in.StepTimeout),
@@ -355,7 +364,7 @@ func isFinal(err error) bool {
 // fail records why a secret's rotation stopped and rolls back exactly what
 // was done (rollback reads the actual labels too).
 func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
-	if b.handover.Load() || handingOver(err) {
+	if b.leaving() || handingOver(err) {
 		// A stopping worker rolls nothing back: the secret is left as it
 		// is for the next attempt, which resumes it from its labels.
 		*o = BatchOutcome{}
