@@ -101,7 +101,9 @@ func (s *stagedRun) runStage(ctx workflow.Context, i int) string {
 func stageStatus(targets []stageTarget, aborted bool) string {
 	status := StatusSucceeded
 	for _, t := range targets {
-		if t.attention {
+		// promoted-unverified: the secret stays promoted but nobody has
+		// seen it work; a human must look, as after a failed rollback.
+		if t.attention || t.outcome.Status == StatusPromotedUnverified {
 			return StatusFailed
 		}
 		if t.ran && t.outcome.Status != StatusSucceeded {

@@ -34,7 +34,7 @@ func (s *stagedRun) summary(res StagedRotationResult) string {
 			counts[t.Status]++
 		}
 		var parts []string
-		for _, st := range []string{StatusSucceeded, StatusRolledBack, StatusFailed, StatusSkipped, StatusPending, StatusRunning} {
+		for _, st := range []string{StatusSucceeded, StatusPromotedUnverified, StatusRolledBack, StatusFailed, StatusSkipped, StatusPending, StatusRunning} {
 			if counts[st] > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 			}

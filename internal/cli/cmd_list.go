@@ -22,6 +22,7 @@ var knownStatuses = []string{
 	workflows.StatusPending, workflows.StatusRunning, workflows.StatusAwaitingApproval,
 	workflows.StatusBaking, workflows.StatusSucceeded, workflows.StatusFailed,
 	workflows.StatusRolledBack, workflows.StatusAborted, workflows.StatusSkipped,
+	workflows.StatusPromotedUnverified,
 }
 
 type listFlags struct {
