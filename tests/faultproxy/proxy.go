@@ -82,15 +82,24 @@ type Proxy struct {
 // stopped, with every connection and goroutine it started, in t.Cleanup.
 func Start(t testing.TB, upstream string) *Proxy {
 	t.Helper()
+	p, err := New(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// New is Start for a caller that stops the proxy itself (Close).
+func New(upstream string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("faultproxy: listen: %v", err)
+		return nil, fmt.Errorf("faultproxy: listen: %w", err)
 	}
 	p := &Proxy{upstream: upstream, addr: ln.Addr().String(), changed: make(chan struct{}),
 		conns: map[*conn]struct{}{}, watched: map[string]int{}}
 	p.serve(ln)
-	t.Cleanup(p.Close)
-	return p
+	return p, nil
 }
 
 // Addr is the address clients connect to.
