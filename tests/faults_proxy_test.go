@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,7 +214,7 @@ func TestFaultsProxy(t *testing.T) {
 	}
 	waitSwitched := func(t *testing.T, users []*proxiedUser, what string) {
 		t.Helper()
-		waitFor(ctx, t, what, func() bool {
+		waitFor(soon(ctx, t), t, what, func() bool {
 			for _, u := range users {
 				if u.p.Armed() > 0 {
 					return false
@@ -252,7 +253,7 @@ func TestFaultsProxy(t *testing.T) {
 				u.p.LoseReply(u.setStatement(), faultproxy.Refuse)
 			}
 			wait := rotate(t, p, "lostdown-"+string(p), users, proxyBudget, nil)
-			waitFor(ctx, t, "the set steps' replies lost", func() bool {
+			waitFor(soon(ctx, t), t, "the set steps' replies lost", func() bool {
 				for _, u := range users {
 					if u.p.Stats().RepliesLost == 0 {
 						return false
@@ -323,7 +324,7 @@ func TestFaultsProxy(t *testing.T) {
 			}
 			wait := rotate(t, p, "hole-"+string(p), users, proxyBudget, slowProbe)
 			if during {
-				waitFor(ctx, t, "the probes running", func() bool {
+				waitFor(soon(ctx, t), t, "the probes running", func() bool {
 					for _, u := range users {
 						if u.p.Seen("pg_sleep") == 0 {
 							return false
@@ -358,7 +359,7 @@ func TestFaultsProxy(t *testing.T) {
 			// The database goes away while the promotion is in flight,
 			// so verify meets the outage and nothing after it reaches
 			// the database until the run has ended.
-			waitFor(ctx, t, "the promotions in flight", func() bool {
+			waitFor(soon(ctx, t), t, "the promotions in flight", func() bool {
 				all := true
 				for u, f := range faults {
 					if hitsOf(s, f) > 0 {
@@ -412,6 +413,14 @@ func TestFaultsProxy(t *testing.T) {
 			})
 		}
 	}
+}
+
+// soon bounds a wait for a fault to fire: one that never does fails the
+// subtest in seconds, not at the test's deadline.
+func soon(ctx context.Context, t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // proxyBudget is the outage budget of the proxy faults: short, so a fault
