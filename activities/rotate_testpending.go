@@ -54,6 +54,9 @@ func (a *Activities) testPendingLogin(ctx context.Context, step RotationStep, pe
 				if isTransientProbeError(err) {
 					return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
 				}
+				if oerr := a.probeUnanswered(ctx, step.SecretID, pending, probeName(p), err); oerr != nil {
+					return oerr
+				}
 				return nonRetryable(ErrValidationFailed, redact("secret "+step.SecretID+": probe "+probeName(p)+
 					" failed as "+pending.Username+": "+detail, pending.Password))
 			}

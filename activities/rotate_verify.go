@@ -60,6 +60,9 @@ func (a *Activities) verify(ctx context.Context, in VerifyInput) (VerifyResult, 
 			if err != nil && isTransientProbeError(err) {
 				return dbError(ctx, subject, cur.target(), appLogin, err, cur.Password)
 			}
+			if oerr := a.probeUnanswered(ctx, in.SecretID, cur, validatorName(v), err); oerr != nil {
+				return oerr
+			}
 			checks[i] = CheckResult{Name: validatorName(v), Passed: err == nil, Detail: redact(detail, cur.Password), Duration: ms(time.Since(t))}
 		}
 		return nil

@@ -97,3 +97,23 @@ func sameAnswer(got, want string) bool {
 	}
 	return false
 }
+
+// probeUnanswered tells a probe that ran out of its time because the
+// database stopped answering (a network partition: the connection stays
+// open, nothing comes back) from a probe that is slow on a database that
+// answers. A fresh login as s, within the connect timeout, settles it: an
+// outage is returned for the step to wait out, nil when the database
+// answers (the probe's own timeout stands as its failure).
+func (a *Activities) probeUnanswered(ctx context.Context, secretID string, s DBSecret, probe string, err error) error {
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.opts.ConnectTimeout)
+	defer cancel()
+	lerr := a.login(cctx, secretID, s, appLogin, selectOne(cctx))
+	if lerr == nil || !isOutage(lerr) && (cctx.Err() == nil || ctx.Err() != nil) {
+		return nil
+	}
+	return outage("%s: probe %s got no answer within its timeout, nor did a fresh login as %q: the database is unreachable (outage)",
+		secretSubject(secretID), probe, s.Username)
+}

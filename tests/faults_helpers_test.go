@@ -345,6 +345,13 @@ var makeUserMu sync.Mutex
 // returning the secret's name. The password comes from GetRandomPassword.
 func (in *faultInstance) makeUser(ctx context.Context, t *testing.T, s *e2eStack, secretName, role, masterARN string) string {
 	t.Helper()
+	return in.makeUserAt(ctx, t, s, secretName, role, masterARN, in.host, in.port)
+}
+
+// makeUserAt is makeUser with a secret whose endpoint is host:port (a
+// proxy in front of the instance); the role is created directly.
+func (in *faultInstance) makeUserAt(ctx context.Context, t *testing.T, s *e2eStack, secretName, role, masterARN, host string, port int) string {
+	t.Helper()
 	pw, err := s.sm.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(32), ExcludeCharacters: aws.String(`/@"'\: `)})
 	if err != nil {
 		t.Fatal(err)
@@ -360,7 +367,7 @@ func (in *faultInstance) makeUser(ctx context.Context, t *testing.T, s *e2eStack
 	if masterARN == "" {
 		masterARN = in.masterARN
 	}
-	value, _ := json.Marshal(map[string]any{"engine": "postgres", "host": in.host, "port": in.port, "username": role,
+	value, _ := json.Marshal(map[string]any{"engine": "postgres", "host": host, "port": port, "username": role,
 		"password": password, "dbname": in.db, "masterarn": masterARN})
 	if _, err := s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName), SecretString: aws.String(string(value))}); err != nil {
 		t.Fatalf("create secret %s: %v", secretName, err)
