@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of tests/bench on the local stack (the benchmarks
-# issue): one table on stdout, every figure in bench-results.json.
+# Runs the benchmarks of tests/bench on the local stack (README.md,
+# Benchmarks): one table on stdout, every figure in bench-results.json.
 #
 # The full run takes about 50 minutes on 2 cores (most of it B3 at 5,000
 # secrets and the one-workflow-per-secret runs). Shrink or grow it with:

@@ -42,14 +42,7 @@ func TestFaultsWorkerKilled(t *testing.T) {
 	var plans []workflows.Plan
 	var all []target
 	for i := 0; len(all) < secretsWanted; i++ {
-		var users []activities.AppUser
-		for j := 0; j < perInstance && len(all)+len(users) < secretsWanted; j++ {
-			strategy := activities.StrategySingleUser
-			if j%2 == 0 {
-				strategy = activities.StrategyAlternatingUsers
-			}
-			users = append(users, activities.AppUser{Name: fmt.Sprintf("u%02d", j), Strategy: strategy, Grants: []string{"readonly"}})
-		}
+		users := mixedUsers("u", min(perInstance, secretsWanted-len(all)))
 		in, names := provisionInstance(ctx, t, s, fmt.Sprintf("crash-%d", i), "staging", users)
 		rep.add(0, 1)
 		in.writeCanary(ctx, t)
@@ -87,15 +80,6 @@ func TestFaultsWorkerKilled(t *testing.T) {
 		}
 		return true
 	}
-	workerCalls := func() int {
-		n := 0
-		for _, e := range s.aws.Server.Requests().Entries() {
-			if e.AccessKey == workerAccessKey {
-				n++
-			}
-		}
-		return n
-	}
 
 	// Kill at random points: after a random number of the worker's AWS
 	// calls since it (re)started, so the deaths land in every step, or
@@ -105,16 +89,16 @@ func TestFaultsWorkerKilled(t *testing.T) {
 	var points []string
 	for k := 0; k < kills && !allClosed(); k++ {
 		after, within := 3+rng.IntN(45), time.Duration(2+rng.IntN(14))*time.Second
-		start, since := workerCalls(), time.Now()
+		start, since := s.workerCalls(), time.Now()
 		waitFor(ctx, t, "the worker's next calls", func() bool {
-			return workerCalls()-start >= after || time.Since(since) > within || allClosed()
+			return s.workerCalls()-start >= after || time.Since(since) > within || allClosed()
 		})
 		if allClosed() {
 			break
 		}
 		s.killWorker()
 		killed++
-		points = append(points, fmt.Sprintf("%d calls/%s", workerCalls()-start, time.Since(since).Round(100*time.Millisecond)))
+		points = append(points, fmt.Sprintf("%d calls/%s", s.workerCalls()-start, time.Since(since).Round(100*time.Millisecond)))
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		s.startWorker()
 	}

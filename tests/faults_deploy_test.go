@@ -37,14 +37,7 @@ func TestFaultsBatchDeploy(t *testing.T) {
 	var instances []faultInstance
 	var ids []string
 	for i := 0; len(ids) < secretsWanted; i++ {
-		var users []activities.AppUser
-		for j := 0; j < perInstance && len(ids)+len(users) < secretsWanted; j++ {
-			strategy := activities.StrategySingleUser
-			if j%2 == 0 {
-				strategy = activities.StrategyAlternatingUsers
-			}
-			users = append(users, activities.AppUser{Name: fmt.Sprintf("d%02d", j), Strategy: strategy, Grants: []string{"readonly"}})
-		}
+		users := mixedUsers("d", min(perInstance, secretsWanted-len(ids)))
 		in, names := provisionInstance(ctx, t, s, fmt.Sprintf("deploy-%d", i), "staging", users)
 		rep.add(0, 1)
 		instances = append(instances, in)
@@ -68,15 +61,6 @@ func TestFaultsBatchDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep.add(0, 1)
-	workerCalls := func() int {
-		n := 0
-		for _, e := range s.aws.Server.Requests().Entries() {
-			if e.AccessKey == workerAccessKey {
-				n++
-			}
-		}
-		return n
-	}
 	closed := func() bool {
 		d, err := s.client().DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		return err == nil && d.RawResponse.WorkflowExecutionInfo.CloseTime != nil
@@ -88,28 +72,21 @@ func TestFaultsBatchDeploy(t *testing.T) {
 	var lastStop time.Time
 	for k := 0; k < deploys+kills && !closed(); k++ {
 		after := 20 + rng.IntN(120)
-		start := workerCalls()
-		waitFor(ctx, t, "the worker's next calls", func() bool { return workerCalls()-start >= after || closed() })
+		start := s.workerCalls()
+		waitFor(ctx, t, "the worker's next calls", func() bool { return s.workerCalls()-start >= after || closed() })
 		if closed() {
 			break
 		}
 		old := s.worker
-		if k < deploys {
-			_ = old.cmd.Process.Signal(syscall.SIGTERM)
-			points = append(points, fmt.Sprintf("SIGTERM after %d calls", workerCalls()-start))
-		} else {
-			_ = old.cmd.Process.Signal(syscall.SIGKILL)
-			points = append(points, fmt.Sprintf("SIGKILL after %d calls", workerCalls()-start))
+		sig, name := syscall.SIGTERM, "SIGTERM"
+		if k >= deploys {
+			sig, name = syscall.SIGKILL, "SIGKILL"
 		}
+		_ = old.cmd.Process.Signal(sig)
+		points = append(points, fmt.Sprintf("%s after %d calls", name, s.workerCalls()-start))
 		lastStop = time.Now()
 		s.startWorker() // the new deployment, beside the one stopping
-		select {
-		case <-old.done:
-		case <-time.After(20 * time.Second):
-			t.Errorf("the old worker did not exit within 20s of its signal")
-			_ = old.cmd.Process.Kill()
-			<-old.done
-		}
+		old.awaitExit(t, name)
 		rep.add(1, 0)
 	}
 	if len(points) == 0 {

@@ -155,6 +155,31 @@ func checkCredential(ctx context.Context, t *testing.T, s *e2eStack, r *faultRep
 	return true
 }
 
+// mixedUsers are n application users named prefix00, prefix01, ...,
+// alternating users and single users in turn, with read-only grants.
+func mixedUsers(prefix string, n int) []activities.AppUser {
+	users := make([]activities.AppUser, 0, n)
+	for j := range n {
+		strategy := activities.StrategySingleUser
+		if j%2 == 0 {
+			strategy = activities.StrategyAlternatingUsers
+		}
+		users = append(users, activities.AppUser{Name: fmt.Sprintf("%s%02d", prefix, j), Strategy: strategy, Grants: []string{"readonly"}})
+	}
+	return users
+}
+
+// workerCalls counts the AWS calls the worker has made.
+func (s *e2eStack) workerCalls() int {
+	n := 0
+	for _, e := range s.aws.Server.Requests().Entries() {
+		if e.AccessKey == workerAccessKey {
+			n++
+		}
+	}
+	return n
+}
+
 // labels are the versions AWSCURRENT and AWSPREVIOUS are on.
 type labelPair struct{ current, previous string }
 

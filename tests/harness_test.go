@@ -144,10 +144,16 @@ func (s *e2eStack) killWorker() {
 
 func (w *workerProcess) stop(t *testing.T) {
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	w.awaitExit(t, "SIGTERM")
+}
+
+// awaitExit waits for the worker to exit after signal, killing it after
+// 20 s.
+func (w *workerProcess) awaitExit(t *testing.T, signal string) {
 	select {
 	case <-w.done:
 	case <-time.After(20 * time.Second):
-		t.Errorf("worker did not stop within 20s of SIGTERM; killing it")
+		t.Errorf("worker did not stop within 20s of %s; killing it", signal)
 		_ = w.cmd.Process.Kill()
 		<-w.done
 	}

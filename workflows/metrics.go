@@ -43,12 +43,6 @@ func datum(name string, value float64, unit string, ts time.Time, dims ...activi
 	return activities.MetricDatum{Name: name, Value: value, Unit: unit, Dimensions: kept, Timestamp: ts}
 }
 
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // rotationDatums are one target's metrics, built by the same function a
 // batch uses (activities.RotationDatums).

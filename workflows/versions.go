@@ -13,14 +13,12 @@ import "go.temporal.io/sdk/workflow"
 // and the old branch stays until no open execution and no kept history
 // needs it (then minSupported is raised to 1). Change IDs are never reused.
 //
-// rotateSecretV1 marks RotateSecret histories written by the first
-// release: the first later change raises its maxSupported to
-// rotateSecretV2 and branches on the recorded value, so executions that
-// started before the change keep replaying the old way.
+// RotateSecret records its version when it starts: version 1 marks
+// histories written by the first release (testdata/release1_*.json),
+// which replay the old way; later changes branch on the recorded value.
 const (
 	changeRotateSecret = "credstage/rotate-secret"
 
-	rotateSecretV1 workflow.Version = 1
 	// rotateSecretV2: the token is engine.Token of the run (no side
 	// effect), and a verify that met a database outage past the budget
 	// after promotion ends promoted-unverified instead of rolling back

@@ -38,7 +38,7 @@ var _ activities.AttemptChecker = runChecker{}
 // and started, on this attempt. A run or activity the server no longer
 // has, or a later attempt, means the attempt has been given up on.
 func (r runChecker) AttemptCurrent(ctx context.Context, workflowID, runID, activityID string, attempt int32) (bool, error) {
-	out, err := r.c.DescribeWorkflowExecution(ctx, workflowID, runID)
+	out, err := r.c.DescribeWorkflow(ctx, workflowID, runID)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return false, nil
@@ -46,7 +46,7 @@ func (r runChecker) AttemptCurrent(ctx context.Context, workflowID, runID, activ
 	if err != nil {
 		return false, err
 	}
-	for _, pa := range out.GetPendingActivities() {
+	for _, pa := range out.RawResponse.GetPendingActivities() {
 		if pa.GetActivityId() == activityID {
 			state := pa.GetState()
 			return pa.GetAttempt() == attempt && (state == enums.PENDING_ACTIVITY_STATE_STARTED || state == enums.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED), nil
