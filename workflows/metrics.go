@@ -43,7 +43,6 @@ func datum(name string, value float64, unit string, ts time.Time, dims ...activi
 	return activities.MetricDatum{Name: name, Value: value, Unit: unit, Dimensions: kept, Timestamp: ts}
 }
 
-
 // rotationDatums are one target's metrics, built by the same function a
 // batch uses (activities.RotationDatums).
 func rotationDatums(o TargetOutcome, ts time.Time) []activities.MetricDatum {
