@@ -417,51 +417,6 @@ func describeStepError(err error) (msg, typ string) {
 	return err.Error(), ""
 }
 
-// promoteKnown is promote when the lease holder knows the labels: two
-// label moves, each naming where the label is, so Secrets Manager refuses
-// them if anything moved; on a refusal (a repeated attempt) it falls back
-// to promote, which reads the labels and finishes what is left.
-func (a *Activities) promoteKnown(ctx context.Context, step RotationStep, current string) error {
-	err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current)
-	if err == nil {
-		err = a.moveStage(ctx, step.SecretID, stagePending, "", step.Token)
-	}
-	if isErrorType(err, ErrAWSRequestRefused) {
-		_, err = a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: current})
-	}
-	if err == nil {
-		logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
-	}
-	return err
-}
-
-// verifyLeased is verify for a secret of a batch: AWSCURRENT, read as a
-// consumer reads it, must be the token's version, whose credentials the
-// test step has just proven with a fresh login (and the lease kept anyone
-// from changing since); the stage's SQL validators then run over a fresh
-// login as AWSCURRENT, as RotateSecret's verify runs them. HTTP and alarm
-// validators do not depend on the secret: the batch runs them once.
-func (a *Activities) verifyLeased(ctx context.Context, step RotationStep, validators []Validator) error {
-	_, id, err := a.appSecret(ctx, step.SecretID, "", stageCurrent)
-	if err != nil {
-		return err
-	}
-	if id != step.Token {
-		return nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": AWSCURRENT is on version "+id+", not the rotation's "+step.Token)
-	}
-	var sql []Validator
-	for _, v := range validators {
-		if v.SQL != nil {
-			sql = append(sql, v)
-		}
-	}
-	if len(sql) == 0 {
-		return nil
-	}
-	_, err = a.verify(ctx, VerifyInput{SecretID: step.SecretID, Environment: step.Environment, Validators: sql})
-	return err
-}
-
 // batchValidators runs the stage's HTTP and alarm validators once the
 // batch's secrets are promoted; when one fails, every secret the batch
 // promoted is rolled back with ValidationFailed.

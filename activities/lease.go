@@ -216,3 +216,9 @@ func (s secretState) hasLeaseLabel() bool {
 	}
 	return false
 }
+
+// releaseLease removes the holder's lease label from the token's version;
+// a lease already gone is released.
+func (a *Activities) releaseLease(ctx context.Context, secretID, token string, h LeaseHolder) error {
+	return a.removeLabel(ctx, secretID, h.Label(), token)
+}

@@ -121,3 +121,206 @@ func (a *Activities) alreadyPending(ctx context.Context, step RotationStep, res 
 	res.Username, res.AlreadyPending = pending.Username, true
 	return res, nil
 }
+
+// The leased variant: a batch's create step (batch_rotate.go) takes the
+// secret's lease (lease.go) and creates the pending version in one go.
+
+// acquired is what the create step of a batched rotation knows once it
+// holds the secret's lease: the create result, the pending value it wrote
+// (so set and test need not read it back) and whether an earlier attempt
+// already promoted the token.
+type acquired struct {
+	res      CreateResult
+	pending  DBSecret
+	promoted bool
+}
+
+// acquireAndCreate is the create step of a batched rotation: it takes the
+// secret's lease (lease.go) and makes the token's version AWSPENDING.
+//
+// Invariant afterwards: the token's version exists with the holder's
+// lease label and AWSPENDING (or, on a repeated attempt, is already
+// AWSCURRENT); no other live lease and no open rotate/<secret> run exists;
+// the database is untouched.
+//
+// It refuses with AlreadyRotating, having changed nothing (its own
+// announcement withdrawn), when another run holds the secret. If the
+// process dies after the put, the retry finds the token's version with
+// the lease and goes on from there; a token's version without this
+// holder's lease is VersionConflict, never a silent reuse.
+func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lockID string, h LeaseHolder) (acquired, error) {
+	label := h.Label()
+	st, err := a.describeSecret(ctx, step.SecretID)
+	if err != nil {
+		return acquired{}, err
+	}
+	current := st.versionWith(stageCurrent)
+	if current == "" {
+		return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+" has no AWSCURRENT version")
+	}
+	acq := acquired{res: CreateResult{SecretARN: st.ARN, CurrentVersionID: current, PreviousVersionID: st.versionWith(stagePrevious), PreviousKnown: true}}
+	if _, exists := st.stages[step.Token]; exists {
+		if !st.has(step.Token, label) {
+			return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" names a version this run holds no lease on")
+		}
+		pending, _, err := a.appSecret(ctx, step.SecretID, step.Token, "")
+		if err != nil {
+			return acquired{}, err
+		}
+		acq.pending, acq.res.Username, acq.res.AlreadyPending = pending, pending.Username, true
+		switch {
+		case current == step.Token:
+			acq.promoted, acq.res.CurrentVersionID = true, st.versionWith(stagePrevious)
+			acq.res.PreviousVersionID, acq.res.PreviousKnown = "", false
+			return acq, nil
+		case st.has(step.Token, stagePending):
+			return acq, nil
+		}
+		// Announced by an earlier attempt that died before AWSPENDING.
+	} else {
+		// Keep away without writing anything when a live lease is in sight.
+		quiet := !st.hasLeaseLabel() && st.versionWith(stagePending) == ""
+		if !quiet {
+			live, _, err := a.leasesOn(ctx, step.SecretID, st, &h)
+			if err != nil {
+				return acquired{}, err
+			}
+			if len(live) > 0 {
+				return acquired{}, leaseHeldError(step.SecretID, live[0].holder.String())
+			}
+		}
+		// On a quiet secret (no lease, no AWSPENDING) the version goes in
+		// with AWSPENDING at once, saving a call; the look below still
+		// decides, and backs off, AWSPENDING included, when it must.
+		labels := []string{label}
+		if quiet {
+			labels = append(labels, stagePending)
+		}
+		if acq.pending, err = a.putLeased(ctx, step, st, current, labels); err != nil {
+			return acquired{}, err
+		}
+		acq.res.Username = acq.pending.Username
+	}
+
+	// Look after announcing.
+	st, err = a.describeSecret(ctx, step.SecretID)
+	if err != nil {
+		return acquired{}, err
+	}
+	if !st.has(step.Token, label) {
+		return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": the lease on token "+step.Token+" was removed by someone else")
+	}
+	if st.versionWith(stageCurrent) != current {
+		return acquired{}, a.backOff(ctx, step, label, nonRetryable(ErrVersionConflict,
+			"secret "+step.SecretID+": AWSCURRENT moved while the lease was being taken; someone else changed the secret"))
+	}
+	live, stale, err := a.leasesOn(ctx, step.SecretID, st, &h)
+	if err != nil {
+		return acquired{}, err
+	}
+	if len(live) > 0 {
+		return acquired{}, a.backOff(ctx, step, label, leaseHeldError(step.SecretID, live[0].holder.String()))
+	}
+	if a.runs == nil {
+		return acquired{}, a.backOff(ctx, step, label, invalidInput("secret %s: a batched rotation needs a RunChecker to see RotateSecret runs", step.SecretID))
+	}
+	open, err := a.runs.RunOpen(ctx, lockID, "")
+	if err != nil {
+		return acquired{}, retryable("secret %s: cannot tell whether workflow %s is running: %v", step.SecretID, lockID, err)
+	}
+	if open {
+		return acquired{}, a.backOff(ctx, step, label, leaseHeldError(step.SecretID, "workflow "+lockID))
+	}
+	if err := a.removeStaleLeases(ctx, step.SecretID, stale); err != nil {
+		return acquired{}, err
+	}
+	// Take AWSPENDING, naming where it was: Secrets Manager refuses the
+	// move if it went anywhere else since we looked.
+	switch stalePending := st.versionWith(stagePending); stalePending {
+	case step.Token:
+	default:
+		if err := a.moveStage(ctx, step.SecretID, stagePending, step.Token, stalePending); err != nil {
+			if isErrorType(err, ErrAWSRequestRefused) {
+				return acquired{}, a.backOff(ctx, step, label, leaseHeldError(step.SecretID, "another rotation (AWSPENDING moved while the lease was being taken)"))
+			}
+			return acquired{}, err
+		}
+		if stalePending != "" {
+			acq.res.StaleCleared = stalePending
+			logger(ctx).Warn("cleared a stale AWSPENDING left by an earlier run", "secret", step.SecretID, "staleVersion", stalePending)
+		}
+	}
+	logger(ctx).Info("took the lease and created the pending version", "secret", step.SecretID, "version", step.Token,
+		"username", acq.res.Username, "holder", h.String(), "staleCleared", acq.res.StaleCleared)
+	return acq, nil
+}
+
+// putLeased writes the token's version, AWSCURRENT's JSON with a new
+// password (and for alternating users the other role), with labels (the
+// lease first), and returns it parsed.
+func (a *Activities) putLeased(ctx context.Context, step RotationStep, st secretState, current string, labels []string) (DBSecret, error) {
+	label := labels[0]
+	cur, _, err := a.appSecret(ctx, step.SecretID, current, "")
+	if err != nil {
+		return DBSecret{}, err
+	}
+	username := cur.Username
+	if step.Strategy == StrategyAlternatingUsers {
+		username = alternateUser(cur.Username)
+		if len(username) > maxIdentLen {
+			return DBSecret{}, invalidInput("secret %s: user %q is too long for an alternating clone (%d characters at most)", step.SecretID, cur.Username, maxIdentLen-len(cloneSuffix))
+		}
+	}
+	password, err := a.newPassword(ctx, secretSubject(step.SecretID))
+	if err != nil {
+		return DBSecret{}, err
+	}
+	value, err := cur.withCredentials(username, password)
+	if err != nil {
+		return DBSecret{}, retryable("secret %s: %v", step.SecretID, redact(err.Error(), password))
+	}
+	pending, err := parseAppSecret(step.SecretID, value)
+	if err != nil {
+		return DBSecret{}, err
+	}
+	_, err = a.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(st.ARN),
+		ClientRequestToken: aws.String(step.Token),
+		SecretString:       aws.String(value),
+		VersionStages:      labels,
+	})
+	if awsCode(err) == "ResourceExistsException" {
+		// An earlier attempt put the token's version first, with a
+		// password of its own: use that one if it carries our lease.
+		if again, derr := a.describeSecret(ctx, step.SecretID); derr == nil && again.has(step.Token, label) {
+			stored, _, err := a.appSecret(ctx, step.SecretID, step.Token, "")
+			return stored, err
+		}
+		return DBSecret{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" was already used for another value")
+	}
+	if err != nil {
+		return DBSecret{}, awsError(ctx, secretSubject(step.SecretID), "PutSecretValue", err, password, cur.Password)
+	}
+	return pending, nil
+}
+
+// backOff withdraws an announcement that lost: AWSPENDING (if it got
+// that far) and the lease label come off the token's version, which is
+// left unlabelled, and cause is returned. Nothing else was done.
+func (a *Activities) backOff(ctx context.Context, step RotationStep, label string, cause error) error {
+	st, err := a.describeSecret(ctx, step.SecretID)
+	if err != nil {
+		return err
+	}
+	if st.has(step.Token, stagePending) {
+		if err := a.removeLabel(ctx, step.SecretID, stagePending, step.Token); err != nil {
+			return err
+		}
+	}
+	if err := a.removeLabel(ctx, step.SecretID, label, step.Token); err != nil {
+		return err
+	}
+	logger(ctx).Info("kept away from a secret another run holds", "secret", step.SecretID, "reason", errMessage(cause))
+	return cause
+}
+

@@ -65,3 +65,21 @@ func (a *Activities) promote(ctx context.Context, in PromoteInput) (PromoteResul
 	logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
 	return res, nil
 }
+
+// promoteKnown is promote when the lease holder knows the labels: two
+// label moves, each naming where the label is, so Secrets Manager refuses
+// them if anything moved; on a refusal (a repeated attempt) it falls back
+// to promote, which reads the labels and finishes what is left.
+func (a *Activities) promoteKnown(ctx context.Context, step RotationStep, current string) error {
+	err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current)
+	if err == nil {
+		err = a.moveStage(ctx, step.SecretID, stagePending, "", step.Token)
+	}
+	if isErrorType(err, ErrAWSRequestRefused) {
+		_, err = a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: current})
+	}
+	if err == nil {
+		logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
+	}
+	return err
+}

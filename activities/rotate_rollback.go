@@ -166,3 +166,20 @@ func (a *Activities) relabelPrevious(ctx context.Context, step RotationStep, in 
 	}
 	return true, nil
 }
+
+// rollbackLeased is rollback for a secret a batch holds the lease of. A
+// secret without the holder's lease on the token's version was never
+// taken by this run (its create refused, or backed off, or never ran):
+// there is nothing of ours to undo, and touching it could undo someone
+// else's rotation, so it is left alone.
+func (a *Activities) rollbackLeased(ctx context.Context, h LeaseHolder, in RollbackInput) (RollbackResult, error) {
+	st, err := a.describeSecret(ctx, in.Step.SecretID)
+	if err != nil {
+		return RollbackResult{}, err
+	}
+	if !st.has(in.Step.Token, h.Label()) {
+		logger(ctx).Info("nothing to roll back: this run holds no lease on the secret", "secret", in.Step.SecretID, "token", in.Step.Token)
+		return RollbackResult{CurrentVersionID: st.versionWith(stageCurrent)}, nil
+	}
+	return a.rollback(ctx, in)
+}

@@ -136,3 +136,30 @@ func validatorName(v Validator) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// verifyLeased is verify for a secret of a batch: AWSCURRENT, read as a
+// consumer reads it, must be the token's version, whose credentials the
+// test step has just proven with a fresh login (and the lease kept anyone
+// from changing since); the stage's SQL validators then run over a fresh
+// login as AWSCURRENT, as RotateSecret's verify runs them. HTTP and alarm
+// validators do not depend on the secret: the batch runs them once.
+func (a *Activities) verifyLeased(ctx context.Context, step RotationStep, validators []Validator) error {
+	_, id, err := a.appSecret(ctx, step.SecretID, "", stageCurrent)
+	if err != nil {
+		return err
+	}
+	if id != step.Token {
+		return nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": AWSCURRENT is on version "+id+", not the rotation's "+step.Token)
+	}
+	var sql []Validator
+	for _, v := range validators {
+		if v.SQL != nil {
+			sql = append(sql, v)
+		}
+	}
+	if len(sql) == 0 {
+		return nil
+	}
+	_, err = a.verify(ctx, VerifyInput{SecretID: step.SecretID, Environment: step.Environment, Validators: sql})
+	return err
+}
