@@ -46,25 +46,32 @@ func fenceTiming(heartbeatTimeout time.Duration) (every, after time.Duration) {
 	return min(engine.HeartbeatEvery, heartbeatTimeout/6), heartbeatTimeout - margin
 }
 
-// watchAttempt fences the batch when its attempt has not been
-// acknowledged for the fence time, until done. It does nothing without an
-// AttemptChecker or a heartbeat timeout.
-func (b *batchRun) watchAttempt(done <-chan struct{}) {
+// prepareFence sets up the watch of the attempt's acknowledgement, before
+// any step runs: nothing without an AttemptChecker or a heartbeat timeout.
+func (b *batchRun) prepareFence() {
 	checker, ok := b.a.runs.(AttemptChecker)
 	timeout := b.a.assumedHeartbeatTimeout
-	var info activity.Info
 	if activity.IsActivity(b.actx) {
-		info = activity.GetInfo(b.actx)
-		if info.HeartbeatTimeout > 0 {
-			timeout = info.HeartbeatTimeout
+		b.info = activity.GetInfo(b.actx)
+		if b.info.HeartbeatTimeout > 0 {
+			timeout = b.info.HeartbeatTimeout
 		}
 	}
 	if !ok || timeout <= 0 {
 		return
 	}
-	every, after := fenceTiming(timeout)
-	lastAck := time.Now()
-	t := time.NewTicker(every)
+	b.checker = checker
+	b.checkEvery, b.fenceAfter = fenceTiming(timeout)
+	b.lastAck.Store(time.Now().UnixNano())
+}
+
+// watchAttempt fences the batch when its attempt has not been
+// acknowledged for the fence time, until done.
+func (b *batchRun) watchAttempt(done <-chan struct{}) {
+	if b.checker == nil {
+		return
+	}
+	t := time.NewTicker(b.checkEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -72,26 +79,51 @@ func (b *batchRun) watchAttempt(done <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		cctx, cancel := context.WithTimeout(b.uctx, every)
-		current, err := checker.AttemptCurrent(cctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, info.ActivityID, info.Attempt)
+		cctx, cancel := context.WithTimeout(b.uctx, b.checkEvery)
+		current, err := b.checker.AttemptCurrent(cctx, b.info.WorkflowExecution.ID, b.info.WorkflowExecution.RunID, b.info.ActivityID, b.info.Attempt)
 		cancel()
 		switch {
 		case err == nil && current:
-			lastAck = time.Now()
+			b.lastAck.Store(time.Now().UnixNano())
 			continue
 		case err == nil:
 			// The server has moved on (timed this attempt out): stop now.
-			lastAck = time.Time{}
+			b.fence("the server no longer has this attempt as the running one")
+			return
 		}
-		if time.Since(lastAck) < after {
-			continue
+		if !b.acknowledged() {
+			logger(b.actx).Warn("batch attempt: acknowledgement failed", "holder", b.in.Holder.String(), "error", err)
+			return
 		}
-		b.fenced.Store(true)
-		b.interruptSteps()
-		logger(b.actx).Error("batch attempt fenced: the server no longer acknowledges it; stopping before another attempt can act",
-			"holder", b.in.Holder.String(), "attempt", info.Attempt, "unacknowledgedFor", time.Since(lastAck).Round(time.Second).String(), "error", err)
+	}
+}
+
+// acknowledged reports whether the attempt may still act: the server
+// confirmed it within the fence time. Every step checks it before it
+// starts, with no call of its own, so a process that was frozen (and
+// replaced meanwhile) stops at its next step even before the watcher's
+// next check; the lease (lease_fence.go) is checked where a step reads the
+// secret anyway.
+func (b *batchRun) acknowledged() bool {
+	if b.fenceAfter <= 0 {
+		return true
+	}
+	if time.Since(time.Unix(0, b.lastAck.Load())) < b.fenceAfter {
+		return true
+	}
+	b.fence("no acknowledgement from the server within " + b.fenceAfter.String())
+	return false
+}
+
+// fence stops the attempt from acting (once): no new step, the calls in
+// flight interrupted, nothing rolled back.
+func (b *batchRun) fence(why string) {
+	if b.fenced.Swap(true) {
 		return
 	}
+	b.interruptSteps()
+	logger(b.actx).Error("batch attempt fenced: stopping before it can act beside another attempt",
+		"holder", b.in.Holder.String(), "attempt", b.attempt, "why", why)
 }
 
 func fencedError() error {

@@ -26,7 +26,7 @@ func (a *Activities) rollbackBatch(ctx context.Context, in RollbackBatchInput) (
 		return RollbackBatchResult{}, err
 	}
 	b := &batchRun{a: a, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)),
-		in: RotateBatchInput{Holder: in.Holder, Concurrency: in.Concurrency}}
+		in: RotateBatchInput{Holder: in.Holder, Concurrency: in.Concurrency}, attempt: fenceFinal}
 	b.sctx, b.cancelSteps = context.WithCancel(context.WithoutCancel(ctx))
 	b.uctx = b.sctx
 	defer b.cancelSteps()

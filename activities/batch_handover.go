@@ -73,7 +73,7 @@ func handoverError(what string) error {
 
 // handingOver reports an error that hands work over rather than failing it.
 func handingOver(err error) bool {
-	return errors.Is(err, errHandover) || errors.Is(err, errFenced) || isErrorType(err, ErrWorkerStopping)
+	return errors.Is(err, errHandover) || errors.Is(err, errFenced) || isErrorType(err, ErrWorkerStopping) || isErrorType(err, ErrAttemptFenced)
 }
 
 // leaving reports an attempt that settles nothing more: its worker is

@@ -68,12 +68,16 @@ func (a *Activities) rotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 	}
 
 	b := &batchRun{a: a, in: in, actx: ctx, outcomes: make([]BatchOutcome, len(in.Targets)), stop: workerStopChannel(ctx)}
+	if activity.IsActivity(ctx) {
+		b.attempt = activity.GetInfo(ctx).Attempt
+	}
 	b.openContexts(ctx)
 	defer b.cancelSteps()
 	b.resume()
 	stopBeat := b.heartbeatLoop()
 	done := make(chan struct{})
 	go b.interruptOnAbort(done)
+	b.prepareFence()
 	go b.watchAttempt(done)
 	go func() {
 		defer close(done)
@@ -167,6 +171,10 @@ type batchRun struct {
 	outcomes []BatchOutcome
 	stopped  bool // a secret did not succeed: start no further one
 
+	// attempt is the activity attempt this run acts as on the leases
+	// (lease_fence.go); 0 outside an activity.
+	attempt int32
+
 	// stop is the worker's stop channel; handover is set once it closed
 	// (batch_handover.go): no new step starts, nothing is rolled back.
 	stop     <-chan struct{}
@@ -174,6 +182,15 @@ type batchRun struct {
 	// fenced: the attempt's heartbeats went unacknowledged (batch_fence.go):
 	// like a handover, no new step, nothing rolled back.
 	fenced atomic.Bool
+	// The watch of the attempt's acknowledgement (batch_fence.go), set up
+	// before any step: lastAck (unix nanoseconds) is when the server last
+	// confirmed the attempt, fenceAfter how long it may act without that
+	// (0: not watched).
+	checker    AttemptChecker
+	info       activity.Info
+	checkEvery time.Duration
+	fenceAfter time.Duration
+	lastAck    atomic.Int64
 }
 
 // resume takes the outcomes a previous attempt heartbeated.
@@ -286,7 +303,7 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	}
 	var acq acquired
 	err := b.step(&o, step, StepCreate, func(ctx context.Context) (err error) {
-		acq, err = b.a.acquireAndCreate(ctx, step, t.LockID, b.in.Holder)
+		acq, err = b.a.acquireAndCreateAt(ctx, step, t.LockID, b.in.Holder, b.attempt)
 		return err
 	})
 	if err != nil {
@@ -344,7 +361,7 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 func (b *batchRun) step(o *BatchOutcome, step RotationStep, name string, fn func(context.Context) error) error {
 	o.LastStep = name
 	switch {
-	case b.fenced.Load():
+	case b.fenced.Load() || !b.acknowledged():
 		return errFenced
 	case b.handover.Load():
 		return errHandover
@@ -364,6 +381,11 @@ func isFinal(err error) bool {
 // fail records why a secret's rotation stopped and rolls back exactly what
 // was done (rollback reads the actual labels too).
 func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
+	if isErrorType(err, ErrAttemptFenced) {
+		// A later attempt holds this secret: this one is stale and stops
+		// acting on every secret, not only this one.
+		b.fence(errMessage(err))
+	}
 	if b.leaving() || handingOver(err) {
 		// A stopping worker rolls nothing back: the secret is left as it
 		// is for the next attempt, which resumes it from its labels.
@@ -392,7 +414,7 @@ func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
 func (b *batchRun) undo(o *BatchOutcome, in RollbackInput, why string) {
 	r := stepRun{name: StepRollback, budget: engine.UndoTimeout, transientFor: engine.UndoTimeout}
 	err := r.run(b.uctx, b.uctx, secretSubject(in.Step.SecretID), func(ctx context.Context) error {
-		_, err := b.a.rollbackLeased(ctx, b.in.Holder, in)
+		_, err := b.a.rollbackLeased(ctx, b.in.Holder, in, b.attempt)
 		return err
 	})
 	if err != nil {

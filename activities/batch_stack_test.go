@@ -190,7 +190,7 @@ func TestRotateBatchKeepsAwayFromALiveLease(t *testing.T) {
 		t.Errorf("B's version keeps labels %v after backing off", stages[tb[0].Token])
 	}
 	// A rolls back and releases: the secret is as before.
-	if _, err := a.rollbackLeased(ctx, holderA, RollbackInput{Step: ta[0].step(stackEnv), CurrentVersionID: current}); err != nil {
+	if _, err := a.rollbackLeased(ctx, holderA, RollbackInput{Step: ta[0].step(stackEnv), CurrentVersionID: current}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.releaseLease(ctx, x, ta[0].Token, holderA); err != nil {
@@ -437,7 +437,14 @@ func TestLeaseLabel(t *testing.T) {
 	if LeaseLabelFits(strings.Repeat("w", 250), h.RunID) {
 		t.Error("a 250-character workflow id cannot fit a 256-character label")
 	}
-	for _, l := range []string{"AWSCURRENT", "credstage-lease/", "credstage-lease/abc", "credstage-lease//wf"} {
+	for _, attempt := range []int32{0, 1, 7, fenceFinal} {
+		got, at, ok := parseLeaseLabelAt(h.labelAt(attempt))
+		if !ok || got != h || at != attempt {
+			t.Errorf("parse(%q) = %+v attempt %d %v, want attempt %d", h.labelAt(attempt), got, at, ok, attempt)
+		}
+	}
+	for _, l := range []string{"AWSCURRENT", "credstage-lease/", "credstage-lease/abc", "credstage-lease//wf",
+		"credstage-lease/run@x/wf", "credstage-lease/@1/wf", "credstage-lease/run@-1/wf"} {
 		if _, ok := parseLeaseLabel(l); ok {
 			t.Errorf("parsed %q as a lease", l)
 		}

@@ -15,9 +15,11 @@ import (
 // workflow, so it takes a lease on each secret instead, recorded on the
 // secret itself: the staging label
 //
-//	credstage-lease/<run id>/<workflow id>
+//	credstage-lease/<run id>@<attempt>/<workflow id>
 //
-// on the batch's new version (its token). A lease is held from the moment
+// on the batch's new version (its token); the attempt fences two attempts
+// of one batch from each other (lease_fence.go), and labels written
+// without it still parse. A lease is held from the moment
 // that label exists until it is removed (FinishBatch, after the stage's
 // verification or rollback), as long as the run it names is open. Anyone
 // who finds a live foreign lease keeps away: the batch's own acquisition,
@@ -105,15 +107,26 @@ func LeaseLabelFits(workflowID, runID string) bool {
 func (h LeaseHolder) String() string { return "workflow " + h.WorkflowID + " (run " + h.RunID + ")" }
 
 func parseLeaseLabel(label string) (LeaseHolder, bool) {
+	h, _, ok := parseLeaseLabelAt(label)
+	return h, ok
+}
+
+// parseLeaseLabelAt reads a lease label, with the attempt that holds it
+// (lease_fence.go; 0 for labels without one).
+func parseLeaseLabelAt(label string) (LeaseHolder, int32, bool) {
 	rest, ok := strings.CutPrefix(label, leaseLabelPrefix)
 	if !ok {
-		return LeaseHolder{}, false
+		return LeaseHolder{}, 0, false
 	}
 	run, wf, ok := strings.Cut(rest, "/")
 	if !ok || run == "" || wf == "" {
-		return LeaseHolder{}, false
+		return LeaseHolder{}, 0, false
 	}
-	return LeaseHolder{WorkflowID: wf, RunID: run}, true
+	run, attempt, ok := splitLeaseRun(run)
+	if !ok || run == "" {
+		return LeaseHolder{}, 0, false
+	}
+	return LeaseHolder{WorkflowID: wf, RunID: run}, attempt, true
 }
 
 // RunChecker tells whether a workflow run is still open; the worker
@@ -217,8 +230,18 @@ func (s secretState) hasLeaseLabel() bool {
 	return false
 }
 
-// releaseLease removes the holder's lease label from the token's version;
-// a lease already gone is released.
+// releaseLease removes the holder's lease labels (whatever attempt holds
+// them) from the token's version; a lease already gone is released.
 func (a *Activities) releaseLease(ctx context.Context, secretID, token string, h LeaseHolder) error {
-	return a.removeLabel(ctx, secretID, h.Label(), token)
+	st, err := a.describeSecret(ctx, secretID)
+	if err != nil {
+		return err
+	}
+	labels, _ := st.heldBy(token, h)
+	for _, l := range labels {
+		if err := a.removeLabel(ctx, secretID, l, token); err != nil {
+			return err
+		}
+	}
+	return nil
 }

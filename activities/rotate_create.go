@@ -147,9 +147,16 @@ type acquired struct {
 // announcement withdrawn), when another run holds the secret. If the
 // process dies after the put, the retry finds the token's version with
 // the lease and goes on from there; a token's version without this
-// holder's lease is VersionConflict, never a silent reuse.
+// holder's lease is VersionConflict, never a silent reuse. The lease is
+// held as attempt (lease_fence.go): a version leased by an earlier attempt
+// of the same run is taken over, one leased by a later attempt is
+// AttemptFenced.
 func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lockID string, h LeaseHolder) (acquired, error) {
-	label := h.Label()
+	return a.acquireAndCreateAt(ctx, step, lockID, h, 0)
+}
+
+func (a *Activities) acquireAndCreateAt(ctx context.Context, step RotationStep, lockID string, h LeaseHolder, attempt int32) (acquired, error) {
+	label := h.labelAt(attempt)
 	st, err := a.describeSecret(ctx, step.SecretID)
 	if err != nil {
 		return acquired{}, err
@@ -160,7 +167,11 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 	}
 	acq := acquired{res: CreateResult{SecretARN: st.ARN, CurrentVersionID: current, PreviousVersionID: st.versionWith(stagePrevious), PreviousKnown: true}}
 	if _, exists := st.stages[step.Token]; exists {
-		if !st.has(step.Token, label) {
+		held, err := a.takeFence(ctx, step, h, st, attempt)
+		if err != nil {
+			return acquired{}, err
+		}
+		if !held {
 			return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" names a version this run holds no lease on")
 		}
 		pending, _, err := a.appSecret(ctx, step.SecretID, step.Token, "")
@@ -207,8 +218,10 @@ func (a *Activities) acquireAndCreate(ctx context.Context, step RotationStep, lo
 	if err != nil {
 		return acquired{}, err
 	}
-	if !st.has(step.Token, label) {
+	if labels, at := st.heldBy(step.Token, h); len(labels) == 0 {
 		return acquired{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": the lease on token "+step.Token+" was removed by someone else")
+	} else if at > attempt {
+		return acquired{}, attemptFenced(step.SecretID, "a later attempt took the lease while this one was taking it")
 	}
 	if st.versionWith(stageCurrent) != current {
 		return acquired{}, a.backOff(ctx, step, label, nonRetryable(ErrVersionConflict,
@@ -323,4 +336,3 @@ func (a *Activities) backOff(ctx context.Context, step RotationStep, label strin
 	logger(ctx).Info("kept away from a secret another run holds", "secret", step.SecretID, "reason", errMessage(cause))
 	return cause
 }
-

@@ -172,12 +172,26 @@ func (a *Activities) relabelPrevious(ctx context.Context, step RotationStep, in 
 // taken by this run (its create refused, or backed off, or never ran):
 // there is nothing of ours to undo, and touching it could undo someone
 // else's rotation, so it is left alone.
-func (a *Activities) rollbackLeased(ctx context.Context, h LeaseHolder, in RollbackInput) (RollbackResult, error) {
+//
+// It acts as attempt (lease_fence.go): a batch's own undo as the batch's
+// attempt, refused when a later attempt holds the lease; RollbackBatch as
+// fenceFinal, which takes the lease from every attempt first.
+func (a *Activities) rollbackLeased(ctx context.Context, h LeaseHolder, in RollbackInput, attempt int32) (RollbackResult, error) {
 	st, err := a.describeSecret(ctx, in.Step.SecretID)
 	if err != nil {
 		return RollbackResult{}, err
 	}
-	if !st.has(in.Step.Token, h.Label()) {
+	held := false
+	if attempt > 0 {
+		held, err = a.takeFence(ctx, in.Step, h, st, attempt)
+		if err != nil {
+			return RollbackResult{}, err
+		}
+	} else {
+		labels, _ := st.heldBy(in.Step.Token, h)
+		held = len(labels) > 0
+	}
+	if !held {
 		logger(ctx).Info("nothing to roll back: this run holds no lease on the secret", "secret", in.Step.SecretID, "token", in.Step.Token)
 		return RollbackResult{CurrentVersionID: st.versionWith(stageCurrent)}, nil
 	}
