@@ -313,8 +313,18 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	o.PreviousVersionID, o.StaleCleared = acq.res.CurrentVersionID, acq.res.StaleCleared
 	o.OriginalPreviousVersionID, o.PreviousKnown = acq.res.PreviousVersionID, acq.res.PreviousKnown
 	if acq.promoted {
-		// An earlier attempt got as far as promotion.
-		o.PasswordSet, o.Promoted = true, true
+		// An earlier attempt got as far as promotion, and may have died
+		// between its two label moves: the promote step finishes what is
+		// left (AWSPENDING still on the token) and changes nothing else.
+		o.PasswordSet = true
+		if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
+			_, err := b.a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID})
+			return err
+		}); err != nil {
+			b.fail(&o, step, err)
+			return finish()
+		}
+		o.Promoted = true
 	} else {
 		if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
 			_, err := b.a.setPendingPassword(ctx, step, acq.pending)

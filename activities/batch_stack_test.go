@@ -450,3 +450,33 @@ func TestLeaseLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateBatchResumesBetweenTheLabelMoves: an attempt died between
+// promote's two label moves (AWSCURRENT on the token, AWSPENDING still on
+// it too). The next attempt must finish the promotion, not only verify:
+// no AWSPENDING may be left behind a run that reports success.
+func TestRotateBatchResumesBetweenTheLabelMoves(t *testing.T) {
+	st := localStack(t)
+	a, runs := batchActs(t, st)
+	ctx := context.Background()
+	x := st.newUser(t, StrategySingleUser)
+	h := newHolder(runs)
+	tb := batchOf(StrategySingleUser, x)
+	step := tb[0].step(stackEnv)
+	acq, err := a.acquireAndCreate(ctx, step, tb[0].LockID, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.setPendingPassword(ctx, step, acq.pending); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.moveStage(ctx, x, stageCurrent, step.Token, acq.res.CurrentVersionID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.rotateBatch(ctx, RotateBatchInput{Holder: h, Environment: stackEnv, Targets: tb})
+	if err != nil || res.Outcomes[0].Status != BatchSucceeded {
+		t.Fatalf("resumed after the first label move: %+v %v", res.Outcomes, err)
+	}
+	st.assertInvariant(t, x)
+	_, _ = a.finishBatch(ctx, FinishBatchInput{Holder: h, Release: releases(tb)})
+}
