@@ -29,9 +29,10 @@ const (
 	UndoTimeout = 30 * time.Minute
 	// UndoAttemptTimeout bounds one attempt of an undo.
 	UndoAttemptTimeout = 2 * time.Minute
-	// StepHeartbeatTimeout: a step heartbeats while it runs or waits out
-	// an outage, so a worker that dies mid-step is noticed within this
-	// rather than at the attempt's timeout.
+	// StepHeartbeatTimeout: a step, and a batch, heartbeat while they run
+	// or wait out an outage, so a worker that dies mid-step is noticed
+	// within this rather than at the attempt's timeout. A batch fences
+	// itself a quarter of it earlier when its heartbeats go unanswered.
 	StepHeartbeatTimeout = 30 * time.Second
 	// HeartbeatEvery is how often a running step or batch heartbeats.
 	HeartbeatEvery = 5 * time.Second

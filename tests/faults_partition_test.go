@@ -21,8 +21,9 @@ import (
 // still running. The rotation must succeed once, with the invariant
 // intact: the woken attempt finds it is no longer current (a batch fences
 // itself, activities/batch_fence.go) or repeats an idempotent step.
-// make test freezes a RotateSecret step (heartbeat timeout 30 s); make
-// soak also a batched stage (heartbeat timeout 2 min).
+// Both paths: a RotateSecret step and a batched stage (heartbeat timeout
+// 30 s each); make test one strategy of RotateSecret, make soak both and a
+// larger batch.
 func TestFaultsPartitionedWorker(t *testing.T) {
 	t.Parallel() // mostly waiting for the heartbeat timeout
 	s := startE2EStack(t)
@@ -31,10 +32,12 @@ func TestFaultsPartitionedWorker(t *testing.T) {
 	ctx := testContext(t, 10*time.Minute)
 	users := []activities.AppUser{{Name: "p_single", Strategy: activities.StrategySingleUser, Grants: []string{"readonly"}},
 		{Name: "p_alt", Strategy: activities.StrategyAlternatingUsers, Grants: []string{"readonly"}}}
+	batchSecrets := 8
 	if soak() {
-		for j := range 24 {
-			users = append(users, activities.AppUser{Name: fmt.Sprintf("pb%02d", j), Strategy: activities.StrategySingleUser, Grants: []string{"readonly"}})
-		}
+		batchSecrets = 24
+	}
+	for j := range batchSecrets {
+		users = append(users, activities.AppUser{Name: fmt.Sprintf("pb%02d", j), Strategy: activities.StrategySingleUser, Grants: []string{"readonly"}})
 	}
 	in, names := provisionInstance(ctx, t, s, "partition", "staging", users)
 	rep.add(0, 1)
@@ -94,10 +97,7 @@ func TestFaultsPartitionedWorker(t *testing.T) {
 	}
 
 	t.Run("batched stage", func(t *testing.T) {
-		if !soak() {
-			t.Skip("a batch's heartbeat timeout is 2 minutes: run with make soak (CREDSTAGE_SOAK=1)")
-		}
-		stage := workflows.Stage{Name: "staging", MaxParallel: 2, BatchSize: 12, Validators: sqlCanary}
+		stage := workflows.Stage{Name: "staging", MaxParallel: 2, BatchSize: 4, Validators: sqlCanary}
 		for _, name := range names[2:] {
 			stage.Targets = append(stage.Targets, workflows.Target{SecretID: name, Strategy: activities.StrategySingleUser,
 				Probes: []activities.SQLProbe{{Name: "slow", Query: "SELECT pg_sleep(1) IS NULL", Expect: "false"}}})
@@ -109,8 +109,9 @@ func TestFaultsPartitionedWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep.add(0, 1)
-		time.Sleep(4 * time.Second) // batches in flight
-		freeze(t, 140*time.Second)
+		waitFor(ctx, t, "batches in flight", func() bool { return s.logLine(`"msg":"took the lease and created the pending version"`) != "" })
+		time.Sleep(500 * time.Millisecond)
+		freeze(t, 40*time.Second)
 		var res workflows.StagedRotationResult
 		if err := run.Get(ctx, &res); err != nil || res.Status != workflows.StatusSucceeded {
 			rep.goodRolledBack()
@@ -119,6 +120,14 @@ func TestFaultsPartitionedWorker(t *testing.T) {
 		for _, name := range names[2:] {
 			checkCredential(ctx, t, s, rep, name)
 		}
+		if n := maxAttempt(ctx, t, s.client(), run); n < 2 {
+			t.Errorf("every activity ran once: the freeze did not outlast the heartbeat timeout, the test proved nothing")
+		}
+		// The woken attempt must have found out it was replaced and
+		// stopped (its log is the shared one).
+		waitFor(ctx, t, "the woken batch attempt to fence itself", func() bool {
+			return s.logLine(`"msg":"batch attempt fenced: stopping before it can act beside another attempt"`) != ""
+		})
 	})
 	assertMasterLogin(ctx, t, s, instance{id: in.id, master: in.masterARN})
 	scanForLeaks(ctx, t, s, nil)

@@ -437,19 +437,19 @@ func (s *stagedRun) finishBatches(ctx workflow.Context, b *batchedStage, masters
 // while; heartbeats every few seconds show it is alive, and an attempt
 // whose worker died is retried (it resumes from its heartbeats).
 func withBatchOptions(ctx workflow.Context, n, per int, stage Stage) workflow.Context {
-	step := stage.StepTimeout
-	if step <= 0 {
-		step = 10 * time.Minute
-	}
+	step := engine.StepTimeout(stage.StepTimeout)
 	// Each wave of `per` secrets could spend every step's timeout.
 	waves := (n + per - 1) / per
 	attempt := time.Duration(waves)*5*step + 30*time.Minute
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    attempt,
 		ScheduleToCloseTimeout: 2 * attempt,
-		HeartbeatTimeout:       2 * time.Minute,
-		RetryPolicy:            retryPolicy(30 * time.Second),
-		WaitForCancellation:    true,
+		// A batch heartbeats every few seconds (and fences itself before
+		// this passes unanswered), so a worker that died is noticed and
+		// its batch resumed elsewhere within half a minute.
+		HeartbeatTimeout:    engine.StepHeartbeatTimeout,
+		RetryPolicy:         retryPolicy(engine.RetryMax),
+		WaitForCancellation: true,
 	})
 }
 
