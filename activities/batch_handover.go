@@ -78,7 +78,7 @@ func handingOver(err error) bool {
 
 // leaving reports an attempt that settles nothing more: its worker is
 // stopping, or it was fenced.
-func (b *batchRun) leaving() bool { return b.handover.Load() || b.fenced.Load() }
+func (b *batchRun) leaving() bool { return b.handover.Load() || b.fenced.Load() || b.ending() }
 
 // awaitOrHandOver waits for run (the batch's work) to end. If the worker
 // starts stopping first, it marks the batch as handing over and waits at

@@ -147,14 +147,42 @@ func (b *batchRun) openContexts(ctx context.Context) {
 
 // interruptOnAbort ends the steps' context when the batch is cancelled
 // (an abort) before done, unless the worker is handing the batch over.
+// Any other end of the activity's context (the server timed this attempt
+// out, the worker lost the server, the worker is shutting down, the
+// attempt's deadline passed) is no abort: the attempt fences itself, so
+// that nothing is rolled back by an attempt another one may be resuming.
 func (b *batchRun) interruptOnAbort(done <-chan struct{}) {
 	select {
 	case <-b.actx.Done():
-		if !b.handover.Load() {
+		switch {
+		case b.handover.Load():
+		case aborted(b.actx):
 			b.interruptSteps()
+		default:
+			b.fence("the activity's context ended without an abort: " + context.Cause(b.actx).Error())
 		}
 	case <-done:
 	}
+}
+
+// aborted reports whether ctx was cancelled by a cancellation request
+// (an abort, or the run being cancelled), as opposed to the SDK ending
+// the attempt for another cause. A plain cancellation (no SDK cause, as
+// in tests) counts as an abort.
+func aborted(ctx context.Context) bool {
+	cause := context.Cause(ctx)
+	var canceled *temporal.CanceledError
+	return errors.As(cause, &canceled) || cause == context.Canceled
+}
+
+// ending reports an attempt whose context ended without an abort; it
+// fences itself (see interruptOnAbort) rather than rolling back.
+func (b *batchRun) ending() bool {
+	if b.actx.Err() == nil || aborted(b.actx) {
+		return false
+	}
+	b.fence("the activity's context ended without an abort: " + context.Cause(b.actx).Error())
+	return true
 }
 
 // batchRun is one attempt of a batch activity.
@@ -172,8 +200,10 @@ type batchRun struct {
 	stopped  bool // a secret did not succeed: start no further one
 
 	// attempt is the activity attempt this run acts as on the leases
-	// (lease_fence.go); 0 outside an activity.
+	// (lease_fence.go); 0 outside an activity. resumed: an earlier attempt
+	// of the batch ran (so any secret may have been started).
 	attempt int32
+	resumed bool
 
 	// stop is the worker's stop channel; handover is set once it closed
 	// (batch_handover.go): no new step starts, nothing is rolled back.
@@ -195,9 +225,11 @@ type batchRun struct {
 
 // resume takes the outcomes a previous attempt heartbeated.
 func (b *batchRun) resume() {
+	b.resumed = b.attempt > 1
 	if !activity.IsActivity(b.actx) || !activity.HasHeartbeatDetails(b.actx) {
 		return
 	}
+	b.resumed = true
 	var prev []BatchOutcome
 	if err := activity.GetHeartbeatDetails(b.actx, &prev); err != nil || len(prev) != len(b.outcomes) {
 		return
@@ -258,6 +290,16 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 					b.mu.Unlock()
 					return
 				}
+				if b.outcomes[i].Status == batchUndoing {
+					// An earlier attempt began this secret's rollback:
+					// finish it rather than the rotation.
+					b.mu.Unlock()
+					o := b.finishUndo(i)
+					b.mu.Lock()
+					b.outcomes[i] = o
+					b.mu.Unlock()
+					continue
+				}
 				if b.outcomes[i].Status != "" {
 					b.mu.Unlock()
 					continue
@@ -270,6 +312,16 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 					reason := "not started: another secret of the stage did not succeed"
 					if b.actx.Err() != nil {
 						reason = "not started: the batch was cancelled"
+					}
+					if b.resumed {
+						// An earlier attempt may have started it: undo
+						// what it did, if it took the secret at all.
+						b.mu.Unlock()
+						o := b.undoIfTaken(i, reason)
+						b.mu.Lock()
+						b.outcomes[i] = o
+						b.mu.Unlock()
+						continue
 					}
 					b.outcomes[i] = BatchOutcome{SecretID: b.in.Targets[i].SecretID, Status: BatchSkipped, Error: reason}
 					b.mu.Unlock()
@@ -313,9 +365,19 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	o.PreviousVersionID, o.StaleCleared = acq.res.CurrentVersionID, acq.res.StaleCleared
 	o.OriginalPreviousVersionID, o.PreviousKnown = acq.res.PreviousVersionID, acq.res.PreviousKnown
 	if acq.promoted {
-		// An earlier attempt got as far as promotion, and may have died
-		// between its two label moves: the promote step finishes what is
-		// left (AWSPENDING still on the token) and changes nothing else.
+		// An earlier attempt got as far as promotion. It may have died
+		// between promote's two label moves (AWSPENDING still on the
+		// token), or in a rollback cut after it gave the database the old
+		// password back but before AWSCURRENT moved: set makes sure the
+		// database holds AWSCURRENT's password (a SCRAM check, nothing
+		// when it does), and promote finishes what is left.
+		if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
+			_, err := b.a.setPendingPassword(ctx, step, acq.pending)
+			return err
+		}); err != nil {
+			b.fail(&o, step, err)
+			return finish()
+		}
 		o.PasswordSet = true
 		if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
 			_, err := b.a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID})
@@ -371,7 +433,7 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 func (b *batchRun) step(o *BatchOutcome, step RotationStep, name string, fn func(context.Context) error) error {
 	o.LastStep = name
 	switch {
-	case b.fenced.Load() || !b.acknowledged():
+	case b.fenced.Load() || !b.acknowledged() || b.ending():
 		return errFenced
 	case b.handover.Load():
 		return errHandover
@@ -414,9 +476,63 @@ func (b *batchRun) fail(o *BatchOutcome, step RotationStep, err error) {
 		}
 		return // refused before writing anything
 	}
-	in := RollbackInput{Step: step, CurrentVersionID: o.PreviousVersionID, PreviousVersionID: o.OriginalPreviousVersionID,
-		RestorePrevious: o.PreviousKnown, PasswordSet: undo.PasswordSet, Promoted: undo.Promoted}
-	b.undo(o, in, "after step "+o.LastStep+" failed")
+	o.PasswordSet, o.Promoted = undo.PasswordSet, undo.Promoted
+	b.markUndoing(*o)
+	b.undo(o, undoInput(step, *o), "after step "+o.LastStep+" failed")
+}
+
+// batchUndoing is the heartbeated status of a secret whose rollback has
+// begun: an attempt that resumes the batch finishes the rollback
+// (finishUndo) instead of resuming the rotation. It never leaves the
+// activity: every secret so marked is settled before the batch returns.
+const batchUndoing = "undoing"
+
+// undoInput is the rollback of what outcome o says was done.
+func undoInput(step RotationStep, o BatchOutcome) RollbackInput {
+	return RollbackInput{Step: step, CurrentVersionID: o.PreviousVersionID, PreviousVersionID: o.OriginalPreviousVersionID,
+		RestorePrevious: o.PreviousKnown, PasswordSet: o.PasswordSet, Promoted: o.Promoted}
+}
+
+// markUndoing records, for the heartbeat, that o's rollback has begun.
+func (b *batchRun) markUndoing(o BatchOutcome) {
+	o.Status = batchUndoing
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, t := range b.in.Targets {
+		if t.SecretID == o.SecretID {
+			b.outcomes[i] = o
+			return
+		}
+	}
+}
+
+// finishUndo finishes a rollback an earlier attempt began (batchUndoing).
+func (b *batchRun) finishUndo(i int) BatchOutcome {
+	b.mu.Lock()
+	o := b.outcomes[i]
+	b.mu.Unlock()
+	o.Status = BatchRolledBack
+	b.undo(&o, undoInput(b.in.Targets[i].step(b.in.Environment), o), "resumed after step "+o.LastStep+" failed")
+	return o
+}
+
+// undoIfTaken settles a secret this attempt will not rotate, in a batch
+// an earlier attempt may have worked on: if the secret carries this run's
+// lease, that attempt took it and may have gone as far as promotion, so it
+// is rolled back with everything assumed done (the rollback reads the
+// labels); otherwise it is skipped, untouched.
+func (b *batchRun) undoIfTaken(i int, reason string) BatchOutcome {
+	t := b.in.Targets[i]
+	o := BatchOutcome{SecretID: t.SecretID, Status: BatchSkipped, Error: reason}
+	st, err := b.a.describeSecret(b.uctx, t.SecretID)
+	if err == nil {
+		if labels, _ := st.heldBy(t.Token, b.in.Holder); len(labels) == 0 {
+			return o
+		}
+	}
+	o.Status, o.LastStep, o.PasswordSet, o.Promoted = BatchRolledBack, StepRollback, true, true
+	b.undo(&o, undoInput(t.step(b.in.Environment), o), "("+reason+"; an earlier attempt had taken the secret)")
+	return o
 }
 
 // undo rolls one secret back under the holder's lease, recording the

@@ -183,10 +183,10 @@ func (t dbTarget) String() string {
 }
 
 // transientSQLStates are server errors a retry can outlive: serialization
-// failures, deadlocks, lock timeouts, connection limits.
+// failures, deadlocks, lock and statement timeouts, connection limits.
 var transientSQLStates = map[string]bool{
 	"40001": true, "40P01": true, "55P03": true, "53300": true, "53400": true,
-	"58000": true, "58030": true,
+	"58000": true, "58030": true, "57014": true,
 }
 
 // outageSQLState reports server errors that mean the database is going

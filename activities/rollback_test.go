@@ -127,6 +127,21 @@ func TestRestorePrevious(t *testing.T) {
 				t.Fatalf("restore again: %+v", r2)
 			}
 			st.assertInvariant(t, secret)
+			// A stage undoing the rotation it just made also puts
+			// AWSPREVIOUS back where it was before (here: the first
+			// rotation's, or none), and a retry finds it done.
+			again, created2 := rotate(t, st, timings{}, secret, strategy)
+			in2 := RestoreInput{SecretID: secret, Strategy: strategy, ExpectCurrentVersionID: again.Token,
+				PreviousVersionID: created2.PreviousVersionID, RestorePrevious: created2.PreviousKnown}
+			must[RestoreResult](t, st, st.acts.RestorePrevious, in2)
+			if r := must[RestoreResult](t, st, st.acts.RestorePrevious, in2); !r.AlreadyRestored {
+				t.Fatalf("restore with AWSPREVIOUS, again: %+v", r)
+			}
+			stages := st.stages(t, secret)
+			if cur, prev := versionWith(stages, stageCurrent), versionWith(stages, stagePrevious); cur != created2.CurrentVersionID || prev != created2.PreviousVersionID {
+				t.Errorf("after the stage's restore: AWSCURRENT %s AWSPREVIOUS %q, want %s and %q as before the rotation", cur, prev, created2.CurrentVersionID, created2.PreviousVersionID)
+			}
+			st.assertInvariant(t, secret)
 			// A guard that names neither current nor previous refuses.
 			mustFail(t, st, st.acts.RestorePrevious, RestoreInput{SecretID: secret, Strategy: strategy, ExpectCurrentVersionID: "00000000-0000-0000-0000-000000000000"}, ErrVersionConflict)
 			// And the secret rotates normally afterwards.

@@ -40,6 +40,16 @@ func (a *Activities) restorePrevious(ctx context.Context, in RestoreInput) (Rest
 	if in.ExpectCurrentVersionID != "" && current != in.ExpectCurrentVersionID {
 		if previous == in.ExpectCurrentVersionID {
 			res := RestoreResult{RestoredVersionID: current, ReplacedVersionID: previous, AlreadyRestored: true}
+			if err := a.previousBack(ctx, in, previous); err != nil {
+				return res, err
+			}
+			return res, a.checkCurrentLogin(ctx, in.SecretID)
+		}
+		if in.RestorePrevious && previous == in.PreviousVersionID {
+			// A retry after AWSPREVIOUS was put back too: a rotation by
+			// someone else would have left AWSPREVIOUS on the expected
+			// version, not on the one before it.
+			res := RestoreResult{RestoredVersionID: current, ReplacedVersionID: in.ExpectCurrentVersionID, AlreadyRestored: true}
 			return res, a.checkCurrentLogin(ctx, in.SecretID)
 		}
 		return RestoreResult{}, nonRetryable(ErrVersionConflict, "secret "+in.SecretID+": AWSCURRENT is on version "+current+
@@ -68,9 +78,25 @@ func (a *Activities) restorePrevious(ctx context.Context, in RestoreInput) (Rest
 	if err := a.moveStage(ctx, in.SecretID, stageCurrent, previous, current); err != nil {
 		return RestoreResult{}, err
 	}
+	// Secrets Manager moved AWSPREVIOUS onto the replaced version.
+	if err := a.previousBack(ctx, in, current); err != nil {
+		return RestoreResult{}, err
+	}
 	if err := a.checkCurrentLogin(ctx, in.SecretID); err != nil {
 		return RestoreResult{}, err
 	}
 	logger(ctx).Info("restored previous version", "secret", in.SecretID, "restored", previous, "replaced", current)
 	return RestoreResult{RestoredVersionID: previous, ReplacedVersionID: current}, nil
+}
+
+// previousBack puts AWSPREVIOUS, which Secrets Manager left on replaced,
+// where in says it was before the rotation being undone (or removes it
+// when there was none); without RestorePrevious it stays. It moves the
+// label only off replaced, naming it, so it never undoes a change made
+// since.
+func (a *Activities) previousBack(ctx context.Context, in RestoreInput, replaced string) error {
+	if !in.RestorePrevious || in.PreviousVersionID == replaced {
+		return nil
+	}
+	return a.moveStage(ctx, in.SecretID, stagePrevious, in.PreviousVersionID, replaced)
 }

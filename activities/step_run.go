@@ -52,10 +52,18 @@ func (r stepRun) try(sctx context.Context, fn func(context.Context) error) error
 	return fn(tctx)
 }
 
-// stepBeat is what a step activity heartbeats.
+// stepBeat is what a step activity heartbeats: the outage it is waiting
+// out, since when, and when it last saw it.
 type stepBeat struct {
 	OutageSince time.Time `json:"outageSince,omitzero"`
+	OutageSeen  time.Time `json:"outageSeen,omitzero"`
 }
+
+// outageMemory is how recently an earlier attempt must have seen an
+// outage for this attempt to go on counting its budget: longer than a
+// heartbeat timeout and a retry's backoff, shorter than a database that
+// came back and went away again.
+const outageMemory = 2 * time.Minute
 
 // stepFor is how a RotateSecret step activity runs.
 func stepFor(ctx context.Context, name string, budget time.Duration) stepRun {
@@ -83,6 +91,9 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 		earlier = int(activity.GetInfo(actx).Attempt) - 1
 		if r.heartbeat && activity.HasHeartbeatDetails(actx) {
 			_ = activity.GetHeartbeatDetails(actx, &beat)
+			if time.Since(beat.OutageSeen) > outageMemory {
+				beat = stepBeat{}
+			}
 		}
 	}
 	var mu sync.Mutex
@@ -116,6 +127,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 		switch {
 		case isOutage(err):
 			mu.Lock()
+			beat.OutageSeen = now
 			if beat.OutageSince.IsZero() {
 				beat.OutageSince = now
 				logger(actx).Warn("database outage: waiting it out", "subject", subject, "step", r.name,
@@ -135,7 +147,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 			return err
 		default:
 			mu.Lock()
-			beat.OutageSince = time.Time{}
+			beat = stepBeat{}
 			mu.Unlock()
 			pause = engine.Backoff(pause, engine.RetryMax)
 			if now.Add(pause).After(transientUntil) {

@@ -197,6 +197,11 @@ type RestoreInput struct {
 	SecretID               string   `json:"secretId"`
 	Strategy               Strategy `json:"strategy"`
 	ExpectCurrentVersionID string   `json:"expectCurrentVersionId,omitempty"`
+	// PreviousVersionID, with RestorePrevious: once AWSCURRENT is back,
+	// AWSPREVIOUS goes there ("" removes it) instead of staying on the
+	// version just replaced, which a stage is rolling back as rejected.
+	PreviousVersionID string `json:"previousVersionId,omitempty"`
+	RestorePrevious   bool   `json:"restorePrevious,omitempty"`
 }
 
 // RestoreResult is the version restored and the one it replaced.

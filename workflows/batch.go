@@ -139,8 +139,11 @@ func (s *stagedRun) runBatchedStage(ctx, stageCtx workflow.Context, i int) strin
 		size = DefaultBatchSize
 	}
 	// Every attempt of a batch, and a replay, rotates each secret to the
-	// same version: the token names the run (engine.Token). Stages of
-	// runs started before that derived it from a seed recorded in history.
+	// same version: the token names the run (engine.Token). It is the
+	// current run's, like the lease's holder: a reset run is a new holder,
+	// whose batches start afresh (the old run's leases are stale, its
+	// pending versions cleared). Stages of runs started before that
+	// derived it from a seed recorded in history.
 	tokenFor := func(secretID string) string { return engine.Token(info.RunID, SecretName(secretID)) }
 	if workflow.GetVersion(ctx, changeRunTokens, workflow.DefaultVersion, runTokensV1) == workflow.DefaultVersion {
 		var seed string
@@ -287,6 +290,7 @@ func (s *stagedRun) rotateBatch(ctx workflow.Context, b *batchedStage, k, per in
 func batchTarget(stage Stage, t Target, token string, o activities.BatchOutcome) stageTarget {
 	out := TargetOutcome{SecretID: t.SecretID, Environment: stage.Name, Strategy: t.Strategy, Status: o.Status,
 		LastStep: o.LastStep, VersionID: token, PreviousVersionID: o.PreviousVersionID, Promoted: o.Promoted,
+		OriginalPreviousVersionID: o.OriginalPreviousVersionID, PreviousKnown: o.PreviousKnown,
 		ValidationFailed: o.ValidationFailed, StaleCleared: o.StaleCleared, Error: o.Error, ErrorType: o.ErrorType, DurationMS: o.DurationMS}
 	if o.ErrorType == activities.ErrAlreadyRotating {
 		out.ErrorType = ErrAlreadyRotating
@@ -333,7 +337,8 @@ func (s *stagedRun) rollbackBatched(ctx workflow.Context, b *batchedStage, reaso
 		for _, j := range chunk {
 			o := b.targets[j].outcome
 			rt := activities.BatchRollbackTarget{SecretID: o.SecretID, Token: b.tokens[j], Strategy: stage.Targets[j].Strategy,
-				PreviousVersionID: o.PreviousVersionID, PasswordSet: true, Promoted: true}
+				PreviousVersionID: o.PreviousVersionID, OriginalPreviousVersionID: o.OriginalPreviousVersionID,
+				PreviousKnown: o.PreviousKnown, PasswordSet: true, Promoted: true}
 			in.Targets = append(in.Targets, rt)
 		}
 		var res activities.RollbackBatchResult

@@ -48,6 +48,8 @@ func RollbackSecret(ctx workflow.Context, in RollbackSecretInput) (activities.Re
 		SecretID:               in.SecretID,
 		Strategy:               in.Strategy,
 		ExpectCurrentVersionID: in.ExpectCurrentVersionID,
+		PreviousVersionID:      in.PreviousVersionID,
+		RestorePrevious:        in.RestorePrevious,
 	}).Get(ctx, &res)
 	if err == nil {
 		progress.Step = stepVerifyLogin

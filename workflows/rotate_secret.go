@@ -62,11 +62,17 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 		return r.finish(ctx)
 	}
 	// The token names this run (engine.Token) and is the same on every
-	// replay and retried workflow task, so every step stays idempotent.
-	// Runs of the first release drew a random one, recorded in history.
+	// replay, retried workflow task and reset (the run id before any
+	// reset), so every step stays idempotent. Runs of the first release
+	// drew a random one, recorded in history.
 	var token string
 	if r.version >= rotateSecretV2 {
-		token = engine.Token(workflow.GetInfo(ctx).WorkflowExecution.RunID, SecretName(in.Target.SecretID))
+		info := workflow.GetInfo(ctx)
+		run := info.OriginalRunID
+		if run == "" { // the SDK's test environment sets none
+			run = info.WorkflowExecution.RunID
+		}
+		token = engine.Token(run, SecretName(in.Target.SecretID))
 	} else if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&token); err != nil {
 		return TargetOutcome{}, err
 	}
@@ -124,6 +130,7 @@ func (r *rotation) rotateSteps(ctx workflow.Context) {
 	}
 	r.created = &created
 	r.outcome.PreviousVersionID = created.CurrentVersionID
+	r.outcome.OriginalPreviousVersionID, r.outcome.PreviousKnown = created.PreviousVersionID, created.PreviousKnown
 	if created.StaleCleared != "" {
 		r.outcome.StaleCleared, r.progress.StaleCleared = created.StaleCleared, created.StaleCleared
 		workflow.GetLogger(ctx).Warn("cleared a stale AWSPENDING left by an earlier run",

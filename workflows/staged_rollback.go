@@ -66,6 +66,8 @@ func (s *stagedRun) rollbackTarget(ctx workflow.Context, stage Stage, t *stageTa
 		Environment:            stage.Name,
 		Reason:                 reason,
 		SkipMetrics:            true,
+		PreviousVersionID:      o.OriginalPreviousVersionID,
+		RestorePrevious:        o.PreviousKnown,
 	}).Get(ctx, &res)
 	o.LastStep = activities.StepRollback
 	switch {

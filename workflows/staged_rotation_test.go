@@ -119,13 +119,14 @@ func TestStagedRotationFailedTargetRollsBackStage(t *testing.T) {
 		"staging/c": StatusSkipped, "production/a": StatusSkipped}, targetStatuses(res))
 
 	// b rolled itself back; a was rolled back by a RollbackSecret child,
-	// guarded by the version its rotation promoted.
+	// guarded by the version its rotation promoted, and told where
+	// AWSPREVIOUS was before the run.
 	require.Len(t, f.rollbacks(), 1)
 	assert.Equal(t, "staging/b", f.rollbacks()[0].Step.SecretID)
 	restores := f.called("RestorePrevious")
 	require.Len(t, restores, 1)
 	assert.Equal(t, activities.RestoreInput{SecretID: "staging/a", Strategy: activities.StrategySingleUser,
-		ExpectCurrentVersionID: f.tokenOf("staging/a")}, restores[0].Arg)
+		ExpectCurrentVersionID: f.tokenOf("staging/a"), PreviousVersionID: "prev-staging/a", RestorePrevious: true}, restores[0].Arg)
 	assert.Equal(t, []string{"VerifyLogin:staging/a"}, namesOf(f.called("VerifyLogin")))
 
 	for _, c := range f.calls {

@@ -104,6 +104,11 @@ type TargetOutcome struct {
 	LastStep          string              `json:"lastStep"`
 	VersionID         string              `json:"versionId,omitempty"`
 	PreviousVersionID string              `json:"previousVersionId,omitempty"`
+	// OriginalPreviousVersionID is the version AWSPREVIOUS was on before
+	// the rotation ("" when none), known when PreviousKnown: a rollback
+	// of the promoted rotation puts AWSPREVIOUS back there.
+	OriginalPreviousVersionID string `json:"originalPreviousVersionId,omitempty"`
+	PreviousKnown             bool   `json:"previousKnown,omitempty"`
 	Promoted          bool                `json:"promoted,omitempty"`
 	ValidationFailed  bool                `json:"validationFailed,omitempty"`
 	// StaleCleared is the version id of an AWSPENDING left by an earlier,
@@ -126,6 +131,12 @@ type RollbackSecretInput struct {
 	// SkipMetrics is set by StagedRotation, which counts the rollback in
 	// its own batch for the stage.
 	SkipMetrics bool `json:"skipMetrics,omitempty"`
+	// PreviousVersionID, with RestorePrevious, is where AWSPREVIOUS was
+	// before the rotation being undone ("" when there was none): a
+	// stage's rollback of a rotation it just made leaves AWSPREVIOUS
+	// there, not on the rejected version.
+	PreviousVersionID string `json:"previousVersionId,omitempty"`
+	RestorePrevious   bool   `json:"restorePrevious,omitempty"`
 }
 
 // ProvisionDatabaseResult names what was created or adopted.
