@@ -109,8 +109,8 @@ type TargetOutcome struct {
 	// of the promoted rotation puts AWSPREVIOUS back there.
 	OriginalPreviousVersionID string `json:"originalPreviousVersionId,omitempty"`
 	PreviousKnown             bool   `json:"previousKnown,omitempty"`
-	Promoted          bool                `json:"promoted,omitempty"`
-	ValidationFailed  bool                `json:"validationFailed,omitempty"`
+	Promoted                  bool   `json:"promoted,omitempty"`
+	ValidationFailed          bool   `json:"validationFailed,omitempty"`
 	// StaleCleared is the version id of an AWSPENDING left by an earlier,
 	// crashed rotation that the create step removed first.
 	StaleCleared string `json:"staleCleared,omitempty"`
