@@ -364,38 +364,21 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	}
 	o.PreviousVersionID, o.StaleCleared = acq.res.CurrentVersionID, acq.res.StaleCleared
 	o.OriginalPreviousVersionID, o.PreviousKnown = acq.res.PreviousVersionID, acq.res.PreviousKnown
-	if acq.promoted {
-		// An earlier attempt got as far as promotion. It may have died
-		// between promote's two label moves (AWSPENDING still on the
-		// token), or in a rollback cut after it gave the database the old
-		// password back but before AWSCURRENT moved: set makes sure the
-		// database holds AWSCURRENT's password (a SCRAM check, nothing
-		// when it does), and promote finishes what is left.
-		if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
-			_, err := b.a.setPendingPassword(ctx, step, acq.pending)
-			return err
-		}); err != nil {
-			b.fail(&o, step, err)
-			return finish()
-		}
-		o.PasswordSet = true
-		if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
-			_, err := b.a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID})
-			return err
-		}); err != nil {
-			b.fail(&o, step, err)
-			return finish()
-		}
-		o.Promoted = true
-	} else {
-		if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
-			_, err := b.a.setPendingPassword(ctx, step, acq.pending)
-			return err
-		}); err != nil {
-			b.fail(&o, step, err)
-			return finish()
-		}
-		o.PasswordSet = true
+	// set. When an earlier attempt got as far as promotion, it may have
+	// died between promote's two label moves (AWSPENDING still on the
+	// token), or in a rollback cut after it gave the database the old
+	// password back but before AWSCURRENT moved: set makes sure the
+	// database holds the token's password (a SCRAM check, nothing when it
+	// does) and promote finishes what is left; test was done then.
+	if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
+		_, err := b.a.setPendingPassword(ctx, step, acq.pending)
+		return err
+	}); err != nil {
+		b.fail(&o, step, err)
+		return finish()
+	}
+	o.PasswordSet = true
+	if !acq.promoted {
 		if err := b.step(&o, step, StepTest, func(ctx context.Context) error {
 			_, err := b.a.testPendingLogin(ctx, step, acq.pending)
 			return err
@@ -403,14 +386,18 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 			b.fail(&o, step, err)
 			return finish()
 		}
-		if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
-			return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID)
-		}); err != nil {
-			b.fail(&o, step, err)
-			return finish()
-		}
-		o.Promoted = true
 	}
+	if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
+		if acq.promoted {
+			_, err := b.a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID})
+			return err
+		}
+		return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID)
+	}); err != nil {
+		b.fail(&o, step, err)
+		return finish()
+	}
+	o.Promoted = true
 	if err := b.step(&o, step, StepVerify, func(ctx context.Context) error {
 		return b.a.verifyLeased(ctx, step, b.in.Validators)
 	}); err != nil {
