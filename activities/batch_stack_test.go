@@ -66,6 +66,24 @@ func batchOf(strategy Strategy, secrets ...string) []BatchTarget {
 	return out
 }
 
+// oneTarget is a fresh single-user secret as the one target of a batch,
+// with activities that judge leases and a holder whose run is open.
+type oneTarget struct {
+	a      *Activities
+	secret string
+	h      LeaseHolder
+	tb     []BatchTarget
+	step   RotationStep
+}
+
+func newOneTarget(t *testing.T, st *stack) oneTarget {
+	t.Helper()
+	a, runs := batchActs(t, st)
+	x := st.newUser(t, StrategySingleUser)
+	tb := batchOf(StrategySingleUser, x)
+	return oneTarget{a: a, secret: x, h: newHolder(runs), tb: tb, step: tb[0].step(stackEnv)}
+}
+
 func (st *stack) leases(t *testing.T, secret string) []string {
 	var out []string
 	for v, labels := range st.stages(t, secret) {
@@ -457,12 +475,9 @@ func TestLeaseLabel(t *testing.T) {
 // no AWSPENDING may be left behind a run that reports success.
 func TestRotateBatchResumesBetweenTheLabelMoves(t *testing.T) {
 	st := localStack(t)
-	a, runs := batchActs(t, st)
 	ctx := context.Background()
-	x := st.newUser(t, StrategySingleUser)
-	h := newHolder(runs)
-	tb := batchOf(StrategySingleUser, x)
-	step := tb[0].step(stackEnv)
+	f := newOneTarget(t, st)
+	a, x, h, tb, step := f.a, f.secret, f.h, f.tb, f.step
 	acq, err := a.acquireAndCreate(ctx, step, tb[0].LockID, h)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ const (
 	ErrMalformedSecret      = "MalformedSecret"      // not JSON, missing keys, wrong engine
 	ErrMasterAuthFailed     = "MasterAuthFailed"     // master credentials refused
 	ErrLoginFailed          = "LoginFailed"          // a credential that should log in did not
-	ErrDatabaseUnreachable  = "DatabaseUnreachable"  // no route, host unknown, connection refused
+	ErrDatabaseUnreachable  = "DatabaseUnreachable"  // host unknown, address unusable, not accepting connections
 	ErrInvalidInput         = "InvalidInput"         // bad plan, strategy, identifier
 	ErrValidationFailed     = "ValidationFailed"     // a probe or validator failed
 	ErrVersionConflict      = "VersionConflict"      // labels moved by someone else

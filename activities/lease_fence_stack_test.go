@@ -16,12 +16,9 @@ import (
 // nothing. RollbackBatch then takes the lease from every attempt.
 func TestLeaseFenceBetweenAttempts(t *testing.T) {
 	st := localStack(t)
-	a, runs := batchActs(t, st)
 	ctx := context.Background()
-	x := st.newUser(t, StrategySingleUser)
-	h := newHolder(runs)
-	tb := batchOf(StrategySingleUser, x)
-	step := tb[0].step(stackEnv)
+	f := newOneTarget(t, st)
+	a, x, h, tb, step := f.a, f.secret, f.h, f.tb, f.step
 
 	if _, err := a.acquireAndCreateAt(ctx, step, tb[0].LockID, h, 1); err != nil {
 		t.Fatal(err)

@@ -120,7 +120,7 @@ func (a *Activities) rollback(ctx context.Context, in RollbackInput) (RollbackRe
 	}
 	if step.Strategy == StrategyAlternatingUsers {
 		if err := a.disableRolledBackClone(ctx, step, target); err != nil {
-			if !isErrorType(err, ErrDatabaseUnreachable) {
+			if !databaseAway(err) {
 				return res, err
 			}
 			if err := outage(err); err != nil {

@@ -1,7 +1,7 @@
 package engine
 
-// Step names, in the order a rotation runs them (Steps), as progress,
-// outcomes, logs and metrics show them.
+// Step names, in the order a rotation runs them, as progress, outcomes,
+// logs and metrics show them.
 const (
 	StepCreate   = "create"
 	StepSet      = "set"
@@ -10,12 +10,6 @@ const (
 	StepVerify   = "verify"
 	StepRollback = "rollback"
 )
-
-// Steps is the order of a rotation. Every path runs exactly these, in this
-// order; a step is never skipped except when an earlier attempt of the
-// same rotation already finished it (then the step finds its effect in
-// place and does nothing).
-var Steps = []string{StepCreate, StepSet, StepTest, StepPromote, StepVerify}
 
 // Statuses of a run, a stage and one target (the CredstageStatus search
 // attribute, progress, outcomes and the batch activities' results).
