@@ -37,6 +37,11 @@ type Fault struct {
 	// Count is how many matching calls the fault affects; 0 means every
 	// call until the fault is removed.
 	Count int `json:"count,omitempty"`
+	// DropReply serves the call (it acts) and then closes the connection
+	// without an answer: the reply lost after the server acted, which
+	// the caller sees as a connection reset and may retry. Code is
+	// ignored.
+	DropReply bool `json:"dropReply,omitempty"`
 }
 
 // Faults holds the active faults.
@@ -55,7 +60,7 @@ func (f *Faults) Add(fault Fault) string {
 	if fault.ID == "" {
 		fault.ID = uuid.NewString()
 	}
-	if fault.Code != "" && fault.Status == 0 {
+	if fault.Code != "" && fault.Status == 0 && !fault.DropReply {
 		fault.Status = defaultFaultStatus(fault.Code)
 	}
 	f.faults = append(f.faults, &fault)
@@ -109,23 +114,24 @@ func defaultFaultStatus(code string) int {
 	return http.StatusBadRequest
 }
 
-// apply sleeps and/or fails the call when an active fault matches it.
-func (f *Faults) apply(ctx context.Context, c *Call) error {
+// apply sleeps and/or fails the call when an active fault matches it;
+// dropReply says the call is to be served and its answer lost.
+func (f *Faults) apply(ctx context.Context, c *Call) (dropReply bool, err error) {
 	fault := f.match(c)
 	if fault == nil {
-		return nil
+		return false, nil
 	}
 	if fault.Latency > 0 {
 		t := time.NewTimer(fault.Latency)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-t.C:
 		}
 	}
-	if fault.Code == "" {
-		return nil
+	if fault.DropReply || fault.Code == "" {
+		return fault.DropReply, nil
 	}
 	msg := fault.Message
 	if msg == "" {
@@ -135,7 +141,7 @@ func (f *Faults) apply(ctx context.Context, c *Call) error {
 	if fault.Status >= 500 {
 		fault500 = "Receiver"
 	}
-	return &APIError{Code: fault.Code, Message: msg, Status: fault.Status, Fault: fault500}
+	return false, &APIError{Code: fault.Code, Message: msg, Status: fault.Status, Fault: fault500}
 }
 
 func (f *Faults) match(c *Call) *Fault {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 )
 
@@ -53,5 +55,38 @@ func TestFaultMatchesAlarmNamesList(t *testing.T) {
 	entries := srv.Requests().Entries()
 	if last := entries[len(entries)-1]; last.Resource != "orders-5xx" {
 		t.Errorf("request log resource %q, want orders-5xx", last.Resource)
+	}
+}
+
+// TestFaultDropReplyServesThenLosesTheAnswer: a DropReply fault lets the
+// call act and closes the connection unanswered; the SDK sees a
+// connection reset and retries, and the retry meets what the first call
+// did (here: the secret already exists under the same request token, so
+// it is answered as the same request).
+func TestFaultDropReplyServesThenLosesTheAnswer(t *testing.T) {
+	srv, sm := startSMServer(t, Options{})
+	ctx := smCtx(t)
+	id := srv.Faults().Add(Fault{Service: svcSecretsManager, Op: "CreateSecret", DropReply: true, Count: 1})
+	token := smToken("drop-reply")
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("drop/reply"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(token)},
+		func(o *secretsmanager.Options) { o.RetryMaxAttempts = 3 })
+	if err != nil {
+		t.Fatalf("CreateSecret after a lost reply: the SDK's retry should succeed, got %v", err)
+	}
+	if aws.ToString(out.VersionId) != token {
+		t.Fatalf("version %q, want the request token %q", aws.ToString(out.VersionId), token)
+	}
+	if srv.Faults().Hits(id) != 1 {
+		t.Fatalf("fault hits %d, want 1", srv.Faults().Hits(id))
+	}
+	var served []int
+	for _, e := range srv.Requests().Entries() {
+		if e.Op == "CreateSecret" {
+			served = append(served, e.Status)
+		}
+	}
+	if len(served) != 2 || served[0] != statusReplyDropped || served[1] != 200 {
+		t.Fatalf("CreateSecret calls logged with statuses %v, want [%d 200]", served, statusReplyDropped)
 	}
 }

@@ -16,6 +16,10 @@ const adminPrefix = "/_localaws/"
 // caller went away before the answer (nginx's 499; nothing is sent).
 const statusClientClosedRequest = 499
 
+// statusReplyDropped records a call served whose answer a DropReply
+// fault threw away (nothing is sent).
+const statusReplyDropped = 444
+
 // ServeHTTP routes an AWS call to its service, applying injected faults and
 // recording it in the request log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +46,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	result, err := s.dispatch(r.Context(), call)
+	result, dropReply, err := s.dispatch(r.Context(), call)
+	if dropReply {
+		// Served, then the answer is lost on the way back.
+		s.requests.add(call, start, "ReplyDropped", statusReplyDropped)
+		dropConnection(w)
+		return
+	}
 	if err != nil {
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) && r.Context().Err() != nil {
@@ -65,19 +75,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.add(call, start, "", http.StatusOK)
 }
 
-func (s *Server) dispatch(ctx context.Context, c *Call) (any, error) {
-	if err := s.faults.apply(ctx, c); err != nil {
-		return nil, err
+// dispatch serves c; dropReply says an injected fault wants the answer
+// lost once the call has been served.
+func (s *Server) dispatch(ctx context.Context, c *Call) (result any, dropReply bool, err error) {
+	dropReply, err = s.faults.apply(ctx, c)
+	if err != nil {
+		return nil, false, err
 	}
 	switch c.Service {
 	case svcSecretsManager:
-		return s.sm.handle(ctx, c)
+		result, err = s.sm.handle(ctx, c)
 	case svcRDS:
-		return s.rds.handle(ctx, c)
+		result, err = s.rds.handle(ctx, c)
 	case svcCloudWatch:
-		return s.cw.handle(ctx, c)
+		result, err = s.cw.handle(ctx, c)
+	default:
+		err = errBadRequest("UnknownOperationException", "unknown service "+c.Service)
 	}
-	return nil, errBadRequest("UnknownOperationException", "unknown service "+c.Service)
+	return result, dropReply, err
+}
+
+// dropConnection closes the client's connection without writing a
+// response, as a reply lost in the network looks to the client.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: aborting the stream loses the reply too
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
 }
 
 // unknownOperation is the error every service returns for an Op it lacks.
