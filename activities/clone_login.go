@@ -29,19 +29,19 @@ func cloneLoginMarker(base, token string) string {
 	return cloneMarker(base) + "; login enabled by rotation " + token
 }
 
-// cloneState is what ensureCloneLogin needs to know of an existing role.
-type cloneState struct {
+// roleState is what provisioning and ensureCloneLogin need to know of a role.
+type roleState struct {
 	exists   bool
 	canLogin bool
 	comment  string
 }
 
-func readCloneState(ctx context.Context, q Querier, role string) (cloneState, error) {
-	var s cloneState
+func readRoleState(ctx context.Context, q Querier, role string) (roleState, error) {
+	var s roleState
 	err := q.QueryRow(ctx, `SELECT rolcanlogin, COALESCE(pg_catalog.shobj_description(oid, 'pg_authid'), '')
 		FROM pg_catalog.pg_roles WHERE rolname = $1`, role).Scan(&s.canLogin, &s.comment)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return cloneState{}, nil
+		return roleState{}, nil
 	}
 	s.exists = err == nil
 	return s, err
@@ -57,7 +57,7 @@ func readCloneState(ctx context.Context, q Querier, role string) (cloneState, er
 // went in together; the retry finds the role with LOGIN and only sets the
 // password again.
 func ensureCloneLogin(ctx context.Context, q Querier, base, clone, password, token string) (created, passwordSet bool, err error) {
-	st, err := readCloneState(ctx, q, clone)
+	st, err := readRoleState(ctx, q, clone)
 	if err != nil {
 		return false, false, err
 	}
@@ -98,7 +98,7 @@ func ensureCloneLogin(ctx context.Context, q Querier, base, clone, password, tok
 // The role stays (it may own objects, and the next rotation reuses it).
 // disabled reports that the marker matched; running it again is harmless.
 func disableCloneLogin(ctx context.Context, q Querier, base, clone, token string) (disabled bool, err error) {
-	st, err := readCloneState(ctx, q, clone)
+	st, err := readRoleState(ctx, q, clone)
 	if err != nil || !st.exists || st.comment != cloneLoginMarker(base, token) {
 		return false, err
 	}

@@ -17,6 +17,7 @@ const (
 	ErrAWSRequestRefused    = "AWSRequestRefused"    // any other 4xx from AWS
 	ErrTLSRequired          = "TLSRequired"          // the secret asks for TLS the server lacks
 	ErrAlreadyRotating      = "AlreadyRotating"      // another run holds the secret's lease (lease.go)
+	ErrNotCredstages        = "NotCredstages"        // it exists without credstage's mark; adopt it explicitly (ownership.go)
 )
 
 // ErrDatabaseOutage: the database stayed unreachable (refused, timed out,

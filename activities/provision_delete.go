@@ -2,32 +2,107 @@ package activities
 
 import (
 	"context"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// DeleteAppUser is the compensation of CreateAppUser: it drops the roles
-// (the clone first, it is a member of the user) and force-deletes the
-// secret. It is idempotent: missing roles and a missing secret are fine.
+// DeleteAppUser is the compensation of CreateAppUser: it removes exactly
+// what carries this run's mark (in.Run) and keeps the rest, saying so.
+// Roles go first (the clone first, it is a member of the user), each only
+// if its comment names this run and the secret, whose tags no database
+// role can forge, names it too; then the secret, if this run made it;
+// then the CLI's password handover, if any. Adopted roles and secrets,
+// and those of earlier provisionings, are never touched.
 //
-// It only removes what credstage made: a secret without the
-// credstage:managed tag was adopted, and then nothing is touched. An
-// instance that is already unreachable (being deleted) takes its roles
-// with it, so only the secret is deleted. If the process dies after the
-// roles are gone, the retry finds no roles and deletes the secret.
-func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) error {
+// It is idempotent: missing roles and a missing secret are fine, so dying
+// after any part makes the retry find that part gone and go on. The
+// secret goes last because it is the proof the roles are this run's. An
+// instance that cannot be reached is waited out (the retry policy's
+// undo timeout): its roles would otherwise outlive their secret.
+// (Without a run, for runs from before marks, the credstage:managed tag
+// on the secret is what counts: see deleteUserLegacy.)
+func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) (UndoResult, error) {
 	if err := validateAppUser(in.User); err != nil {
-		return err
+		return UndoResult{}, err
 	}
 	name := appUserSecretName(in)
+	if in.Run == "" {
+		return UndoResult{}, a.deleteUserLegacy(ctx, in, name)
+	}
+	sec, err := a.userSecret(ctx, name, in.Run)
+	if isErrorType(err, ErrInvalidInput) { // scheduled for deletion: not ours to finish
+		sec, err = userSecretInfo{owner: ownerForeign}, nil
+	}
+	if err != nil {
+		return UndoResult{}, err
+	}
+	var res UndoResult
+	if sec.owner != ownerThisRun {
+		if sec.owner != ownerNobody {
+			res.Kept = append(res.Kept, "secret "+name+" (not created by this run)")
+		}
+		res.Kept = append(res.Kept, "roles of "+in.User.Name+" (no secret of this run vouches for them)")
+	} else {
+		if err := a.dropMarkedRoles(ctx, in, name, &res); err != nil {
+			return res, err
+		}
+		_, err := a.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+			SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+		if err != nil && awsCode(err) != "ResourceNotFoundException" {
+			return res, awsError(ctx, secretSubject(name), "DeleteSecret", err)
+		}
+		res.Deleted = append(res.Deleted, "secret "+name)
+	}
+	if err := a.dropHandover(ctx, in.User.PasswordFrom); err != nil {
+		return res, err
+	}
+	logger(ctx).Info("app user compensated", "instance", in.Instance.Identifier, "user", in.User.Name, "deleted", res.Deleted, "kept", res.Kept)
+	return res, nil
+}
+
+// dropMarkedRoles drops the user's roles that carry this run's mark.
+func (a *Activities) dropMarkedRoles(ctx context.Context, in AppUserInput, name string, res *UndoResult) error {
+	if in.Instance.MasterSecretARN == "" || in.Instance.Address == "" {
+		return nil
+	}
+	at := instanceTarget(in)
+	roles := userRoles(in.User)
+	slices.Reverse(roles)
+	return a.withUserMaster(ctx, in, name, at, func(q Querier) error {
+		for _, role := range roles {
+			st, err := readRoleState(ctx, q, role)
+			switch {
+			case err != nil:
+				return dbError(ctx, secretSubject(name), at.target(), masterLogin, err)
+			case !st.exists:
+				continue
+			case roleMarkRun(st.comment) != in.Run:
+				res.Kept = append(res.Kept, "role "+role+" (not created by this run)")
+				continue
+			}
+			if _, err := dropRole(ctx, q, role); err != nil {
+				return dbError(ctx, secretSubject(name), at.target(), masterLogin, err)
+			}
+			res.Deleted = append(res.Deleted, "role "+role)
+		}
+		return nil
+	})
+}
+
+// deleteUserLegacy is DeleteAppUser for runs that started before run
+// marks: a secret without the credstage:managed tag was adopted, and then
+// nothing is touched; otherwise the roles and the secret go. An instance
+// that is already unreachable (being deleted) takes its roles with it.
+func (a *Activities) deleteUserLegacy(ctx context.Context, in AppUserInput, name string) error {
 	out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
 	secretExists := err == nil && out.DeletedDate == nil
 	if err != nil && awsCode(err) != "ResourceNotFoundException" {
 		return awsError(ctx, secretSubject(name), "DescribeSecret", err)
 	}
-	if secretExists && !hasManagedTag(out) {
+	if secretExists && smTagMap(out.Tags)[tagManaged] != "true" {
 		logger(ctx).Warn("not deleting an adopted app user", "secret", name, "user", in.User.Name)
 		return nil
 	}
@@ -41,17 +116,7 @@ func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) error {
 			return awsError(ctx, secretSubject(name), "DeleteSecret", err)
 		}
 	}
-	logger(ctx).Info("app user deleted", "instance", in.Instance.Identifier, "user", in.User.Name, "secret", name)
 	return nil
-}
-
-func hasManagedTag(out *secretsmanager.DescribeSecretOutput) bool {
-	for _, t := range out.Tags {
-		if aws.ToString(t.Key) == tagManaged && aws.ToString(t.Value) == "true" {
-			return true
-		}
-	}
-	return false
 }
 
 // dropUserRoles drops the user's roles through the master. The secret,
@@ -83,30 +148,36 @@ func (a *Activities) dropUserRoles(ctx context.Context, in AppUserInput, name st
 }
 
 // DeleteDBInstance is the compensation of CreateDBInstance: delete without
-// a final snapshot. It is idempotent (a missing or already deleting
-// instance is fine) and refuses an instance without the
-// credstage:managed tag, so an adopted or foreign instance is never
-// deleted by a compensation.
-func (a *Activities) DeleteDBInstance(ctx context.Context, in DeleteInstanceInput) error {
+// a final snapshot, and only an instance carrying this run's mark
+// (in.Run): an instance made by an earlier provisioning, adopted, or
+// foreign is kept, and the result says so. (Without a run, for runs from
+// before marks, the credstage:managed tag is required instead, and its
+// absence is an error.) It is idempotent: a missing or already deleting
+// instance is fine, so dying after the request or losing its reply makes
+// the retry find the instance deleting, or gone.
+func (a *Activities) DeleteDBInstance(ctx context.Context, in DeleteInstanceInput) (UndoResult, error) {
 	if err := validateInstanceID(in.Identifier); err != nil {
-		return err
+		return UndoResult{}, err
 	}
+	what := "instance " + in.Identifier
+	gone := UndoResult{Deleted: []string{what}}
 	db, err := a.describeInstance(ctx, in.Identifier)
 	if isErrorType(err, ErrInstanceNotAvailable) {
-		return nil
+		return gone, nil
 	}
 	if err != nil {
-		return err
+		return UndoResult{}, err
 	}
-	managed := false
-	for _, t := range db.TagList {
-		managed = managed || (aws.ToString(t.Key) == tagManaged && aws.ToString(t.Value) == "true")
-	}
-	if !managed {
-		return invalidInput("instance %s lacks the %s=true tag; credstage deletes only instances it created", in.Identifier, tagManaged)
+	who := ownerOfTags(rdsTagMap(db.TagList), in.Run)
+	switch {
+	case in.Run == "" && who == ownerForeign:
+		return UndoResult{}, invalidInput("instance %s lacks the %s=true tag; credstage deletes only instances it created", in.Identifier, tagManaged)
+	case in.Run != "" && who != ownerThisRun:
+		logger(ctx).Warn("not deleting an instance this run did not create", "instance", in.Identifier, "owner", who.String())
+		return UndoResult{Kept: []string{what + " (not created by this run)"}}, nil
 	}
 	if aws.ToString(db.DBInstanceStatus) == "deleting" {
-		return nil
+		return gone, nil
 	}
 	_, err = a.rds.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{
 		DBInstanceIdentifier:   aws.String(in.Identifier),
@@ -115,15 +186,15 @@ func (a *Activities) DeleteDBInstance(ctx context.Context, in DeleteInstanceInpu
 	})
 	switch awsCode(err) {
 	case "DBInstanceNotFound", "DBInstanceNotFoundFault":
-		return nil
+		return gone, nil
 	case "InvalidDBInstanceState", "InvalidDBInstanceStateFault":
 		if db, derr := a.describeInstance(ctx, in.Identifier); derr != nil || aws.ToString(db.DBInstanceStatus) == "deleting" {
-			return nil
+			return gone, nil
 		}
 	}
 	if err != nil {
-		return awsError(ctx, instanceSubject(in.Identifier), "DeleteDBInstance", err)
+		return UndoResult{}, awsError(ctx, instanceSubject(in.Identifier), "DeleteDBInstance", err)
 	}
 	logger(ctx).Info("deleting DB instance", "instance", in.Identifier)
-	return nil
+	return gone, nil
 }

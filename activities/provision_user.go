@@ -2,186 +2,248 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
-	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/google/uuid"
 )
-
-// appUserNamespace seeds the deterministic CreateSecret tokens.
-var appUserNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/credstage/credstage/app-user"))
-
-// appUserToken is the ClientRequestToken of an app user's secret: the same
-// (instance, user) always gives the same token, so a retried CreateSecret
-// is recognised as the same request.
-func appUserToken(identifier, user string) string {
-	return uuid.NewSHA1(appUserNamespace, []byte(identifier+"/"+user)).String()
-}
 
 func appUserSecretName(in AppUserInput) string {
 	return orDefault(in.User.SecretName, in.Environment+"/"+in.Instance.Identifier+"/"+in.User.Name)
 }
 
+func userRoles(u AppUser) []string {
+	if u.Strategy == StrategyAlternatingUsers {
+		return []string{u.Name, u.Name + cloneSuffix}
+	}
+	return []string{u.Name}
+}
+
 // CreateAppUser creates an application role and the secret holding its
-// credentials (RDS JSON with masterarn), or adopts them when they exist.
+// credentials (RDS JSON with masterarn), or uses what exists when it may
+// (docs/architecture.md, "Provisioning and ownership"). What it finds
+// decides, before anything is written:
 //
-// The secret is written first and the database made to match it: "write
-// state before acting on it". If the process dies after CreateSecret, the
-// retry finds the secret (same deterministic token) and only creates the
-// roles; if it dies after the roles, the retry finds them and just sets
-// the password and grants again, which is harmless. An existing secret
-// made by someone else is adopted: the role gets the secret's password.
+//   - no secret, no role: the secret is created with this run's mark,
+//     then the roles with theirs, each CREATE ROLE and its COMMENT in one
+//     transaction;
+//   - a secret of this run (a retry after the process died or a reply was
+//     lost): the roles are made to exist, nothing else is redone;
+//   - a secret of an earlier provisioning: its AWSCURRENT must log in as
+//     the role; only missing grants are added (a re-run changes nothing
+//     and says so);
+//   - a role or secret without credstage's mark: refused with
+//     ErrNotCredstages unless the user is adopted (provision_adopt.go).
+//
+// Dying after the secret's CreateSecret leaves a marked secret, which
+// the retry recognises (and compensation deletes, with the roles it
+// marked); dying after the roles leaves marked roles the retry finds. A
+// hanging call is cut by the activity timeout and retried the same way.
 //
 // Invariant afterwards: the secret's AWSCURRENT logs in as the user (for
 // alternating users the clone role exists too, member of the user, with
-// no usable password until its first rotation).
+// no usable password until its first rotation, unless the user was
+// adopted: then the first rotation makes the clone).
 func (a *Activities) CreateAppUser(ctx context.Context, in AppUserInput) (AppUserResult, error) {
 	if err := validateAppUserInput(in); err != nil {
 		return AppUserResult{}, err
 	}
 	name := appUserSecretName(in)
-	res := AppUserResult{SecretName: name, Roles: []string{in.User.Name}}
-	if in.User.Strategy == StrategyAlternatingUsers {
-		res.Roles = append(res.Roles, in.User.Name+cloneSuffix)
-	}
-	arn, adopted, err := a.ensureUserSecret(ctx, in, name)
+	res := AppUserResult{SecretName: name, Roles: userRoles(in.User)}
+	sec, err := a.userSecret(ctx, name, in.Run)
 	if err != nil {
 		return res, err
 	}
-	res.SecretARN, res.Adopted = arn, adopted
-	s, _, err := a.appSecret(ctx, name, "", stageCurrent)
+	res.SecretARN = sec.arn
+	roles, err := a.readUserRoles(ctx, in, name)
 	if err != nil {
 		return res, err
 	}
-	if !slices.Contains(res.Roles, s.Username) {
-		return res, invalidInput("secret %s exists for user %q, not %q; choose another secretName", name, s.Username, in.User.Name)
+	switch sec.owner {
+	case ownerNobody:
+		if roles.base.exists || roles.clone.exists {
+			if !in.User.Adopt {
+				return res, roleNotCredstages(in, roles)
+			}
+			err = a.adoptRoleNewSecret(ctx, in, name, roles, &res)
+			break
+		}
+		err = a.createUser(ctx, in, name, &res)
+	case ownerThisRun:
+		err = a.resumeUser(ctx, in, name, roles, &res)
+	case ownerCredstage:
+		err = a.existingUser(ctx, in, name, sec, roles, &res)
+	default:
+		if !in.User.Adopt {
+			return res, notCredstages("secret %s already exists and was not created by credstage (no %s tag); "+
+				"pass --adopt user:%s to use it as it is (its AWSCURRENT must log in as %s), or choose another secretName",
+				name, tagManaged, in.User.Name, in.User.Name)
+		}
+		err = a.adoptUser(ctx, in, name, roles, &res)
 	}
-	if s.Host != in.Instance.Address || s.Port != int(in.Instance.Port) {
-		return res, invalidInput("secret %s exists but points at %s:%d, not instance %s", name, s.Host, s.Port, in.Instance.Identifier)
-	}
-	master := &masterRef{secretARN: in.Instance.MasterSecretARN, at: s}
-	err = a.withMaster(ctx, name, master, func(q Querier) error {
-		return dbError(ctx, secretSubject(name), s.target(), appLogin, ensureUserRoles(ctx, q, in.User, s), s.Password)
-	})
 	if err != nil {
+		return res, err
+	}
+	res.Adopted = res.Secret != OutcomeCreated && res.Role != OutcomeCreated
+	if err := a.dropHandover(ctx, in.User.PasswordFrom); err != nil {
 		return res, err
 	}
 	logger(ctx).Info("app user ready", "instance", in.Instance.Identifier, "user", in.User.Name,
-		"secret", name, "adopted", res.Adopted, "roles", res.Roles)
+		"secret", name, "secretOutcome", res.Secret, "roleOutcome", res.Role, "granted", len(res.Grants.Granted), "skipped", len(res.Grants.Skipped))
 	return res, nil
 }
 
-// ensureUserRoles makes the roles match the secret s: the user (and its
-// clone) exist, the role s names has s's password, grants are in place.
-func ensureUserRoles(ctx context.Context, q Querier, u AppUser, s DBSecret) error {
-	passwordFor := func(role string) string {
-		if role == s.Username {
-			return s.Password
-		}
-		return ""
-	}
-	created, err := createLoginRole(ctx, q, u.Name, passwordFor(u.Name), "")
-	if err != nil {
-		return err
-	}
-	activeCreated := created && s.Username == u.Name
-	if u.Strategy == StrategyAlternatingUsers {
-		clone := u.Name + cloneSuffix
-		created, err := createLoginRole(ctx, q, clone, passwordFor(clone), u.Name)
-		if err != nil {
-			return err
-		}
-		activeCreated = activeCreated || (created && s.Username == clone)
-		if err := grantMembership(ctx, q, u.Name, clone); err != nil {
-			return err
-		}
-	}
-	if !activeCreated {
-		held, _, err := passwordHeld(ctx, q, s.Username, s.Password)
-		if err != nil {
-			return err
-		}
-		if !held {
-			if err := setRolePassword(ctx, q, s.Username, s.Password); err != nil {
-				return err
-			}
-		}
-	}
-	stmts, err := grantStatements(s.DBName, u.Name, u.Grants)
-	if err != nil {
-		return err
-	}
-	for _, stmt := range stmts {
-		if _, err := q.Exec(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ensureUserSecret creates the user's secret unless it exists. adopted is
-// true when it existed and was not made by this provisioning (its
-// AWSCURRENT is not the deterministic token's version).
-func (a *Activities) ensureUserSecret(ctx context.Context, in AppUserInput, name string) (arn string, adopted bool, err error) {
-	token := appUserToken(in.Instance.Identifier, in.User.Name)
-	st, err := a.describeSecret(ctx, name)
-	if err == nil {
-		return st.ARN, st.versionWith(stageCurrent) != token, nil
-	}
-	if !isErrorType(err, ErrSecretNotFound) {
-		return "", false, err
-	}
+// createUser makes a new user: the secret first ("write state before
+// acting on it"), then the roles, all marked with the run.
+func (a *Activities) createUser(ctx context.Context, in AppUserInput, name string, res *AppUserResult) error {
 	password, err := a.newPassword(ctx, secretSubject(name))
 	if err != nil {
-		return "", false, err
+		return err
 	}
-	value, err := json.Marshal(map[string]any{
-		"engine": "postgres", "host": in.Instance.Address, "port": in.Instance.Port,
-		"username": in.User.Name, "password": password, "dbname": orDefault(in.Instance.DBName, "postgres"),
-		"masterarn": in.Instance.MasterSecretARN, "dbInstanceIdentifier": in.Instance.Identifier,
-	})
+	s := userSecretValue(in, password)
+	arn, err := a.createUserSecret(ctx, in, name, password)
 	if err != nil {
-		return "", false, retryable("secret %s: encode: %s", name, redact(err.Error(), password))
+		return err
 	}
-	out, err := a.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name:               aws.String(name),
-		ClientRequestToken: aws.String(token),
-		SecretString:       aws.String(string(value)),
-		Description:        aws.String("credstage: " + string(in.User.Strategy) + " credentials of " + in.User.Name + " on " + in.Instance.Identifier),
-		Tags:               secretTags(in),
-	})
-	if code := awsCode(err); code == "ResourceExistsException" {
-		st, err := a.describeSecret(ctx, name)
-		if err != nil {
-			return "", false, err
-		}
-		return st.ARN, st.versionWith(stageCurrent) != token, nil
-	}
-	if err != nil {
-		return "", false, awsError(ctx, secretSubject(name), "CreateSecret", err, password)
-	}
-	return aws.ToString(out.ARN), false, nil
+	res.SecretARN, res.Secret = arn, OutcomeCreated
+	return a.makeUserRoles(ctx, in, name, s, userRolesState{}, res)
 }
 
-func secretTags(in AppUserInput) []smtypes.Tag {
-	tags := []smtypes.Tag{
-		{Key: aws.String(tagEnvironment), Value: aws.String(in.Environment)},
-		{Key: aws.String(tagManaged), Value: aws.String("true")},
-		{Key: aws.String(tagInstance), Value: aws.String(in.Instance.Identifier)},
-		{Key: aws.String(tagStrategy), Value: aws.String(string(in.User.Strategy))},
+// resumeUser finishes what an earlier attempt of this run began: the
+// secret is this run's, the roles may be missing (it died after
+// CreateSecret), this run's, or adopted.
+func (a *Activities) resumeUser(ctx context.Context, in AppUserInput, name string, roles userRolesState, res *AppUserResult) error {
+	s, err := a.userCurrent(ctx, in, name)
+	if err != nil {
+		return err
 	}
-	for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
-		switch k {
-		case tagEnvironment, tagManaged, tagInstance, tagStrategy:
-		default:
-			tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(in.Tags[k])})
+	res.Secret = OutcomeCreated
+	if roles.base.exists && roleMarkRun(roles.base.comment) != in.Run {
+		// The role was adopted and this run wrote its secret.
+		if !in.User.Adopt {
+			return roleNotCredstages(in, roles)
 		}
+		res.Role = OutcomeAdopted
+		res.Grants = adoptedGrants(in.User.Name)
+		return a.proveLogin(ctx, name, s, in.User.Name)
 	}
-	return tags
+	return a.makeUserRoles(ctx, in, name, s, roles, res)
+}
+
+// existingUser checks a user an earlier provisioning made: the secret is
+// credstage's, its AWSCURRENT must log in, and only missing grants are
+// added.
+func (a *Activities) existingUser(ctx context.Context, in AppUserInput, name string, sec userSecretInfo, roles userRolesState, res *AppUserResult) error {
+	s, err := a.userCurrent(ctx, in, name)
+	if err != nil {
+		return err
+	}
+	if st := sec.tags[tagStrategy]; st != "" && st != string(in.User.Strategy) {
+		return invalidInput("secret %s was provisioned for strategy %s, not %s; a re-run cannot change the strategy", name, st, in.User.Strategy)
+	}
+	if !roles.base.exists {
+		return invalidInput("secret %s (created by credstage) is for role %s, which does not exist on instance %s; "+
+			"delete the secret and provision again, or create the role", name, in.User.Name, in.Instance.Identifier)
+	}
+	res.Secret, res.Role = OutcomeExisting, OutcomeExisting
+	if err := a.proveLogin(ctx, name, s, s.Username); err != nil {
+		return err
+	}
+	// Grants go only to a role credstage made: its mark names the run the
+	// secret names, or neither carries a run (releases before marks).
+	if roleMarkRun(roles.base.comment) != sec.tags[tagProvisionRun] {
+		res.Grants = GrantReport{Skipped: []string{"role " + in.User.Name + ": not marked as made with secret " + name + "; its privileges are left as they are"}}
+		return nil
+	}
+	return a.withUserMaster(ctx, in, name, s, func(q Querier) error {
+		r, err := ensureGrants(ctx, q, s.DBName, in.User.Name, in.User.Grants)
+		res.Grants = r
+		return dbError(ctx, secretSubject(name), s.target(), masterLogin, err)
+	})
+}
+
+// makeUserRoles creates the roles this run marks (those that are missing)
+// and ensures their grants. s is the secret's AWSCURRENT; the user's role
+// gets its password.
+func (a *Activities) makeUserRoles(ctx context.Context, in AppUserInput, name string, s DBSecret, roles userRolesState, res *AppUserResult) error {
+	if roles.clone.exists && roleMarkRun(roles.clone.comment) != in.Run {
+		return roleNotCredstages(in, roles)
+	}
+	res.Role = OutcomeCreated
+	return a.withUserMaster(ctx, in, name, s, func(q Querier) error {
+		err := createMarkedRoles(ctx, q, in.User, in.Run, name, s.Password, roles)
+		if err == nil {
+			res.Grants, err = ensureGrants(ctx, q, s.DBName, in.User.Name, in.User.Grants)
+		}
+		return dbError(ctx, secretSubject(name), s.target(), masterLogin, err, s.Password)
+	})
+}
+
+// userCurrent reads the secret's AWSCURRENT and checks it is this user's
+// on this instance.
+func (a *Activities) userCurrent(ctx context.Context, in AppUserInput, name string) (DBSecret, error) {
+	s, _, err := a.appSecret(ctx, name, "", stageCurrent)
+	if err != nil {
+		return DBSecret{}, err
+	}
+	if !slices.Contains(userRoles(in.User), s.Username) {
+		return DBSecret{}, invalidInput("secret %s exists for user %q, not %q; choose another secretName", name, s.Username, in.User.Name)
+	}
+	if s.Host != in.Instance.Address || s.Port != int(in.Instance.Port) {
+		return DBSecret{}, invalidInput("secret %s exists but points at %s:%d, not instance %s", name, s.Host, s.Port, in.Instance.Identifier)
+	}
+	return s, nil
+}
+
+// proveLogin logs in as role with s: the proof, before credstage relies
+// on a password it did not set, that it is the role's current one.
+func (a *Activities) proveLogin(ctx context.Context, name string, s DBSecret, role string) error {
+	s.Username = role
+	err := a.login(ctx, name, s, appLogin, selectOne(ctx))
+	if isErrorType(err, ErrLoginFailed) {
+		return nonRetryable(ErrLoginFailed, "the current password of role "+role+" (from secret "+name+") does not log in; "+
+			"nothing was changed: "+errMessage(err))
+	}
+	return err
+}
+
+// withUserMaster runs fn as the instance's master, at the database and
+// TLS settings of s.
+func (a *Activities) withUserMaster(ctx context.Context, in AppUserInput, name string, s DBSecret, fn func(Querier) error) error {
+	return a.withMaster(ctx, name, &masterRef{secretARN: in.Instance.MasterSecretARN, at: s}, fn)
+}
+
+// userSecretValue is the RDS JSON of a user's secret.
+func userSecretValue(in AppUserInput, password string) DBSecret {
+	return DBSecret{
+		Engine: "postgres", Host: in.Instance.Address, Port: int(in.Instance.Port), Username: in.User.Name,
+		Password: password, DBName: orDefault(in.Instance.DBName, "postgres"),
+		MasterARN: in.Instance.MasterSecretARN,
+	}
+}
+
+// dropHandover deletes the CLI's handover secret once its password is in
+// the user's secret; a secret without the handover tag is the operator's
+// own and stays.
+func (a *Activities) dropHandover(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+	if awsCode(err) == "ResourceNotFoundException" || (err == nil && out.DeletedDate != nil) {
+		return nil
+	}
+	if err != nil {
+		return awsError(ctx, secretSubject(id), "DescribeSecret", err)
+	}
+	if smTagMap(out.Tags)[tagHandover] == "" {
+		return nil
+	}
+	_, err = a.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(id), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	if err != nil && awsCode(err) != "ResourceNotFoundException" {
+		return awsError(ctx, secretSubject(id), "DeleteSecret (password handover)", err)
+	}
+	return nil
 }
 
 func validateAppUserInput(in AppUserInput) error {
@@ -198,6 +260,8 @@ func validateAppUserInput(in AppUserInput) error {
 		return invalidInput("instance %s: no endpoint yet (wait until it is available)", in.Instance.Identifier)
 	case in.Instance.MasterSecretARN == "":
 		return invalidInput("instance %s: no managed master secret; credstage needs ManageMasterUserPassword", in.Instance.Identifier)
+	case in.User.PasswordFrom != "" && !in.User.Adopt:
+		return invalidInput("user %s: a current password is given only for an adopted user", in.User.Name)
 	}
 	return nil
 }

@@ -275,6 +275,15 @@ type ProvisionRequest struct {
 	EngineVersion    string            `json:"engineVersion,omitempty"`
 	Tags             map[string]string `json:"tags,omitempty"`
 	Users            []AppUser         `json:"users"`
+	// AdoptInstance lets provisioning use an existing instance that
+	// credstage did not create (no credstage mark). It is still checked
+	// (engine, database name, master settings, environment tag) and is
+	// never changed or deleted.
+	AdoptInstance bool `json:"adoptInstance,omitempty"`
+	// Run is the provisioning run's mark (docs/architecture.md,
+	// "Provisioning and ownership"), set by the workflow: what carries it
+	// is this run's to delete. Empty for runs that started before marks.
+	Run string `json:"run,omitempty"`
 	// WaitMinDelay and WaitMaxDelay bound the availability poll (the SDK
 	// waiter's backoff with a shorter floor). Defaults 2s and 30s.
 	WaitMinDelay time.Duration `json:"waitMinDelay,omitempty"`
@@ -290,7 +299,33 @@ type AppUser struct {
 	// (SELECT on all tables in schema public), "readwrite" (plus INSERT,
 	// UPDATE, DELETE), "create" (CREATE on schema public).
 	Grants []string `json:"grants,omitempty"`
+	// Adopt lets provisioning use an existing role of this name (and its
+	// clone) and an existing secret at SecretName that credstage did not
+	// create. An adopted role keeps its password and privileges: its
+	// current password comes from that secret, or from PasswordFrom, and
+	// must log in before credstage writes anything.
+	Adopt bool `json:"adopt,omitempty"`
+	// PasswordFrom names a secret holding an adopted role's current
+	// password (a "password" key of a JSON object, or the whole string):
+	// the CLI's handover of --password-stdin. A handover secret (tagged
+	// credstage:handover) is deleted once read into the user's secret.
+	PasswordFrom string `json:"passwordFrom,omitempty"`
 }
+
+// Outcome says what provisioning did with an instance, a secret or a
+// role.
+type Outcome string
+
+const (
+	// OutcomeCreated: this run created it; its compensation may delete it.
+	OutcomeCreated Outcome = "created"
+	// OutcomeExisting: an earlier credstage provisioning created it; it
+	// was used as it is.
+	OutcomeExisting Outcome = "existing"
+	// OutcomeAdopted: it existed without credstage's mark and was adopted
+	// explicitly; credstage neither changed nor will delete it.
+	OutcomeAdopted Outcome = "adopted"
+)
 
 // InstanceInfo is what provisioning learns about an available instance.
 type InstanceInfo struct {
@@ -308,8 +343,11 @@ type InstanceInfo struct {
 // provisioning step; Adopted means the instance already existed with the
 // same engine and was taken over instead of failing.
 type CreateInstanceResult struct {
-	ARN     string `json:"arn"`
-	Adopted bool   `json:"adopted,omitempty"`
+	ARN string `json:"arn"`
+	// Adopted: the instance is not this run's to delete (Outcome is
+	// existing or adopted).
+	Adopted bool    `json:"adopted,omitempty"`
+	Outcome Outcome `json:"outcome,omitempty"`
 }
 
 // WaitInstanceInput polls DescribeDBInstances until the instance is
@@ -326,14 +364,31 @@ type AppUserInput struct {
 	User        AppUser           `json:"user"`
 	Environment string            `json:"environment"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// Run is the provisioning run's mark (ProvisionRequest.Run).
+	Run string `json:"run,omitempty"`
 }
 
-// AppUserResult names the secret and the roles created.
+// AppUserResult names the secret and the roles, and says what was done
+// with each.
 type AppUserResult struct {
 	SecretARN  string   `json:"secretArn"`
 	SecretName string   `json:"secretName"`
 	Roles      []string `json:"roles"`
-	Adopted    bool     `json:"adopted,omitempty"`
+	// Adopted: nothing of this user is this run's to delete.
+	Adopted bool `json:"adopted,omitempty"`
+	// Secret and Role say what happened to the secret and the user's
+	// role (the clone, if any, follows the role).
+	Secret Outcome `json:"secret,omitempty"`
+	Role   Outcome `json:"role,omitempty"`
+	// Grants says what was granted, skipped and covered later.
+	Grants GrantReport `json:"grants,omitempty"`
+}
+
+// UndoResult says what a compensation deleted and what it left alone
+// because this run had not made it.
+type UndoResult struct {
+	Deleted []string `json:"deleted,omitempty"`
+	Kept    []string `json:"kept,omitempty"`
 }
 
 // LoginCheckInput asks for a fresh login with a secret's AWSCURRENT (or the
@@ -346,4 +401,8 @@ type LoginCheckInput struct {
 // DeleteInstanceInput removes an instance (compensation of provisioning).
 type DeleteInstanceInput struct {
 	Identifier string `json:"identifier"`
+	// Run is the provisioning run's mark: only an instance tagged with it
+	// is deleted. Empty (runs from before marks): the credstage:managed
+	// tag is enough.
+	Run string `json:"run,omitempty"`
 }

@@ -198,7 +198,11 @@ func (f *fakeActivities) CreateDBInstance(ctx context.Context, req activities.Pr
 	if err := f.record(ctx, "CreateDBInstance", req.Identifier, req); err != nil {
 		return activities.CreateInstanceResult{}, err
 	}
-	return activities.CreateInstanceResult{ARN: "arn:aws:rds:us-east-1:123456789012:db:" + req.Identifier, Adopted: f.adoptInstance}, nil
+	res := activities.CreateInstanceResult{ARN: "arn:aws:rds:us-east-1:123456789012:db:" + req.Identifier, Outcome: activities.OutcomeCreated}
+	if f.adoptInstance {
+		res.Adopted, res.Outcome = true, activities.OutcomeAdopted
+	}
+	return res, nil
 }
 
 func (f *fakeActivities) WaitInstanceAvailable(ctx context.Context, in activities.WaitInstanceInput) (activities.InstanceInfo, error) {
@@ -219,16 +223,26 @@ func (f *fakeActivities) CreateAppUser(ctx context.Context, in activities.AppUse
 	if in.User.Strategy == activities.StrategyAlternatingUsers {
 		roles = append(roles, in.User.Name+"_clone")
 	}
-	return activities.AppUserResult{SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + name + "-AbCdEf",
-		SecretName: name, Roles: roles, Adopted: f.adoptUsers[in.User.Name]}, nil
+	res := activities.AppUserResult{SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + name + "-AbCdEf",
+		SecretName: name, Roles: roles, Secret: activities.OutcomeCreated, Role: activities.OutcomeCreated}
+	if f.adoptUsers[in.User.Name] {
+		res.Adopted, res.Secret, res.Role = true, activities.OutcomeAdopted, activities.OutcomeAdopted
+	}
+	return res, nil
 }
 
-func (f *fakeActivities) DeleteAppUser(ctx context.Context, in activities.AppUserInput) error {
-	return f.record(ctx, "DeleteAppUser", in.User.Name, in)
+func (f *fakeActivities) DeleteAppUser(ctx context.Context, in activities.AppUserInput) (activities.UndoResult, error) {
+	if err := f.record(ctx, "DeleteAppUser", in.User.Name, in); err != nil {
+		return activities.UndoResult{}, err
+	}
+	return activities.UndoResult{Deleted: []string{"secret of " + in.User.Name}}, nil
 }
 
-func (f *fakeActivities) DeleteDBInstance(ctx context.Context, in activities.DeleteInstanceInput) error {
-	return f.record(ctx, "DeleteDBInstance", in.Identifier, in)
+func (f *fakeActivities) DeleteDBInstance(ctx context.Context, in activities.DeleteInstanceInput) (activities.UndoResult, error) {
+	if err := f.record(ctx, "DeleteDBInstance", in.Identifier, in); err != nil {
+		return activities.UndoResult{}, err
+	}
+	return activities.UndoResult{Deleted: []string{"instance " + in.Identifier}}, nil
 }
 
 // activityDelays delays every call of an activity, in test time.

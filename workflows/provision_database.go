@@ -36,19 +36,27 @@ type ProvisionProgress struct {
 // metrics. Input is validated first, so bad input fails at once with
 // InvalidInput naming the field and creates nothing.
 //
-// A failure (or cancellation) compensates in reverse, in a disconnected
-// context: DeleteAppUser for each user this run created, then
-// DeleteDBInstance if this run created the instance. What existed before
-// (an adopted instance or user) is never deleted, and neither is an
-// instance whose CreateDBInstance call failed: it may not be ours. The run
-// then fails with the cause's error type (ErrProvisionFailed if it had
-// none, ErrCompensationFailed if undoing failed too), naming what was
-// undone or left behind.
+// Everything the run creates carries its mark, the run id before any
+// reset (docs/architecture.md, "Provisioning and ownership"), so a retry
+// after a lost reply knows its own work and compensation deletes exactly
+// that. A failure (or cancellation) compensates in reverse, in a
+// disconnected context: DeleteAppUser for each user this run tried, then
+// DeleteDBInstance unless the instance is known to have existed before;
+// each deletes only what carries the mark and reports what it kept. The
+// run then fails with the cause's error type (ErrProvisionFailed if it
+// had none, ErrCompensationFailed if undoing failed too), naming what was
+// undone, kept or left behind. Runs from before marks
+// (changeProvisionOwnership) compensate as they did: only users whose
+// CreateAppUser succeeded, and only an instance whose CreateDBInstance
+// succeeded.
 func ProvisionDatabase(ctx workflow.Context, req activities.ProvisionRequest) (ProvisionDatabaseResult, error) {
 	if err := validateProvisionRequest(req); err != nil {
 		return ProvisionDatabaseResult{}, err
 	}
 	p := &provisioning{req: req, started: workflow.Now(ctx)}
+	if workflow.GetVersion(ctx, changeProvisionOwnership, workflow.DefaultVersion, provisionOwnershipV1) >= provisionOwnershipV1 {
+		p.req.Run = runMark(ctx)
+	}
 	p.progress = ProvisionProgress{Identifier: req.Identifier, Status: StatusRunning}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ProvisionProgress, error) { return p.progress, nil }); err != nil {
 		return ProvisionDatabaseResult{}, err
@@ -59,9 +67,12 @@ func ProvisionDatabase(ctx workflow.Context, req activities.ProvisionRequest) (P
 	}
 
 	now := workflow.Now(ctx)
-	res := ProvisionDatabaseResult{Instance: p.info, DurationMS: now.Sub(p.started).Milliseconds(), Adopted: p.instance.Adopted}
+	res := ProvisionDatabaseResult{Instance: p.info, DurationMS: now.Sub(p.started).Milliseconds(),
+		Adopted: p.instance.Adopted, Outcome: p.instance.Outcome}
+	res.Changed = p.instance.Outcome == activities.OutcomeCreated
 	for _, u := range p.users {
 		res.Users = append(res.Users, u.result)
+		res.Changed = res.Changed || userChanged(u.result)
 	}
 	p.progress.Step, p.progress.User, p.progress.Status = "", "", StatusSucceeded
 	upsertSearchAttrs(ctx, searchAttrs{Status: StatusSucceeded})
@@ -85,6 +96,26 @@ type provisioning struct {
 type provisionedUser struct {
 	user   activities.AppUser
 	result activities.AppUserResult
+	// done: CreateAppUser succeeded and result is known.
+	done bool
+}
+
+// owned says the run marks what it creates (changeProvisionOwnership).
+func (p *provisioning) owned() bool { return p.req.Run != "" }
+
+// runMark is the run's ownership mark: its run id before any reset, so
+// it is the same on every replay, retried task and reset.
+func runMark(ctx workflow.Context) string {
+	info := workflow.GetInfo(ctx)
+	if info.OriginalRunID != "" {
+		return info.OriginalRunID
+	}
+	return info.WorkflowExecution.RunID // the SDK's test environment sets no original
+}
+
+// userChanged: provisioning the user wrote something.
+func userChanged(r activities.AppUserResult) bool {
+	return r.Secret == activities.OutcomeCreated || r.Role == activities.OutcomeCreated || len(r.Grants.Granted) > 0
 }
 
 func (p *provisioning) dims() []activities.Dimension {
@@ -92,7 +123,7 @@ func (p *provisioning) dims() []activities.Dimension {
 }
 
 func (p *provisioning) userInput(u activities.AppUser) activities.AppUserInput {
-	return activities.AppUserInput{Instance: p.info, User: u, Environment: p.req.Environment, Tags: p.req.Tags}
+	return activities.AppUserInput{Instance: p.info, User: u, Environment: p.req.Environment, Tags: p.req.Tags, Run: p.req.Run}
 }
 
 func (p *provisioning) provision(ctx workflow.Context) error {
@@ -100,6 +131,11 @@ func (p *provisioning) provision(ctx workflow.Context) error {
 	p.progress.Step = StepCreateInstance
 	var created activities.CreateInstanceResult
 	if err := workflow.ExecuteActivity(withProvisionOptions(ctx), a.CreateDBInstance, p.req).Get(ctx, &created); err != nil {
+		if p.owned() && !refusedBeforeActing(err) {
+			// It may have been created before the failure: compensation
+			// looks for this run's mark.
+			p.instance = &activities.CreateInstanceResult{}
+		}
 		return err
 	}
 	p.instance = &created
@@ -113,10 +149,17 @@ func (p *provisioning) provision(ctx workflow.Context) error {
 	for _, u := range p.req.Users {
 		p.progress.Step, p.progress.User = StepCreateUser, u.Name
 		var res activities.AppUserResult
-		if err := workflow.ExecuteActivity(withProvisionOptions(ctx), a.CreateAppUser, p.userInput(u)).Get(ctx, &res); err != nil {
+		err := workflow.ExecuteActivity(withProvisionOptions(ctx), a.CreateAppUser, p.userInput(u)).Get(ctx, &res)
+		if err != nil && !p.owned() {
 			return err
 		}
-		p.users = append(p.users, provisionedUser{user: u, result: res})
+		// Recorded even when it failed: it may have created its secret
+		// and roles first, which compensation finds by their mark (and
+		// DeleteAppUser keeps whatever is not this run's).
+		p.users = append(p.users, provisionedUser{user: u, result: res, done: err == nil})
+		if err != nil {
+			return err
+		}
 	}
 	for _, u := range p.users {
 		p.progress.Step, p.progress.User = StepVerifyUser, u.user.Name
@@ -145,25 +188,34 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 	var a *activities.Activities
 	var undone, left []string
 	p.progress.Step, p.progress.User = StepCompensate, ""
+	var kept []string
 	for k := len(p.users) - 1; k >= 0; k-- {
 		u := p.users[k]
-		if u.result.Adopted {
-			continue // existed before this run: not ours to delete
+		if u.done && u.result.Adopted {
+			continue // it all existed before this run: not ours to delete
 		}
-		if err := workflow.ExecuteActivity(uctx, a.DeleteAppUser, p.userInput(u.user)).Get(dctx, nil); err != nil {
+		var r activities.UndoResult
+		if err := workflow.ExecuteActivity(uctx, a.DeleteAppUser, p.userInput(u.user)).Get(dctx, &r); err != nil {
 			m, _ := describeError(err)
 			left = append(left, "app user "+u.user.Name+" ("+m+")")
 			continue
 		}
-		undone = append(undone, "app user "+u.user.Name)
+		if !p.owned() {
+			r.Deleted = []string{"app user " + u.user.Name}
+		}
+		undone, kept = append(undone, r.Deleted...), append(kept, r.Kept...)
 	}
 	if p.instance != nil && !p.instance.Adopted {
-		del := activities.DeleteInstanceInput{Identifier: p.req.Identifier}
-		if err := workflow.ExecuteActivity(uctx, a.DeleteDBInstance, del).Get(dctx, nil); err != nil {
+		del := activities.DeleteInstanceInput{Identifier: p.req.Identifier, Run: p.req.Run}
+		var r activities.UndoResult
+		if err := workflow.ExecuteActivity(uctx, a.DeleteDBInstance, del).Get(dctx, &r); err != nil {
 			m, _ := describeError(err)
 			left = append(left, "instance "+p.req.Identifier+" ("+m+")")
 		} else {
-			undone = append(undone, "instance "+p.req.Identifier)
+			if !p.owned() {
+				r.Deleted = []string{"instance " + p.req.Identifier}
+			}
+			undone, kept = append(undone, r.Deleted...), append(kept, r.Kept...)
 		}
 	}
 
@@ -177,6 +229,9 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 	if len(undone) > 0 {
 		text += "; undone: " + strings.Join(undone, ", ")
 	}
+	if len(kept) > 0 {
+		text += "; kept (not this run's): " + strings.Join(kept, ", ")
+	}
 	if errType == "" {
 		errType = ErrProvisionFailed
 	}
@@ -186,4 +241,12 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 		workflow.GetLogger(ctx).Error("COMPENSATION FAILED: provisioning left resources behind", "instance", p.req.Identifier, "left", left)
 	}
 	return temporal.NewNonRetryableApplicationError(text, errType, cause)
+}
+
+// refusedBeforeActing: CreateDBInstance refused its input before it
+// created anything (bad input, or an instance that is not this run's),
+// so there is nothing of this run to look for.
+func refusedBeforeActing(err error) bool {
+	_, errType := describeError(err)
+	return errType == activities.ErrInvalidInput || errType == activities.ErrNotCredstages
 }

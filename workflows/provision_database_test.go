@@ -66,14 +66,22 @@ func TestProvisionDatabaseCompensation(t *testing.T) {
 		wantUndo []string
 		errType  string
 	}{
+		// The instance may exist with this run's mark (a lost reply):
+		// DeleteDBInstance decides by the mark.
 		{name: "create instance", failKey: "CreateDBInstance", err: nonRetryable(activities.ErrAWSRequestRefused),
-			wantUndo: nil, errType: activities.ErrAWSRequestRefused},
+			wantUndo: []string{"DeleteDBInstance:orders-db"}, errType: activities.ErrAWSRequestRefused},
+		// A refusal of an existing instance that is not this run's
+		// created nothing.
+		{name: "create instance refused", failKey: "CreateDBInstance", err: nonRetryable(activities.ErrNotCredstages),
+			wantUndo: nil, errType: activities.ErrNotCredstages},
 		{name: "wait available", failKey: "WaitInstanceAvailable", err: nonRetryable(activities.ErrInstanceNotAvailable),
 			wantUndo: []string{"DeleteDBInstance:orders-db"}, errType: activities.ErrInstanceNotAvailable},
+		// A failed CreateAppUser may have written its secret first: it is
+		// compensated too.
 		{name: "first user", failKey: "CreateAppUser:orders_app", err: nonRetryable(activities.ErrDatabaseRefused),
-			wantUndo: []string{"DeleteDBInstance:orders-db"}, errType: activities.ErrDatabaseRefused},
+			wantUndo: []string{"DeleteAppUser:orders_app", "DeleteDBInstance:orders-db"}, errType: activities.ErrDatabaseRefused},
 		{name: "second user", failKey: "CreateAppUser:orders_report", err: nonRetryable(activities.ErrMasterAuthFailed),
-			wantUndo: []string{"DeleteAppUser:orders_app", "DeleteDBInstance:orders-db"}, errType: activities.ErrMasterAuthFailed},
+			wantUndo: []string{"DeleteAppUser:orders_report", "DeleteAppUser:orders_app", "DeleteDBInstance:orders-db"}, errType: activities.ErrMasterAuthFailed},
 		{name: "login", failKey: "VerifyLogin", err: nonRetryable(activities.ErrLoginFailed),
 			wantUndo: []string{"DeleteAppUser:orders_report", "DeleteAppUser:orders_app", "DeleteDBInstance:orders-db"}, errType: activities.ErrLoginFailed},
 		{name: "login, adopted instance", failKey: "VerifyLogin", err: nonRetryable(activities.ErrLoginFailed), adopt: true,
@@ -125,7 +133,7 @@ func TestProvisionDatabaseCompensationFailure(t *testing.T) {
 	require.ErrorAs(t, env.GetWorkflowError(), &app)
 	assert.Equal(t, ErrCompensationFailed, app.Type())
 	assert.Contains(t, app.Message(), "COMPENSATION FAILED, left behind: instance orders-db")
-	assert.Contains(t, app.Message(), "undone: app user orders_report, app user orders_app")
+	assert.Contains(t, app.Message(), "undone: secret of orders_report, secret of orders_app")
 }
 
 func TestProvisionDatabaseInvalidInput(t *testing.T) {

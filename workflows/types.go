@@ -144,7 +144,13 @@ type ProvisionDatabaseResult struct {
 	Instance   activities.InstanceInfo    `json:"instance"`
 	Users      []activities.AppUserResult `json:"users"`
 	DurationMS int64                      `json:"durationMs"`
-	Adopted    bool                       `json:"adopted,omitempty"`
+	// Adopted: the instance existed (Outcome says whether credstage made
+	// it in an earlier run or it was adopted).
+	Adopted bool               `json:"adopted,omitempty"`
+	Outcome activities.Outcome `json:"outcome,omitempty"`
+	// Changed is false when the run found everything in place and changed
+	// nothing: a re-run of a successful provisioning.
+	Changed bool `json:"changed"`
 }
 
 // Progress is the answer to the progress query.

@@ -44,3 +44,14 @@ const (
 
 	runTokensV1 workflow.Version = 1
 )
+
+// changeProvisionOwnership: ProvisionDatabase marks what it creates with
+// its run (activities' ownership.go) and compensates by that mark: a
+// user is compensated from the moment CreateAppUser is tried, and an
+// instance whose CreateDBInstance failed is offered to DeleteDBInstance,
+// which deletes it only if this run's mark is on it.
+const (
+	changeProvisionOwnership = "credstage/provision-ownership"
+
+	provisionOwnershipV1 workflow.Version = 1
+)

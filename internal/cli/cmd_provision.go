@@ -2,12 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/yamlnode"
 	"github.com/credstage/credstage/workflows"
 )
@@ -21,6 +23,8 @@ func newProvisionCmd(a *app) *cobra.Command {
 		users []string
 		spec  provisionSpec
 		wait  bool
+		adopt []string
+		stdin bool
 	)
 	cmd := &cobra.Command{
 		Use:   "provision",
@@ -29,15 +33,25 @@ func newProvisionCmd(a *app) *cobra.Command {
 keeps in Secrets Manager, wait until it is available, then create each
 application role with its own secret (<environment>/<identifier>/<user>)
 and check that it logs in. Runs as workflow provision/<identifier>; a
-failure deletes what was created. Settings come from flags or from a YAML
---file; flags given beside --file override it.
+failure deletes what this run created, and only that. Settings come from
+flags or from a YAML --file; flags given beside --file override it.
 
 --user is name:strategy[:grants], repeated: strategy is single-user or
 alternating-users, grants a comma-separated list of CONNECT, readonly,
-readwrite and create.`,
+readwrite and create.
+
+An instance, role or secret that exists without credstage's mark is
+refused unless --adopt names it: --adopt instance, --adopt user:NAME
+(repeatable). Adopted things are checked, never changed and never deleted;
+an adopted role keeps its password, which credstage takes from an existing
+secret at the user's secret name or from --password-stdin, and proves by
+logging in before it writes anything. Re-running a successful provisioning
+changes nothing and says so.`,
 		Example: `  credstage provision --identifier orders-staging --environment staging --db-name orders \
     --user app:alternating-users:readwrite --user reporting:single-user:readonly --wait
-  credstage provision --file instances/orders-staging.yaml`,
+  credstage provision --file instances/orders-staging.yaml
+  printf '%s\n' "$LEGACY_PASSWORD" | credstage provision --identifier orders-staging --environment staging \
+    --db-name orders --user legacy:single-user --adopt instance --adopt user:legacy --password-stdin --wait`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s := &spec
@@ -57,11 +71,24 @@ readwrite and create.`,
 				}
 				s.Users = append(s.Users, parsed)
 			}
+			s.Adopt = append(s.Adopt, adopt...)
 			req, err := s.request(doc)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			if stdin {
+				if !wait {
+					return badInput("--password-stdin needs --wait: the CLI removes the password's handover secret when the run ends")
+				}
+				drop, err := a.handOverPassword(ctx, cmd.InOrStdin(), &req)
+				if err != nil {
+					return err
+				}
+				// Whatever the outcome; the worker also deletes it once the
+				// password is in the user's secret.
+				defer drop()
+			}
 			c, err := a.client(ctx)
 			if err != nil {
 				return err
@@ -102,6 +129,8 @@ readwrite and create.`,
 	fl.StringVar(&spec.MasterUsername, "master-username", "", "master user name (default postgres)")
 	fl.StringVar(&spec.EngineVersion, "engine-version", "", "PostgreSQL engine version (default: RDS's default)")
 	fl.StringArrayVar(&users, "user", nil, "application user name:strategy[:grants], repeatable")
+	fl.StringArrayVar(&adopt, "adopt", nil, "use what exists without credstage's mark: instance, or user:NAME (repeatable); adopted things are never changed or deleted")
+	fl.BoolVar(&stdin, "password-stdin", false, "read the current password of the one adopted user's role from standard input (needs --wait)")
 	fl.BoolVar(&wait, "wait", false, "wait until provisioning ends and print what was created; exit 1 if it fails")
 	return cmd
 }
@@ -139,15 +168,40 @@ func mergeFlags(cmd *cobra.Command, dst, flags *provisionSpec) {
 func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
 	in := res.Instance
 	verb := "Created"
-	if res.Adopted {
+	switch {
+	case res.Outcome == activities.OutcomeExisting:
+		verb = "Found"
+	case res.Outcome == activities.OutcomeAdopted, res.Adopted: // Adopted alone: a run from before outcomes
 		verb = "Adopted"
 	}
 	fmt.Fprintf(a.stdout, "%s %s in %s\n", verb, in.Identifier, humanDuration(msDuration(res.DurationMS)))
 	fmt.Fprintf(a.stdout, "  endpoint:      %s:%d/%s\n", in.Address, in.Port, in.DBName)
 	fmt.Fprintf(a.stdout, "  master user:   %s (secret %s)\n", in.MasterUsername, in.MasterSecretARN)
-	t := newTable(a.stdout, "  USER SECRET", "ROLES", "ARN")
+	t := newTable(a.stdout, "  USER SECRET", "SECRET", "ROLES", "ROLE", "GRANTED", "ARN")
 	for _, u := range res.Users {
-		t.row("  "+u.SecretName, strings.Join(u.Roles, ", "), u.SecretARN)
+		t.row("  "+u.SecretName, orDash(string(u.Secret)), strings.Join(u.Roles, ", "), orDash(string(u.Role)),
+			strconv.Itoa(len(u.Grants.Granted)), u.SecretARN)
 	}
 	t.flush()
+	for _, u := range res.Users {
+		for _, g := range u.Grants.Granted {
+			fmt.Fprintf(a.stdout, "  granted %s: %s\n", u.Roles[0], g)
+		}
+		for _, g := range u.Grants.Skipped {
+			fmt.Fprintf(a.stdout, "  skipped %s: %s\n", u.Roles[0], g)
+		}
+		for _, g := range u.Grants.Future {
+			fmt.Fprintf(a.stdout, "  later   %s: %s\n", u.Roles[0], g)
+		}
+	}
+	if !res.Changed && res.Outcome != "" {
+		fmt.Fprintln(a.stdout, "No changes: everything was already in place.")
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -45,6 +45,10 @@ type provisionSpec struct {
 	Tags map[string]string `yaml:"tags"`
 	// Users are the application roles, each with its own secret.
 	Users []provisionUserSpec `yaml:"users"`
+	// Adopt names what may be used although credstage did not create it:
+	// "instance", and "user:NAME" for a user's existing role and secret.
+	// Adopted things are checked, never changed and never deleted.
+	Adopt []string `yaml:"adopt"`
 }
 
 type provisionUserSpec struct {
@@ -145,6 +149,23 @@ func (s *provisionSpec) request(doc *yamlnode.Doc) (activities.ProvisionRequest,
 			}
 		}
 		req.Users = append(req.Users, activities.AppUser{Name: u.Name, Strategy: strategy, SecretName: u.SecretName, Grants: u.Grants})
+	}
+	for i, a := range s.Adopt {
+		kind, name, _ := strings.Cut(a, ":")
+		switch {
+		case kind == "instance" && name == "":
+			req.AdoptInstance = true
+		case kind == "user" && seen[name]:
+			for k := range req.Users {
+				if req.Users[k].Name == name {
+					req.Users[k].Adopt = true
+				}
+			}
+		case kind == "user":
+			bad(fmt.Sprintf("adopt[%d]", i), "--adopt", "%q names no user of this provisioning", a)
+		default:
+			bad(fmt.Sprintf("adopt[%d]", i), "--adopt", "want instance or user:NAME, got %q", a)
+		}
 	}
 	if len(errs) > 0 {
 		return req, badInput("%s", strings.Join(errs, "\n"))
