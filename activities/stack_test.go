@@ -39,6 +39,8 @@ const (
 	stackInstance = "credstage-acts"
 	stackEnv      = "staging"
 	stackDB       = "appdb"
+	// stackRun is the provisioning run mark of what the tests provision.
+	stackRun = "stack-run"
 )
 
 // stack is the shared local stack.
@@ -129,7 +131,7 @@ func startStack() (*stack, error) {
 	st.suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 
 	start := time.Now()
-	if _, err := st.exec(st.acts.CreateDBInstance, ProvisionRequest{Identifier: stackInstance, Environment: stackEnv, DBName: stackDB}); err != nil {
+	if _, err := st.exec(st.acts.CreateDBInstance, ProvisionRequest{Identifier: stackInstance, Environment: stackEnv, DBName: stackDB, Run: stackRun}); err != nil {
 		st.close()
 		return nil, fmt.Errorf("CreateDBInstance: %w", err)
 	}
@@ -224,7 +226,7 @@ func (st *stack) newUserTB(t testing.TB, strategy Strategy, grants ...string) st
 		name = name[:40]
 	}
 	res, err := st.acts.CreateAppUser(context.Background(), AppUserInput{
-		Instance: st.instance, Environment: stackEnv,
+		Instance: st.instance, Environment: stackEnv, Run: stackRun,
 		User: AppUser{Name: name, Strategy: strategy, Grants: grants},
 	})
 	if err != nil {
