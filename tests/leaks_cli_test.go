@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,10 +35,15 @@ func (r cliResult) String() string {
 // run executes one command with exactly env (plus nothing of the test
 // process's environment) and records its output.
 func (c *cliRecorder) run(ctx context.Context, env map[string]string, args ...string) cliResult {
+	return c.runInput(ctx, env, "", args...)
+}
+
+// runInput is run with stdin as the command's standard input.
+func (c *cliRecorder) runInput(ctx context.Context, env map[string]string, stdin string, args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := cli.Run(ctx, args, &stdout, &stderr, func(k string) string { return env[k] })
+	code := cli.RunInput(ctx, args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
 	res := cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	c.mu.Lock()
 	c.n++

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/credstage/credstage/internal/plan"
@@ -36,10 +37,17 @@ const (
 // os.Getenv so tests can run commands side by side with different
 // settings.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
+	return RunInput(ctx, args, os.Stdin, stdout, stderr, env)
+}
+
+// RunInput is Run with stdin standing in for the process's standard
+// input (provision --password-stdin reads it).
+func RunInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
 	a := newApp(stdout, stderr, env)
 	defer a.close()
 	root := newRootCmd(a)
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
