@@ -262,7 +262,7 @@ func (st *stack) requireNoSecret(t *testing.T, name string) {
 func (st *stack) handover(t *testing.T, role, password string) string {
 	t.Helper()
 	out, err := st.sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
-		Name: aws.String("credstage/handover/" + stackInstance + "/" + role + "-" + time.Now().Format("150405.000000")),
+		Name:         aws.String("credstage/handover/" + stackInstance + "/" + role + "-" + time.Now().Format("150405.000000")),
 		SecretString: aws.String(password), Tags: HandoverTags(stackInstance, role)})
 	if err != nil {
 		t.Fatal(err)
