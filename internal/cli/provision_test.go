@@ -61,3 +61,34 @@ func TestProvisionRequestFromFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestProvisionAdopt: --adopt names the instance or a user of the
+// provisioning; anything else is bad input, and --password-stdin needs
+// --wait and an adopted user.
+func TestProvisionAdopt(t *testing.T) {
+	s := provisionSpec{Identifier: "orders-staging", Environment: "staging", DBName: "orders",
+		Users: []provisionUserSpec{{Name: "app"}, {Name: "legacy"}}, Adopt: []string{"instance", "user:legacy"}}
+	req, err := s.request(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !req.AdoptInstance || req.Users[0].Adopt || !req.Users[1].Adopt {
+		t.Errorf("request %+v", req)
+	}
+	s.Adopt = []string{"user:nobody", "everything"}
+	_, err = s.request(nil)
+	for _, want := range []string{`--adopt: "user:nobody" names no user`, `--adopt: want instance or user:NAME, got "everything"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	base := []string{"provision", "--identifier", "orders-staging", "--environment", "staging", "--db-name", "orders", "--user", "app:single-user"}
+	r := run(t, nil, append(base, "--adopt", "user:app", "--password-stdin")...)
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "--password-stdin needs --wait") {
+		t.Errorf("without --wait: %s", r)
+	}
+	r = run(t, nil, append(base, "--password-stdin", "--wait")...)
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "no user is adopted") {
+		t.Errorf("nobody adopted: %s", r)
+	}
+}
