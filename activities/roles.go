@@ -125,6 +125,9 @@ func grantMembership(ctx context.Context, q Querier, role, member string) error 
 
 // grantStatements are the statements of AppUser.Grants for role on db.
 // CONNECT on the database is always granted.
+//
+// Deprecated: replaced by ensureGrants, which grants per object what the
+// master can grant instead of failing on another role's table.
 func grantStatements(db, role string, grants []string) ([]string, error) {
 	r, d := quoteIdent(role), quoteIdent(db)
 	stmts := []string{"GRANT CONNECT ON DATABASE " + d + " TO " + r}
