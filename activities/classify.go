@@ -211,6 +211,10 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 		return retryable("%s: database call to %s interrupted: %v", subject, t, ctx.Err())
 	}
 	text := redact(err.Error(), secrets...)
+	var noConnect *errNoConnect
+	if errors.As(err, &noConnect) {
+		return nonRetryable(ErrDatabaseRefused, fmt.Sprintf("%s: %s: %s", subject, t, text))
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		state := pgErr.Code

@@ -123,6 +123,7 @@ func TestDBErrorClassification(t *testing.T) {
 		{pg("53300"), appLogin, "retryable"},
 		{pg("42501"), masterLogin, ErrDatabaseRefused + "!"},
 		{pg("42601"), masterLogin, ErrDatabaseRefused + "!"},
+		{&errNoConnect{db: "app", role: "app", owner: "rdsadmin"}, masterLogin, ErrDatabaseRefused + "!"},
 		{errors.New("unexpected EOF"), appLogin, "outage"},
 		{fmt.Errorf("read: %w", syscall.ECONNRESET), appLogin, "outage"},
 		{errors.New("something else"), appLogin, "retryable"},

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -123,34 +122,6 @@ func grantMembership(ctx context.Context, q Querier, role, member string) error 
 	return err
 }
 
-// grantStatements are the statements of AppUser.Grants for role on db.
-// CONNECT on the database is always granted.
-func grantStatements(db, role string, grants []string) ([]string, error) {
-	r, d := quoteIdent(role), quoteIdent(db)
-	stmts := []string{"GRANT CONNECT ON DATABASE " + d + " TO " + r}
-	for _, g := range grants {
-		switch strings.ToLower(g) {
-		case "connect":
-		case "readonly":
-			stmts = append(stmts,
-				"GRANT USAGE ON SCHEMA public TO "+r,
-				"GRANT SELECT ON ALL TABLES IN SCHEMA public TO "+r,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO "+r)
-		case "readwrite":
-			stmts = append(stmts,
-				"GRANT USAGE ON SCHEMA public TO "+r,
-				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+r,
-				"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "+r,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "+r,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "+r)
-		case "create":
-			stmts = append(stmts, "GRANT USAGE, CREATE ON SCHEMA public TO "+r)
-		default:
-			return nil, fmt.Errorf("unknown grant %q (want CONNECT, readonly, readwrite or create)", g)
-		}
-	}
-	return stmts, nil
-}
 
 // dropRole removes role and everything granted to it in the current
 // database. The master needs the role's privileges to DROP OWNED, which

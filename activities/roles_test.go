@@ -24,27 +24,6 @@ func TestAlternateUser(t *testing.T) {
 	}
 }
 
-func TestGrantStatements(t *testing.T) {
-	stmts, err := grantStatements("app db", `we"ird`, []string{"CONNECT", "readonly", "ReadWrite", "create"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := strings.Join(stmts, ";\n")
-	for _, want := range []string{
-		`GRANT CONNECT ON DATABASE "app db" TO "we""ird"`,
-		`GRANT SELECT ON ALL TABLES IN SCHEMA public TO "we""ird"`,
-		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public`,
-		`GRANT USAGE, CREATE ON SCHEMA public`,
-	} {
-		if !strings.Contains(all, want) {
-			t.Errorf("missing %q in\n%s", want, all)
-		}
-	}
-	if _, err := grantStatements("db", "r", []string{"superuser"}); err == nil {
-		t.Error("an unknown grant must be refused")
-	}
-}
-
 func TestValidateAppUser(t *testing.T) {
 	ok := AppUser{Name: "app", Strategy: StrategyAlternatingUsers, Grants: []string{"readonly"}}
 	if err := validateAppUser(ok); err != nil {

@@ -295,9 +295,11 @@ type AppUser struct {
 	Name       string   `json:"name"`
 	Strategy   Strategy `json:"strategy"`             // single-user or alternating-users
 	SecretName string   `json:"secretName,omitempty"` // default <env>/<identifier>/<name>
-	// Grants are privileges on the database: "CONNECT", "readonly"
-	// (SELECT on all tables in schema public), "readwrite" (plus INSERT,
-	// UPDATE, DELETE), "create" (CREATE on schema public).
+	// Grants are privileges on the database: "CONNECT" (always given),
+	// "readonly" (SELECT on the tables and views of schema public),
+	// "readwrite" (plus INSERT, UPDATE, DELETE, and USAGE, SELECT on its
+	// sequences), "create" (CREATE on schema public). They cover what the
+	// master can grant now and what it creates later; see ensureGrants.
 	Grants []string `json:"grants,omitempty"`
 	// Adopt lets provisioning use an existing role of this name (and its
 	// clone) and an existing secret at SecretName that credstage did not

@@ -56,7 +56,7 @@ func validateAppUser(u AppUser) error {
 	if u.Strategy != StrategySingleUser && u.Strategy != StrategyAlternatingUsers {
 		return invalidInput("user %q: strategy must be %s or %s", u.Name, StrategySingleUser, StrategyAlternatingUsers)
 	}
-	if _, err := grantStatements("db", u.Name, u.Grants); err != nil {
+	if _, err := parseGrants(u.Grants); err != nil {
 		return invalidInput("user %q: %v", u.Name, err)
 	}
 	return nil
