@@ -122,7 +122,6 @@ func grantMembership(ctx context.Context, q Querier, role, member string) error 
 	return err
 }
 
-
 // dropRole removes role and everything granted to it in the current
 // database. The master needs the role's privileges to DROP OWNED, which
 // CREATEROLE lets it grant itself. dropped is false when there was no
