@@ -136,6 +136,11 @@ func TestProvisioningSafety(t *testing.T) {
 		if res.code == 0 || !strings.Contains(res.stderr, "CONNECT") {
 			t.Fatalf("want the grant failure naming CONNECT:\n%s", res)
 		}
+		// The secret and both roles were there before the failure, and
+		// compensation says it removed them.
+		if want := "undone: role doomed_clone, role doomed, secret staging/" + id + "/doomed"; !strings.Contains(res.stderr, want) {
+			t.Errorf("compensation does not say %q:\n%s", want, res.stderr)
+		}
 		requireNoSecret(ctx, t, s, "staging/"+id+"/doomed")
 		for _, role := range []string{"doomed", "doomed_clone"} {
 			if in.roleExists(ctx, t, role) {
