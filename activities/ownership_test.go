@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -84,5 +85,17 @@ func TestRoleMarkRun(t *testing.T) {
 	}
 	if !strings.HasPrefix(roleMark("app_clone", "r", "s"), cloneMarker("app")) {
 		t.Error("a provisioned clone's mark does not begin with the clone marker")
+	}
+}
+
+// TestAppUserTokenKeepsTheOldToken: an execution from before run marks
+// (no run) still sends, and recognises, the token its release used.
+func TestAppUserTokenKeepsTheOldToken(t *testing.T) {
+	old := uuid.NewSHA1(appUserNamespace, []byte("orders/app")).String()
+	if got := appUserToken("", "orders", "app"); got != old {
+		t.Fatalf("token without a run %s, want the old %s", got, old)
+	}
+	if appUserToken("run-1", "orders", "app") == old || appUserToken("run-1", "orders", "app") == appUserToken("run-2", "orders", "app") {
+		t.Fatal("a run's token must be its own")
 	}
 }

@@ -32,7 +32,7 @@ func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) (UndoRe
 	if in.Run == "" {
 		return UndoResult{}, a.deleteUserLegacy(ctx, in, name)
 	}
-	sec, err := a.userSecret(ctx, name, in.Run)
+	sec, err := a.userSecret(ctx, in, name)
 	if isErrorType(err, ErrInvalidInput) { // scheduled for deletion: not ours to finish
 		sec, err = userSecretInfo{owner: ownerForeign}, nil
 	}

@@ -17,9 +17,15 @@ var appUserNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.co
 
 // appUserToken is the ClientRequestToken of an app user's secret: the same
 // run, instance and user always give the same token, so a CreateSecret
-// retried after a lost reply is recognised as the same request.
+// retried after a lost reply is recognised as the same request. Without a
+// run (executions from before marks) it is the token those releases
+// used, so such a run still knows its own secret.
 func appUserToken(run, identifier, user string) string {
-	return uuid.NewSHA1(appUserNamespace, []byte(run+"/"+identifier+"/"+user)).String()
+	key := identifier + "/" + user
+	if run != "" {
+		key = run + "/" + key
+	}
+	return uuid.NewSHA1(appUserNamespace, []byte(key)).String()
 }
 
 // userSecretInfo is what provisioning knows of the secret at a user's
@@ -32,8 +38,11 @@ type userSecretInfo struct {
 
 // userSecret finds the secret at name and whose it is. A secret scheduled
 // for deletion is refused: it holds the name, and restoring it is the
-// operator's call.
-func (a *Activities) userSecret(ctx context.Context, name, run string) (userSecretInfo, error) {
+// operator's call. Without a run, a secret whose AWSCURRENT is the
+// request's token is the execution's own (how releases before marks
+// knew it).
+func (a *Activities) userSecret(ctx context.Context, in AppUserInput, name string) (userSecretInfo, error) {
+	run := in.Run
 	out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
 	if awsCode(err) == "ResourceNotFoundException" {
 		return userSecretInfo{owner: ownerNobody}, nil
@@ -46,7 +55,12 @@ func (a *Activities) userSecret(ctx context.Context, name, run string) (userSecr
 			"or delete it for good, or choose another secretName", name, name)
 	}
 	tags := smTagMap(out.Tags)
-	return userSecretInfo{owner: ownerOfTags(tags, run), arn: aws.ToString(out.ARN), tags: tags}, nil
+	info := userSecretInfo{owner: ownerOfTags(tags, run), arn: aws.ToString(out.ARN), tags: tags}
+	token := appUserToken("", in.Instance.Identifier, in.User.Name)
+	if run == "" && info.owner == ownerCredstage && slices.Contains(out.VersionIdsToStages[token], stageCurrent) {
+		info.owner = ownerThisRun
+	}
+	return info, nil
 }
 
 // createUserSecret writes a user's secret with this run's mark among its

@@ -50,7 +50,7 @@ func (a *Activities) CreateAppUser(ctx context.Context, in AppUserInput) (AppUse
 	}
 	name := appUserSecretName(in)
 	res := AppUserResult{SecretName: name, Roles: userRoles(in.User)}
-	sec, err := a.userSecret(ctx, name, in.Run)
+	sec, err := a.userSecret(ctx, in, name)
 	if err != nil {
 		return res, err
 	}
