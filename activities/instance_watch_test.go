@@ -22,7 +22,6 @@ func watchActs(f *fakeRDS) *Activities {
 	return NewWithClients(Options{RDS: f, Connector: NewPGXConnector(1)})
 }
 
-
 func instanceIDs(n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
