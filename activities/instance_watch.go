@@ -16,7 +16,8 @@ import (
 // waiter is handed its own instance's record. RDS throttles an account at
 // about 12 requests/s shared by every tool, so fifty instances
 // provisioned at once must not mean fifty pollers; the cost is one call
-// per tick (per hundred instances) whatever the number of waiters.
+// per tick (per hundred instances) whatever the number of waiters
+// (docs/architecture.md, section 7).
 // When ticks come is instance_watch_schedule.go's business; one tick is
 // instance_watch_tick.go.
 //

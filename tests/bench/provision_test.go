@@ -29,8 +29,8 @@ type provisionResult struct {
 	Wait             string         `json:"wait"`
 	Instances        int            `json:"instances"`
 	WallS            float64        `json:"wall_s"`
-	ProvisionMSP50   float64        `json:"provision_ms_p50"`
-	ProvisionMSMax   float64        `json:"provision_ms_max"`
+	ProvisionSP50    float64        `json:"provision_s_p50"`
+	ProvisionSMax    float64        `json:"provision_s_max"`
 	RDSCalls         map[string]int `json:"rds_calls"`
 	RDSCallsPerInst  float64        `json:"rds_calls_per_instance"`
 	DescribePerInst  float64        `json:"describe_calls_per_instance"`
@@ -83,8 +83,8 @@ func provisionFleet(ctx context.Context, s *benchStack, c config, wait string) (
 	if err != nil {
 		return res, err
 	}
-	res.ProvisionMSP50 = percentile(durations, 50)
-	res.ProvisionMSMax = ms(slices.Max(durations))
+	res.ProvisionSP50 = percentile(durations, 50) / 1000
+	res.ProvisionSMax = slices.Max(durations).Seconds()
 	var all, describes []time.Time
 	res.RDSCalls = map[string]int{}
 	for _, e := range s.aws.Server.Requests().Entries() {

@@ -409,7 +409,7 @@ func (r *results) table(main design) {
 			row(name+": DescribeDBInstances/instance", m, "describe_calls_per_instance", "", "", nil)
 			row(name+": peak RDS calls/s", m, "peak_rds_calls_per_s", "/s", "", nil)
 			row(name+": peak DescribeDBInstances/s", m, "peak_describe_calls_per_s", "/s", "", nil)
-			row(name+": provision p50", m, "provision_ms_p50", "ms", "", nil)
+			row(name+": provision p50", m, "provision_s_p50", "s", "", nil)
 		}
 	}
 }
@@ -447,7 +447,7 @@ func (r *results) provisioning() map[string]any {
 		"wait_max_delay_s": r.provision[0].WaitMaxDelayS,
 		"measured":         "ProvisionDatabase runs started together on a fresh worker; the worker's RDS calls from localaws's request log; peak = most calls in any one-second window"}
 	for _, pr := range r.provision {
-		p[pr.Wait] = map[string]any{"wall_s": round(pr.WallS), "provision_ms_p50": round(pr.ProvisionMSP50), "provision_ms_max": round(pr.ProvisionMSMax),
+		p[pr.Wait] = map[string]any{"wall_s": round(pr.WallS), "provision_s_p50": round(pr.ProvisionSP50), "provision_s_max": round(pr.ProvisionSMax),
 			"rds_calls_per_instance": round(pr.RDSCallsPerInst), "describe_calls_per_instance": round(pr.DescribePerInst),
 			"peak_rds_calls_per_s": pr.PeakRDSCallsPerS, "peak_describe_calls_per_s": pr.PeakDescribePerS, "rds_calls": pr.RDSCalls}
 	}

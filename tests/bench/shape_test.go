@@ -60,7 +60,7 @@ func checkShape(t *testing.T, path string) {
 	prov := obj(j, "provisioning")
 	nums("provisioning", prov, "instances", "wait_min_delay_s", "wait_max_delay_s")
 	for _, wait := range []string{waitCoalesced, waitPerInstance} {
-		nums("provisioning."+wait, obj(prov, wait), "wall_s", "provision_ms_p50", "rds_calls_per_instance",
+		nums("provisioning."+wait, obj(prov, wait), "wall_s", "provision_s_p50", "rds_calls_per_instance",
 			"describe_calls_per_instance", "peak_rds_calls_per_s", "peak_describe_calls_per_s")
 	}
 	m := obj(j, "machine")

@@ -140,8 +140,8 @@ func (su *suite) provisioning(ctx context.Context) {
 	for _, wait := range []string{waitCoalesced, waitPerInstance} {
 		r, err := provisionFleet(ctx, su.s, su.c, wait)
 		su.must(err, "B6 %s, %d instances", wait, su.c.ProvisionInstances)
-		su.logf("B6 provisioning K=%d at once, %s wait (MinDelay %gs, MaxDelay %gs): %.1fs, provision p50 %.0f ms, %.2f RDS calls/instance (%.2f DescribeDBInstances), peak %d RDS calls/s (%d DescribeDBInstances/s), calls %v",
-			r.Instances, wait, r.WaitMinDelayS, r.WaitMaxDelayS, r.WallS, r.ProvisionMSP50, r.RDSCallsPerInst, r.DescribePerInst, r.PeakRDSCallsPerS, r.PeakDescribePerS, r.RDSCalls)
+		su.logf("B6 provisioning K=%d at once, %s wait (MinDelay %gs, MaxDelay %gs): %.1fs, provision p50 %.1fs, %.2f RDS calls/instance (%.2f DescribeDBInstances), peak %d RDS calls/s (%d DescribeDBInstances/s), calls %v",
+			r.Instances, wait, r.WaitMinDelayS, r.WaitMaxDelayS, r.WallS, r.ProvisionSP50, r.RDSCallsPerInst, r.DescribePerInst, r.PeakRDSCallsPerS, r.PeakDescribePerS, r.RDSCalls)
 		su.res.provision = append(su.res.provision, r)
 	}
 }
