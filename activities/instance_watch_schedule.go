@@ -24,17 +24,18 @@ const (
 //     MaxDelay, like the SDK's waiters), counting every answer it gets as
 //     an attempt. The tick after a call is drawn once, between the
 //     smallest MinDelay and the smallest cap of the waiters answered by
-//     it: every waiter is answered at least as often as it would have
-//     polled alone, and the youngest sets the pace. Drawing once per tick
+//     it: no waiter is answered less often than it would have polled
+//     alone, and the youngest sets the pace. Drawing once per tick
 //     (not one draw per waiter, taking the earliest) keeps fifty waiters
 //     from collapsing the jitter onto MinDelay.
 //   - A new waiter is answered soon, not after the group's current delay
-//     (which may be MaxDelay): its first call comes a quarter of its
-//     MinDelay after it registered (at most maxFirstAnswerWait), which
-//     gathers the waiters of workflows started together into one call,
-//     but never sooner than the smallest MinDelay after the previous
-//     call. Arrivals therefore cannot cause a storm: calls stay at least
-//     MinDelay apart (and minTickGap) however many waiters come and go.
+//     (which may be MaxDelay): its first call comes a quarter of the
+//     smallest MinDelay after it registered (at most maxFirstAnswerWait),
+//     which gathers the waiters of workflows started together into one
+//     call, but never sooner than the smallest MinDelay after the
+//     previous call. Arrivals therefore cannot cause a storm: calls stay at least
+//     the smallest MinDelay apart (and minTickGap) however many waiters
+//     come and go.
 //   - After a failed call (throttling, 5xx, no answer, a refusal: the SDK
 //     has already retried the transient ones) nothing is called for the
 //     smallest MaxDelay, doubling with every failure in a row up to
