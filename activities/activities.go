@@ -48,6 +48,11 @@ type Options struct {
 	// worker lets activities run. A batch hands itself over within it
 	// (batch_handover.go). Default 30s, the worker's default.
 	StopTimeout time.Duration
+	// PollEachInstance makes every WaitInstanceAvailable poll its own
+	// instance instead of sharing the worker's one DescribeDBInstances per
+	// tick (instance_watch.go): the design before the shared one, kept so
+	// the benchmarks can measure both.
+	PollEachInstance bool
 }
 
 // RegisterOptions must be used to register an *Activities with a worker:
@@ -77,6 +82,9 @@ type Activities struct {
 	// refusedMasters remembers master logins refused through a whole
 	// window (master_window.go), so a rollback does not wait again.
 	refusedMasters sync.Map
+	// watch answers every WaitInstanceAvailable of this worker with one
+	// DescribeDBInstances per tick (instance_watch.go).
+	watch *instanceWatch
 }
 
 // New builds the activities over real AWS clients made from cfg; because
@@ -119,11 +127,13 @@ func NewWithClients(opts Options) *Activities {
 		opts.HTTPClient = &http.Client{}
 	}
 	return &Activities{sm: opts.SecretsManager, rds: opts.RDS, cw: opts.CloudWatch,
-		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, stopTimeout: opts.StopTimeout, opts: opts}
+		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, stopTimeout: opts.StopTimeout, opts: opts,
+		watch: newInstanceWatch(opts.RDS)}
 }
 
 // Close releases the pooled master connections. It is not an activity (see
-// RegisterOptions).
+// RegisterOptions). The instance watch needs no stopping: its loop ends
+// with its last waiter.
 func (a *Activities) Close() { a.db.Close() }
 
 var fallbackLogger = log.NewStructuredLogger(slog.Default())

@@ -61,16 +61,20 @@ type poller struct {
 }
 
 func newPoller(minDelay, maxDelay time.Duration) *poller {
+	minDelay, maxDelay = pollDelays(minDelay, maxDelay)
+	return &poller{min: minDelay, max: maxDelay}
+}
+
+// pollDelays applies the defaults of a wait's MinDelay and MaxDelay (2s
+// and 30s) and keeps max ≥ min.
+func pollDelays(minDelay, maxDelay time.Duration) (time.Duration, time.Duration) {
 	if minDelay <= 0 {
 		minDelay = 2 * time.Second
 	}
 	if maxDelay <= 0 {
 		maxDelay = 30 * time.Second
 	}
-	if maxDelay < minDelay {
-		maxDelay = minDelay
-	}
-	return &poller{min: minDelay, max: maxDelay}
+	return minDelay, max(minDelay, maxDelay)
 }
 
 const heartbeatEvery = 5 * time.Second

@@ -60,6 +60,34 @@ func TestRDSTagsAndPagination(t *testing.T) {
 		}
 	})
 
+	// What a coalesced availability wait asks: one db-instance-id filter
+	// naming several instances, by identifier (any case) or ARN, paged.
+	t.Run("filtered pagination", func(t *testing.T) {
+		filter := []rdstypes.Filter{{Name: aws.String("db-instance-id"),
+			Values: []string{"arn:aws:rds:us-east-1:000000000000:db:page-c", "PAGE-A", "page-missing"}}}
+		var got []string
+		in := &rds.DescribeDBInstancesInput{Filters: filter, MaxRecords: aws.Int32(1)}
+		for pages := 1; ; pages++ {
+			out, err := client.DescribeDBInstances(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, db := range out.DBInstances {
+				got = append(got, aws.ToString(db.DBInstanceIdentifier))
+			}
+			if out.Marker == nil {
+				break
+			}
+			if pages > 3 {
+				t.Fatalf("more than 3 pages for 2 matches: %v", got)
+			}
+			in.Marker = out.Marker
+		}
+		if len(got) != 2 || got[0] != "page-a" || got[1] != "page-c" {
+			t.Fatalf("filtered pages gave %v, want [page-a page-c]", got)
+		}
+	})
+
 	t.Run("tags", func(t *testing.T) {
 		arn := "arn:aws:rds:us-east-1:000000000000:db:page-a"
 		list := func() map[string]string {

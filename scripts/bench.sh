@@ -17,6 +17,7 @@
 #   CREDSTAGE_BENCH_INSTANCES=4          RDS instances
 #   CREDSTAGE_BENCH_APP_RATE=10          B4: new connections per second
 #   CREDSTAGE_BENCH_APP_SECRETS=20       B4: secrets the simulated application uses
+#   CREDSTAGE_BENCH_PROVISION=10         B6: instances provisioned at once, per wait design (0: skip)
 #   CREDSTAGE_BENCH_AWS_DIR=/dev/shm     where localaws keeps its state ("disk": $TMPDIR)
 #   CREDSTAGE_BENCH_OUT=bench-results.json
 #

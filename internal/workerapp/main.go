@@ -96,6 +96,8 @@ localaws). Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
 	fl.DurationVar(&opts.ConnectWait, "connect-wait", 0, "keep trying to reach Temporal this long at start (0: one attempt)")
 	fl.DurationVar(&opts.AWSTimeout, "aws-timeout", DefaultAWSTimeout, "bound of one AWS request; a call that hangs longer is cut off and retried")
 	fl.StringVar(&opts.Identity, "identity", "", "worker identity shown in Temporal (default: pid@host)")
+	fl.BoolVar(&opts.Activities.PollEachInstance, "poll-each-instance", false,
+		"each availability wait polls DescribeDBInstances for its own instance, as before the worker shared one call per tick among them (for comparisons)")
 	fl.DurationVar(&opts.Activities.MasterAuthWindow, "master-auth-window", 0,
 		"how long a refused master login keeps re-reading the master secret (RDS rotating it) before it is final (0: 2m; negative: no wait)")
 	return cmd, opts

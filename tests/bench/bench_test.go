@@ -1,7 +1,8 @@
 // Package bench holds credstage's benchmarks (README.md, Benchmarks):
 // baselines without orchestration, rotation latency (B1), fleet throughput
-// (B2), scaling (B3), availability during rotation (B4) and rollback time
-// (B5), measured side by side on one local stack: the Temporal dev server
+// (B2), scaling (B3), availability during rotation (B4), rollback time
+// (B5) and the RDS calls of provisioning a fleet of instances at once
+// (B6), measured side by side on one local stack: the Temporal dev server
 // from bin/temporal (SQLite file, WAL), localaws in-process with a real
 // PostgreSQL cluster per instance, and the worker built from ./worker as
 // its own process.

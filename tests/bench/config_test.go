@@ -28,6 +28,10 @@ type config struct {
 	AppRate      float64 // B4: new connections per second
 	AppSecrets   int     // B4: secrets the simulated application uses
 	AppCacheTTL  time.Duration
+	// ProvisionInstances is how many instances the provisioning figure
+	// creates at once (0: skip it), waiting with these delays.
+	ProvisionInstances                 int
+	ProvisionWaitMin, ProvisionWaitMax time.Duration
 	// StatsWait lets PostgreSQL flush the statistics of connections just
 	// closed before pg_stat_database is read (logins per rotation).
 	StatsWait time.Duration
@@ -39,6 +43,8 @@ func fullConfig(root string) config {
 		Instances: 4, B2Secrets: 1000, Sizes: []int{100, 1000, 5000},
 		Reps: 3, B3Reps: 2, ChildReps: 1, LatencyRuns: 20, SeqRotations: 50,
 		Parallel: 16, AppRate: 10, AppSecrets: 20, AppCacheTTL: time.Minute,
+		// ProvisionDatabase's default delays, as in production.
+		ProvisionInstances: 10, ProvisionWaitMin: 2 * time.Second, ProvisionWaitMax: 30 * time.Second,
 		StatsWait: 1200 * time.Millisecond,
 		Out:       filepath.Join(root, "bench-results.json"),
 	}
@@ -49,6 +55,7 @@ func smallConfig(dir string) config {
 		Instances: 1, B2Secrets: 6, Sizes: []int{4, 6},
 		Reps: 1, B3Reps: 1, ChildReps: 1, LatencyRuns: 2, SeqRotations: 3,
 		Parallel: 4, BatchSize: 2, AppRate: 10, AppSecrets: 3, AppCacheTTL: time.Minute,
+		ProvisionInstances: 2, ProvisionWaitMin: 200 * time.Millisecond, ProvisionWaitMax: time.Second,
 		StatsWait: 300 * time.Millisecond,
 		Out:       filepath.Join(dir, "bench-results.json"),
 	}
@@ -71,6 +78,7 @@ func (c config) fromEnv() (config, error) {
 		{"CREDSTAGE_BENCH_PARALLEL", &c.Parallel, 1},
 		{"CREDSTAGE_BENCH_BATCH_SIZE", &c.BatchSize, 0},
 		{"CREDSTAGE_BENCH_APP_SECRETS", &c.AppSecrets, 1},
+		{"CREDSTAGE_BENCH_PROVISION", &c.ProvisionInstances, 0},
 	}
 	for _, v := range ints {
 		s := os.Getenv(v.name)

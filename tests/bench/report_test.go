@@ -22,6 +22,7 @@ type results struct {
 	b1        []time.Duration
 	b1Batched []time.Duration
 	b5        []time.Duration
+	provision []provisionResult
 	info      map[string]any
 	json      map[string]any
 	rows      [][]string
@@ -291,6 +292,9 @@ func (r *results) finish(main design) {
 		b5["min_ms"], b5["max_ms"] = round(s.Min), round(s.Max)
 	}
 	j["b5"] = b5
+	if p := r.provisioning(); p != nil {
+		j["provisioning"] = p
+	}
 
 	var all []runResult
 	for _, runs := range r.runs {
@@ -397,6 +401,17 @@ func (r *results) table(main design) {
 	b5 := sub(j, "b5")
 	row("B5 rollback p50", b5, "p50_ms", "ms", "", nil)
 	row("B5 rollback p95", b5, "p95_ms", "ms", "", nil)
+	if p := sub(j, "provisioning"); len(p) > 0 {
+		for _, wait := range []string{waitCoalesced, waitPerInstance} {
+			m := sub(p, wait)
+			name := fmt.Sprintf("B6 provisioning K=%v at once, %s wait", p["instances"], wait)
+			row(name+": RDS calls/instance", m, "rds_calls_per_instance", "", "", nil)
+			row(name+": DescribeDBInstances/instance", m, "describe_calls_per_instance", "", "", nil)
+			row(name+": peak RDS calls/s", m, "peak_rds_calls_per_s", "/s", "", nil)
+			row(name+": peak DescribeDBInstances/s", m, "peak_describe_calls_per_s", "/s", "", nil)
+			row(name+": provision p50", m, "provision_s_p50", "s", "", nil)
+		}
+	}
 }
 
 func verdict(ok bool) string { return map[bool]string{true: "met", false: "MISSED"}[ok] }
@@ -420,4 +435,21 @@ func (r *results) write(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// provisioning is B6's block: K instances provisioned at once with each
+// kind of availability wait; nil when B6 did not run.
+func (r *results) provisioning() map[string]any {
+	if len(r.provision) == 0 {
+		return nil
+	}
+	p := map[string]any{"instances": r.provision[0].Instances, "wait_min_delay_s": r.provision[0].WaitMinDelayS,
+		"wait_max_delay_s": r.provision[0].WaitMaxDelayS,
+		"measured":         "ProvisionDatabase runs started together on a fresh worker; the worker's RDS calls from localaws's request log; peak = most calls in any one-second window"}
+	for _, pr := range r.provision {
+		p[pr.Wait] = map[string]any{"wall_s": round(pr.WallS), "provision_s_p50": round(pr.ProvisionSP50), "provision_s_max": round(pr.ProvisionSMax),
+			"rds_calls_per_instance": round(pr.RDSCallsPerInst), "describe_calls_per_instance": round(pr.DescribePerInst),
+			"peak_rds_calls_per_s": pr.PeakRDSCallsPerS, "peak_describe_calls_per_s": pr.PeakDescribePerS, "rds_calls": pr.RDSCalls}
+	}
+	return p
 }

@@ -57,6 +57,12 @@ func checkShape(t *testing.T, path string) {
 		nums("b4."+k, obj(b4, k), "attempts", "first_try_auth_failures", "failures_after_retry")
 	}
 	nums("b5", obj(j, "b5"), "p50_ms", "p95_ms")
+	prov := obj(j, "provisioning")
+	nums("provisioning", prov, "instances", "wait_min_delay_s", "wait_max_delay_s")
+	for _, wait := range []string{waitCoalesced, waitPerInstance} {
+		nums("provisioning."+wait, obj(prov, wait), "wall_s", "provision_s_p50", "rds_calls_per_instance",
+			"describe_calls_per_instance", "peak_rds_calls_per_s", "peak_describe_calls_per_s")
+	}
 	m := obj(j, "machine")
 	nums("machine", m, "cores")
 	for _, k := range []string{"go", "postgres"} {

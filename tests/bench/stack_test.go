@@ -145,13 +145,14 @@ func awsConfig(s *benchStack) (aws.Config, error) {
 
 func (s *benchStack) client() client.Client { return s.temporal.Client }
 
-func (s *benchStack) startWorker() {
+func (s *benchStack) startWorker(extraArgs ...string) {
 	s.tb.Helper()
 	logf, err := os.OpenFile(filepath.Join(s.dir, "worker.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		s.tb.Fatal(err)
 	}
-	cmd := exec.Command(s.workerBin, "--log-format", "json", "--log-level", "info", "--stop-timeout", "5s")
+	args := append([]string{"--log-format", "json", "--log-level", "info", "--stop-timeout", "5s"}, extraArgs...)
+	cmd := exec.Command(s.workerBin, args...)
 	cmd.Env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal.Address,
 		"TEMPORAL_NAMESPACE=default",
@@ -187,10 +188,10 @@ func (s *benchStack) stopWorker() {
 }
 
 // restartWorker gives the next run a fresh worker process, so its peak
-// RSS is that run's own.
-func (s *benchStack) restartWorker() {
+// RSS is that run's own; extraArgs are flags for this one.
+func (s *benchStack) restartWorker(extraArgs ...string) {
 	s.stopWorker()
-	s.startWorker()
+	s.startWorker(extraArgs...)
 }
 
 func (s *benchStack) workerPID() int { return s.worker.cmd.Process.Pid }

@@ -125,8 +125,25 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 			}
 		}
 	}
+	su.provisioning(ctx)
 	su.res.finish(main)
 	return su.res
+}
+
+// provisioning is B6: c.ProvisionInstances instances provisioned at once,
+// with the worker's shared availability wait and then with one poller per
+// instance, each run on a fresh worker.
+func (su *suite) provisioning(ctx context.Context) {
+	if su.c.ProvisionInstances == 0 {
+		return
+	}
+	for _, wait := range []string{waitCoalesced, waitPerInstance} {
+		r, err := provisionFleet(ctx, su.s, su.c, wait)
+		su.must(err, "B6 %s, %d instances", wait, su.c.ProvisionInstances)
+		su.logf("B6 provisioning K=%d at once, %s wait (MinDelay %gs, MaxDelay %gs): %.1fs, provision p50 %.1fs, %.2f RDS calls/instance (%.2f DescribeDBInstances), peak %d RDS calls/s (%d DescribeDBInstances/s), calls %v",
+			r.Instances, wait, r.WaitMinDelayS, r.WaitMaxDelayS, r.WallS, r.ProvisionSP50, r.RDSCallsPerInst, r.DescribePerInst, r.PeakRDSCallsPerS, r.PeakDescribePerS, r.RDSCalls)
+		su.res.provision = append(su.res.provision, r)
+	}
 }
 
 func (su *suite) must(err error, format string, args ...any) {
