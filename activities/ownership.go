@@ -33,10 +33,9 @@ const tagHandover = "credstage:handover"
 // --password-stdin for an adopted role), by which the worker knows to
 // delete it once the password is in the user's secret.
 func HandoverTags(identifier, user string) []smtypes.Tag {
-	return []smtypes.Tag{
-		{Key: aws.String(tagManaged), Value: aws.String("true")},
-		{Key: aws.String(tagHandover), Value: aws.String(identifier + "/" + user)},
-	}
+	// Not credstage:managed: it is no credential to rotate, and plans
+	// that select secrets by that tag must never meet it.
+	return []smtypes.Tag{{Key: aws.String(tagHandover), Value: aws.String(identifier + "/" + user)}}
 }
 
 // owner says who made a thing provisioning meets.

@@ -20,8 +20,10 @@ import (
 // It is idempotent: missing roles and a missing secret are fine, so dying
 // after any part makes the retry find that part gone and go on. The
 // secret goes last because it is the proof the roles are this run's. An
-// instance that cannot be reached is waited out (the retry policy's
-// undo timeout): its roles would otherwise outlive their secret.
+// instance that cannot be reached, or whose master is refused, is waited
+// out (the retry policy's undo timeout): its roles would otherwise
+// outlive their secret. Unless the instance is this run's too: then its
+// deletion takes the roles, and the secret goes at once.
 // (Without a run, for runs from before marks, the credstage:managed tag
 // on the secret is what counts: see deleteUserLegacy.)
 func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) (UndoResult, error) {
@@ -33,28 +35,25 @@ func (a *Activities) DeleteAppUser(ctx context.Context, in AppUserInput) (UndoRe
 		return UndoResult{}, a.deleteUserLegacy(ctx, in, name)
 	}
 	sec, err := a.userSecret(ctx, in, name)
-	if isErrorType(err, ErrInvalidInput) { // scheduled for deletion: not ours to finish
-		sec, err = userSecretInfo{owner: ownerForeign}, nil
-	}
 	if err != nil {
 		return UndoResult{}, err
 	}
 	var res UndoResult
-	if sec.owner != ownerThisRun {
-		if sec.owner != ownerNobody {
-			res.Kept = append(res.Kept, "secret "+name+" (not created by this run)")
-		}
-		res.Kept = append(res.Kept, "roles of "+in.User.Name+" (no secret of this run vouches for them)")
-	} else {
+	switch {
+	case sec.owner == ownerThisRun:
 		if err := a.dropMarkedRoles(ctx, in, name, &res); err != nil {
 			return res, err
 		}
-		_, err := a.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
-			SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
-		if err != nil && awsCode(err) != "ResourceNotFoundException" {
-			return res, awsError(ctx, secretSubject(name), "DeleteSecret", err)
+		if !sec.deleting {
+			_, err := a.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+				SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+			if err != nil && awsCode(err) != "ResourceNotFoundException" {
+				return res, awsError(ctx, secretSubject(name), "DeleteSecret", err)
+			}
 		}
 		res.Deleted = append(res.Deleted, "secret "+name)
+	case sec.owner != ownerNobody:
+		res.Kept = append(res.Kept, "secret "+name+" (not created by this run)")
 	}
 	if err := a.dropHandover(ctx, in.User.PasswordFrom); err != nil {
 		return res, err
@@ -71,7 +70,7 @@ func (a *Activities) dropMarkedRoles(ctx context.Context, in AppUserInput, name 
 	at := instanceTarget(in)
 	roles := userRoles(in.User)
 	slices.Reverse(roles)
-	return a.withUserMaster(ctx, in, name, at, func(q Querier) error {
+	err := a.withUserMaster(ctx, in, name, at, func(q Querier) error {
 		for _, role := range roles {
 			st, err := readRoleState(ctx, q, role)
 			switch {
@@ -90,6 +89,19 @@ func (a *Activities) dropMarkedRoles(ctx context.Context, in AppUserInput, name 
 		}
 		return nil
 	})
+	if err != nil && (databaseAway(err) || isErrorType(err, ErrMasterAuthFailed)) && a.instanceOfRun(ctx, in) {
+		logger(ctx).Warn("cannot reach the roles; the instance is this run's and its deletion takes them", "instance", in.Instance.Identifier, "error", err)
+		res.Deleted = append(res.Deleted, "roles of "+in.User.Name+" (with instance "+in.Instance.Identifier+")")
+		return nil
+	}
+	return err
+}
+
+// instanceOfRun says the user's instance carries this run's mark, so
+// compensation deletes it after the users.
+func (a *Activities) instanceOfRun(ctx context.Context, in AppUserInput) bool {
+	db, err := a.describeInstance(ctx, in.Instance.Identifier)
+	return err == nil && ownerOfTags(rdsTagMap(db.TagList), in.Run) == ownerThisRun
 }
 
 // deleteUserLegacy is DeleteAppUser for runs that started before run
@@ -163,7 +175,7 @@ func (a *Activities) DeleteDBInstance(ctx context.Context, in DeleteInstanceInpu
 	gone := UndoResult{Deleted: []string{what}}
 	db, err := a.describeInstance(ctx, in.Identifier)
 	if isErrorType(err, ErrInstanceNotAvailable) {
-		return gone, nil
+		return UndoResult{}, nil // none (any more): nothing to undo
 	}
 	if err != nil {
 		return UndoResult{}, err

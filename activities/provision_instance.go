@@ -11,8 +11,8 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
 
-// Tags credstage puts on what it creates; the managed tag is also what
-// DeleteDBInstance insists on before deleting anything.
+// Tags credstage puts on what it creates (the run's own mark is
+// ownership.go's tagProvisionRun, which DeleteDBInstance insists on).
 const (
 	tagEnvironment = "Environment"
 	tagManaged     = "credstage:managed"

@@ -32,13 +32,18 @@ func instanceTarget(in AppUserInput) DBSecret {
 	return DBSecret{Host: in.Instance.Address, Port: int(in.Instance.Port), DBName: orDefault(in.Instance.DBName, "postgres"), Username: in.User.Name}
 }
 
+// foreign names the existing role of a user that has no secret: the
+// user's own, else its clone.
+func (st userRolesState) foreign(user string) string {
+	if st.base.exists {
+		return user
+	}
+	return user + cloneSuffix
+}
+
 // roleNotCredstages refuses a user whose role exists without this
 // provisioning's doing.
-func roleNotCredstages(in AppUserInput, st userRolesState) error {
-	role := in.User.Name
-	if !st.base.exists {
-		role += cloneSuffix
-	}
+func roleNotCredstages(in AppUserInput, role string) error {
 	return notCredstages("role %s already exists on instance %s and was not created by credstage for secret %s; "+
 		"pass --adopt user:%s to use it as it is (credstage keeps its password and privileges: give its current password "+
 		"with --password-stdin, or keep it in an existing secret at that name), or choose another user name",

@@ -34,11 +34,13 @@ type userSecretInfo struct {
 	owner owner
 	arn   string
 	tags  map[string]string
+	// deleting: the secret is scheduled for deletion (a compensation's
+	// forced delete still finishing, or an operator's).
+	deleting bool
 }
 
-// userSecret finds the secret at name and whose it is. A secret scheduled
-// for deletion is refused: it holds the name, and restoring it is the
-// operator's call. Without a run, a secret whose AWSCURRENT is the
+// userSecret finds the secret at name and whose it is (and whether it is
+// being deleted). Without a run, a secret whose AWSCURRENT is the
 // request's token is the execution's own (how releases before marks
 // knew it).
 func (a *Activities) userSecret(ctx context.Context, in AppUserInput, name string) (userSecretInfo, error) {
@@ -50,12 +52,8 @@ func (a *Activities) userSecret(ctx context.Context, in AppUserInput, name strin
 	if err != nil {
 		return userSecretInfo{}, awsError(ctx, secretSubject(name), "DescribeSecret", err)
 	}
-	if out.DeletedDate != nil {
-		return userSecretInfo{}, invalidInput("secret %s is scheduled for deletion; restore it (aws secretsmanager restore-secret --secret-id %s) "+
-			"or delete it for good, or choose another secretName", name, name)
-	}
 	tags := smTagMap(out.Tags)
-	info := userSecretInfo{owner: ownerOfTags(tags, run), arn: aws.ToString(out.ARN), tags: tags}
+	info := userSecretInfo{owner: ownerOfTags(tags, run), arn: aws.ToString(out.ARN), tags: tags, deleting: out.DeletedDate != nil}
 	token := appUserToken("", in.Instance.Identifier, in.User.Name)
 	if run == "" && info.owner == ownerCredstage && slices.Contains(out.VersionIdsToStages[token], stageCurrent) {
 		info.owner = ownerThisRun
@@ -90,6 +88,18 @@ func (a *Activities) createUserSecret(ctx context.Context, in AppUserInput, name
 		return "", awsError(ctx, secretSubject(name), "CreateSecret", err, password)
 	}
 	return aws.ToString(out.ARN), nil
+}
+
+// deletingSecret is CreateAppUser's answer to a secret at the user's name
+// that is scheduled for deletion: credstage's own is waited for (a
+// compensation's forced delete finishing), anyone else's is the
+// operator's to restore or delete.
+func deletingSecret(name string, sec userSecretInfo) error {
+	if sec.owner != ownerForeign {
+		return retryable("secret %s is still being deleted; waiting for it to go", name)
+	}
+	return invalidInput("secret %s is scheduled for deletion; restore it (aws secretsmanager restore-secret --secret-id %s) "+
+		"or delete it for good, or choose another secretName", name, name)
 }
 
 func secretTags(in AppUserInput) []smtypes.Tag {

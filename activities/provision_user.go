@@ -54,6 +54,9 @@ func (a *Activities) CreateAppUser(ctx context.Context, in AppUserInput) (AppUse
 	if err != nil {
 		return res, err
 	}
+	if sec.deleting {
+		return res, deletingSecret(name, sec)
+	}
 	res.SecretARN = sec.arn
 	roles, err := a.readUserRoles(ctx, in, name)
 	if err != nil {
@@ -63,7 +66,7 @@ func (a *Activities) CreateAppUser(ctx context.Context, in AppUserInput) (AppUse
 	case ownerNobody:
 		if roles.base.exists || roles.clone.exists {
 			if !in.User.Adopt {
-				return res, roleNotCredstages(in, roles)
+				return res, roleNotCredstages(in, roles.foreign(in.User.Name))
 			}
 			err = a.adoptRoleNewSecret(ctx, in, name, roles, &res)
 			break
@@ -121,7 +124,7 @@ func (a *Activities) resumeUser(ctx context.Context, in AppUserInput, name strin
 	if roles.base.exists && roleMarkRun(roles.base.comment) != in.Run {
 		// The role was adopted and this run wrote its secret.
 		if !in.User.Adopt {
-			return roleNotCredstages(in, roles)
+			return roleNotCredstages(in, in.User.Name)
 		}
 		res.Role = OutcomeAdopted
 		res.Grants = adoptedGrants(in.User.Name)
@@ -167,7 +170,7 @@ func (a *Activities) existingUser(ctx context.Context, in AppUserInput, name str
 // gets its password.
 func (a *Activities) makeUserRoles(ctx context.Context, in AppUserInput, name string, s DBSecret, roles userRolesState, res *AppUserResult) error {
 	if roles.clone.exists && roleMarkRun(roles.clone.comment) != in.Run {
-		return roleNotCredstages(in, roles)
+		return roleNotCredstages(in, in.User.Name+cloneSuffix)
 	}
 	res.Role = OutcomeCreated
 	return a.withUserMaster(ctx, in, name, s, func(q Querier) error {

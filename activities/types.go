@@ -341,9 +341,9 @@ type InstanceInfo struct {
 	Status          string `json:"status"`
 }
 
-// CreateInstanceInput and CreateInstanceResult belong to the first
-// provisioning step; Adopted means the instance already existed with the
-// same engine and was taken over instead of failing.
+// CreateInstanceResult is the first provisioning step's: Outcome says
+// whether this run created the instance, found an earlier provisioning's,
+// or adopted one credstage did not create.
 type CreateInstanceResult struct {
 	ARN string `json:"arn"`
 	// Adopted: the instance is not this run's to delete (Outcome is

@@ -205,6 +205,15 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 		}
 		undone, kept = append(undone, r.Deleted...), append(kept, r.Kept...)
 	}
+	// An adopted user's password handover must not outlive the run, even
+	// if the run failed before it reached that user: DeleteAppUser finds
+	// nothing of this run for it and drops the handover.
+	for _, u := range p.untriedHandovers() {
+		if err := workflow.ExecuteActivity(uctx, a.DeleteAppUser, p.userInput(u)).Get(dctx, nil); err != nil {
+			m, _ := describeError(err)
+			left = append(left, "password handover of "+u.Name+" ("+m+")")
+		}
+	}
 	if p.instance != nil && !p.instance.Adopted {
 		del := activities.DeleteInstanceInput{Identifier: p.req.Identifier, Run: p.req.Run}
 		var r activities.UndoResult
@@ -241,6 +250,25 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 		workflow.GetLogger(ctx).Error("COMPENSATION FAILED: provisioning left resources behind", "instance", p.req.Identifier, "left", left)
 	}
 	return temporal.NewNonRetryableApplicationError(text, errType, cause)
+}
+
+// untriedHandovers are the users with a password handover whose
+// CreateAppUser was never tried (it drops the handover itself).
+func (p *provisioning) untriedHandovers() []activities.AppUser {
+	if !p.owned() {
+		return nil
+	}
+	tried := map[string]bool{}
+	for _, u := range p.users {
+		tried[u.user.Name] = true
+	}
+	var out []activities.AppUser
+	for _, u := range p.req.Users {
+		if u.PasswordFrom != "" && !tried[u.Name] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // refusedBeforeActing: CreateDBInstance refused its input before it

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -150,4 +151,29 @@ func TestProvisionDatabaseInvalidInput(t *testing.T) {
 		assert.Contains(t, app.Message(), field+":")
 	}
 	assert.Empty(t, f.names(), "bad input creates nothing")
+}
+
+// TestProvisionDatabaseDropsUntriedHandover: a run that fails before it
+// reaches an adopted user still has that user's password handover
+// removed (DeleteAppUser finds nothing else of the run for it), and every
+// activity gets the run's mark.
+func TestProvisionDatabaseDropsUntriedHandover(t *testing.T) {
+	f := newFake()
+	f.fail["WaitInstanceAvailable"] = nonRetryable(activities.ErrInstanceNotAvailable)
+	req := provisionRequest()
+	req.Users[1].Adopt, req.Users[1].PasswordFrom = true, "arn:aws:secretsmanager:us-east-1:1:secret:credstage/handover/orders-db/orders_report-1a2b3c4d"
+	env := newTestEnv(t, f, nil)
+	env.ExecuteWorkflow(ProvisionDatabase, req)
+	require.Error(t, env.GetWorkflowError())
+	var undo []string
+	for _, n := range f.names() {
+		if strings.HasPrefix(n, "Delete") {
+			undo = append(undo, n)
+		}
+	}
+	assert.Equal(t, []string{"DeleteAppUser:orders_report", "DeleteDBInstance:orders-db"}, undo)
+	run := f.called("CreateDBInstance")[0].Arg.(activities.ProvisionRequest).Run
+	assert.NotEmpty(t, run)
+	assert.Equal(t, run, f.called("DeleteAppUser")[0].Arg.(activities.AppUserInput).Run)
+	assert.Equal(t, run, f.called("DeleteDBInstance")[0].Arg.(activities.DeleteInstanceInput).Run)
 }

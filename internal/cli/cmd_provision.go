@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/credstage/credstage/activities"
@@ -77,17 +79,15 @@ changes nothing and says so.`,
 				return err
 			}
 			ctx := cmd.Context()
+			// Once the run has started, the handover is the run's: it
+			// deletes it when used, or in its compensation. The CLI drops it
+			// only when the start was refused.
+			drop := func() {}
 			if stdin {
-				if !wait {
-					return badInput("--password-stdin needs --wait: the CLI removes the password's handover secret when the run ends")
-				}
-				drop, err := a.handOverPassword(ctx, cmd.InOrStdin(), &req)
-				if err != nil {
+				var err error
+				if drop, err = a.handOverPassword(ctx, cmd.InOrStdin(), &req); err != nil {
 					return err
 				}
-				// Whatever the outcome; the worker also deletes it once the
-				// password is in the user's secret.
-				defer drop()
 			}
 			c, err := a.client(ctx)
 			if err != nil {
@@ -101,6 +101,9 @@ changes nothing and says so.`,
 				StaticSummary:            fmt.Sprintf("provision %s (%s)", req.Identifier, req.Environment),
 			}, wfProvisionDatabase, req)
 			if err != nil {
+				if startRefused(err) {
+					drop()
+				}
 				return a.startErr(err, id)
 			}
 			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
@@ -130,9 +133,20 @@ changes nothing and says so.`,
 	fl.StringVar(&spec.EngineVersion, "engine-version", "", "PostgreSQL engine version (default: RDS's default)")
 	fl.StringArrayVar(&users, "user", nil, "application user name:strategy[:grants], repeatable")
 	fl.StringArrayVar(&adopt, "adopt", nil, "use what exists without credstage's mark: instance, or user:NAME (repeatable); adopted things are never changed or deleted")
-	fl.BoolVar(&stdin, "password-stdin", false, "read the current password of the one adopted user's role from standard input (needs --wait)")
+	fl.BoolVar(&stdin, "password-stdin", false, "read the current password of the one adopted user's role from standard input")
 	fl.BoolVar(&wait, "wait", false, "wait until provisioning ends and print what was created; exit 1 if it fails")
 	return cmd
+}
+
+// startRefused: the server answered a start with a refusal, so no run
+// holds the handover; a timeout or a cut connection may hide a started
+// run, which then owns it.
+func startRefused(err error) bool {
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	var invalid *serviceerror.InvalidArgument
+	var denied *serviceerror.PermissionDenied
+	var notFound *serviceerror.NamespaceNotFound
+	return errors.As(err, &already) || errors.As(err, &invalid) || errors.As(err, &denied) || errors.As(err, &notFound)
 }
 
 // mergeFlags lets flags given beside --file override the file's values;

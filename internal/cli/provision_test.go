@@ -64,7 +64,7 @@ func TestProvisionRequestFromFlags(t *testing.T) {
 
 // TestProvisionAdopt: --adopt names the instance or a user of the
 // provisioning; anything else is bad input, and --password-stdin needs
-// --wait and an adopted user.
+// an adopted user.
 func TestProvisionAdopt(t *testing.T) {
 	s := provisionSpec{Identifier: "orders-staging", Environment: "staging", DBName: "orders",
 		Users: []provisionUserSpec{{Name: "app"}, {Name: "legacy"}}, Adopt: []string{"instance", "user:legacy"}}
@@ -83,11 +83,7 @@ func TestProvisionAdopt(t *testing.T) {
 		}
 	}
 	base := []string{"provision", "--identifier", "orders-staging", "--environment", "staging", "--db-name", "orders", "--user", "app:single-user"}
-	r := run(t, nil, append(base, "--adopt", "user:app", "--password-stdin")...)
-	if r.code != ExitBadInput || !strings.Contains(r.stderr, "--password-stdin needs --wait") {
-		t.Errorf("without --wait: %s", r)
-	}
-	r = run(t, nil, append(base, "--password-stdin", "--wait")...)
+	r := run(t, nil, append(base, "--password-stdin", "--wait")...)
 	if r.code != ExitBadInput || !strings.Contains(r.stderr, "no user is adopted") {
 		t.Errorf("nobody adopted: %s", r)
 	}
