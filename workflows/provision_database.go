@@ -186,9 +186,8 @@ func (p *provisioning) compensate(ctx workflow.Context, cause error) error {
 	defer cancel()
 	uctx := withUndoOptions(dctx)
 	var a *activities.Activities
-	var undone, left []string
+	var undone, kept, left []string
 	p.progress.Step, p.progress.User = StepCompensate, ""
-	var kept []string
 	for k := len(p.users) - 1; k >= 0; k-- {
 		u := p.users[k]
 		if u.done && u.result.Adopted {
