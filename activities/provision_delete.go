@@ -137,7 +137,7 @@ func (a *Activities) dropUserRoles(ctx context.Context, in AppUserInput, name st
 	if in.Instance.MasterSecretARN == "" || in.Instance.Address == "" {
 		return nil
 	}
-	at := DBSecret{Host: in.Instance.Address, Port: int(in.Instance.Port), DBName: orDefault(in.Instance.DBName, "postgres"), Username: in.User.Name}
+	at := instanceTarget(in)
 	if secretExists {
 		if s, _, err := a.appSecret(ctx, name, "", stageCurrent); err == nil && s.Host == at.Host {
 			at.SSLMode, at.SSLRootCert = s.SSLMode, s.SSLRootCert

@@ -280,6 +280,11 @@ func (in *faultInstance) trySQL(ctx context.Context, db string, stmts ...string)
 }
 
 func (in *faultInstance) connect(ctx context.Context, db string) (*pgx.Conn, error) {
+	return in.connectAs(ctx, db, in.master.Username, in.master.Password)
+}
+
+// connectAs logs in as role on database db ("" = the app database).
+func (in *faultInstance) connectAs(ctx context.Context, db, role, password string) (*pgx.Conn, error) {
 	if db == "" {
 		db = in.db
 	}
@@ -287,7 +292,7 @@ func (in *faultInstance) connect(ctx context.Context, db string) (*pgx.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = in.host, uint16(in.port), in.master.Username, in.master.Password, db
+	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = in.host, uint16(in.port), role, password, db
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

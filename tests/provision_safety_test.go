@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
 	"github.com/credstage/credstage/activities"
@@ -198,7 +197,7 @@ func TestProvisioningLostCreateReply(t *testing.T) {
 
 func (in *faultInstance) asRole(ctx context.Context, t *testing.T, role, password string, stmts ...string) {
 	t.Helper()
-	conn, err := in.connectAs(ctx, role, password)
+	conn, err := in.connectAs(ctx, "", role, password)
 	if err != nil {
 		t.Fatalf("login as %s: %v", role, redact(err.Error(), password))
 	}
@@ -210,20 +209,11 @@ func (in *faultInstance) asRole(ctx context.Context, t *testing.T, role, passwor
 	}
 }
 
-func (in *faultInstance) connectAs(ctx context.Context, role, password string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=10")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = in.host, uint16(in.port), role, password, in.db
-	return pgx.ConnectConfig(ctx, cfg)
-}
-
 // requireLedger: app still logs in with its own password and its rows
 // are all there.
 func (in *faultInstance) requireLedger(ctx context.Context, t *testing.T, password string) {
 	t.Helper()
-	conn, err := in.connectAs(ctx, "app", password)
+	conn, err := in.connectAs(ctx, "", "app", password)
 	if err != nil {
 		t.Fatalf("role app no longer logs in with its own password: %v", redact(err.Error(), password))
 	}

@@ -55,7 +55,7 @@ func ProvisionDatabase(ctx workflow.Context, req activities.ProvisionRequest) (P
 	}
 	p := &provisioning{req: req, started: workflow.Now(ctx)}
 	if workflow.GetVersion(ctx, changeProvisionOwnership, workflow.DefaultVersion, provisionOwnershipV1) >= provisionOwnershipV1 {
-		p.req.Run = runMark(ctx)
+		p.req.Run = originalRunID(ctx) // the ownership mark
 	}
 	p.progress = ProvisionProgress{Identifier: req.Identifier, Status: StatusRunning}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ProvisionProgress, error) { return p.progress, nil }); err != nil {
@@ -102,16 +102,6 @@ type provisionedUser struct {
 
 // owned says the run marks what it creates (changeProvisionOwnership).
 func (p *provisioning) owned() bool { return p.req.Run != "" }
-
-// runMark is the run's ownership mark: its run id before any reset, so
-// it is the same on every replay, retried task and reset.
-func runMark(ctx workflow.Context) string {
-	info := workflow.GetInfo(ctx)
-	if info.OriginalRunID != "" {
-		return info.OriginalRunID
-	}
-	return info.WorkflowExecution.RunID // the SDK's test environment sets no original
-}
 
 // userChanged: provisioning the user wrote something.
 func userChanged(r activities.AppUserResult) bool {

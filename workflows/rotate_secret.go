@@ -67,12 +67,7 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 	// drew a random one, recorded in history.
 	var token string
 	if r.version >= rotateSecretV2 {
-		info := workflow.GetInfo(ctx)
-		run := info.OriginalRunID
-		if run == "" { // the SDK's test environment sets none
-			run = info.WorkflowExecution.RunID
-		}
-		token = engine.Token(run, SecretName(in.Target.SecretID))
+		token = engine.Token(originalRunID(ctx), SecretName(in.Target.SecretID))
 	} else if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&token); err != nil {
 		return TargetOutcome{}, err
 	}

@@ -55,3 +55,14 @@ const (
 
 	provisionOwnershipV1 workflow.Version = 1
 )
+
+// originalRunID is the run id before any reset: the same on every replay,
+// retried workflow task and reset, so what a run names after it (a
+// rotation token, a provisioning's ownership mark) stays its own.
+func originalRunID(ctx workflow.Context) string {
+	info := workflow.GetInfo(ctx)
+	if info.OriginalRunID != "" {
+		return info.OriginalRunID
+	}
+	return info.WorkflowExecution.RunID // the SDK's test environment sets no original
+}

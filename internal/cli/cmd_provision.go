@@ -193,7 +193,7 @@ func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
 	fmt.Fprintf(a.stdout, "  master user:   %s (secret %s)\n", in.MasterUsername, in.MasterSecretARN)
 	t := newTable(a.stdout, "  USER SECRET", "SECRET", "ROLES", "ROLE", "GRANTED", "ARN")
 	for _, u := range res.Users {
-		t.row("  "+u.SecretName, orDash(string(u.Secret)), strings.Join(u.Roles, ", "), orDash(string(u.Role)),
+		t.row("  "+u.SecretName, string(u.Secret), strings.Join(u.Roles, ", "), string(u.Role),
 			strconv.Itoa(len(u.Grants.Granted)), u.SecretARN)
 	}
 	t.flush()
@@ -211,11 +211,4 @@ func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
 	if !res.Changed && res.Outcome != "" {
 		fmt.Fprintln(a.stdout, "No changes: everything was already in place.")
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
