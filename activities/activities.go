@@ -26,6 +26,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// ConnectTimeout bounds one PostgreSQL connection attempt (default 10s).
 	ConnectTimeout time.Duration
+	// RDSCABundle is what database certificates are checked against when
+	// a secret has no sslrootcert (EnvRDSCABundle); nil: the system's roots.
+	RDSCABundle *CABundle
 	// MasterPoolSize is the most connections one instance's master pool
 	// opens (default 2): role changes are short and serialised per secret.
 	MasterPoolSize int32

@@ -33,7 +33,7 @@ func (p *partitionedRuns) AttemptCurrent(context.Context, string, string, string
 func TestRotateBatchFencesItselfWhenUnacknowledged(t *testing.T) {
 	st := localStack(t)
 	runs := &partitionedRuns{fakeRuns: newFakeRuns()}
-	a := New(st.cfg, Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff})
+	a := st.newActs(Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff})
 	t.Cleanup(a.Close)
 	const heartbeatTimeout = 4 * time.Second
 	a.assumedHeartbeatTimeout = heartbeatTimeout

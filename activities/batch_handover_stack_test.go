@@ -22,7 +22,7 @@ func TestRotateBatchHandsOverWhenTheWorkerStops(t *testing.T) {
 	st := localStack(t)
 	runs := newFakeRuns()
 	const stopTimeout = 2 * time.Second
-	a := New(st.cfg, Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff, StopTimeout: stopTimeout})
+	a := st.newActs(Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff, StopTimeout: stopTimeout})
 	t.Cleanup(a.Close)
 	var secrets []string
 	for range 6 {

@@ -47,7 +47,7 @@ func (f *fakeRuns) setWorkflow(id string, open bool) {
 func batchActs(t *testing.T, st *stack) (*Activities, *fakeRuns) {
 	t.Helper()
 	runs := newFakeRuns()
-	a := New(st.cfg, Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff})
+	a := st.newActs(Options{Runs: runs, MetricsBackoff: st.acts.opts.MetricsBackoff})
 	t.Cleanup(a.Close)
 	return a, runs
 }

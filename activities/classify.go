@@ -211,6 +211,10 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 		return retryable("%s: database call to %s interrupted: %v", subject, t, ctx.Err())
 	}
 	text := redact(err.Error(), secrets...)
+	if method, ok := refusedAuthMethod(err); ok {
+		return nonRetryable(ErrAuthMethodRefused, fmt.Sprintf("%s: %s asked for %s; credstage sends passwords only through SCRAM-SHA-256, so none was sent. "+
+			"If the role's stored password is an MD5 hash, set it again with password_encryption = 'scram-sha-256' (a rotation through the master does)", subject, t, method))
+	}
 	var noConnect *errNoConnect
 	if errors.As(err, &noConnect) {
 		return nonRetryable(ErrDatabaseRefused, fmt.Sprintf("%s: %s: %s", subject, t, text))
@@ -220,6 +224,9 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 		state := pgErr.Code
 		msg := redact(fmt.Sprintf("%s: %s: %s (SQLSTATE %s)", subject, t, pgErr.Message, state), secrets...)
 		switch {
+		case state == "28000" && strings.Contains(pgErr.Message, "no encryption"):
+			// pg_hba.conf's hostnossl reject: RDS's rds.force_ssl=1.
+			return nonRetryable(ErrTLSRequired, fmt.Sprintf("%s: %s refuses connections without TLS (rds.force_ssl is 1): remove sslmode=disable from the secret", subject, t))
 		case state == "28P01" || state == "28000":
 			if kind == masterLogin {
 				return nonRetryable(ErrMasterAuthFailed, "master credentials refused: "+msg)
@@ -240,7 +247,7 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 		}
 	}
 	if isTLSFailure(err) {
-		return nonRetryable(ErrTLSRequired, fmt.Sprintf("%s: TLS to %s failed (the secret's sslmode demands it; no fall-back to plaintext): %s", subject, t, text))
+		return nonRetryable(ErrTLSRequired, fmt.Sprintf("%s: TLS to %s failed, and credstage never falls back to plaintext: %s", subject, t, text))
 	}
 	if isUnreachable(err) {
 		return nonRetryable(ErrDatabaseUnreachable, fmt.Sprintf("%s: database %s unreachable: %s", subject, t, text))
@@ -251,6 +258,26 @@ func dbError(ctx context.Context, subject string, t dbTarget, kind loginKind, er
 	return retryable("%s: database call to %s failed: %s", subject, t, text)
 }
 
+// refusedAuthMethod tells whether pgx refused a login because the server
+// asked for an authentication method other than SCRAM (connConfig's
+// RequireAuth), and which. pgx reports it as text only; the fake-server
+// test holds this to pgx's wording.
+func refusedAuthMethod(err error) (method string, ok bool) {
+	msg := err.Error()
+	if !strings.Contains(msg, "require_auth check failed") {
+		return "", false
+	}
+	switch {
+	case strings.Contains(msg, "requested password authentication"):
+		return "a cleartext password", true
+	case strings.Contains(msg, "requested md5 authentication"):
+		return "an MD5 password", true
+	case strings.Contains(msg, "did not complete authentication"):
+		return "no password at all (trust)", true
+	}
+	return "an authentication method other than SCRAM-SHA-256", true
+}
+
 func isTLSFailure(err error) bool {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
@@ -259,7 +286,7 @@ func isTLSFailure(err error) bool {
 	var record tls.RecordHeaderError
 	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verify) || errors.As(err, &record) ||
-		strings.Contains(err.Error(), "server refused TLS connection")
+		strings.Contains(err.Error(), "server refused TLS connection") || errors.As(err, new(*tlsTrustError))
 }
 
 // isUnreachable: a host that does not resolve, or an address this machine

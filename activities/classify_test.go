@@ -148,7 +148,7 @@ func TestDBErrorUnreachable(t *testing.T) {
 	const password = "never-in-errors-9f8e7d"
 	for _, host := range []string{"127.0.0.1", "no-such-host.invalid"} {
 		s := DBSecret{Host: host, Port: port, DBName: "app", Username: "app", Password: password}
-		cfg, err := s.connConfig("prod/app", 5*time.Second)
+		cfg, err := (&Activities{opts: Options{ConnectTimeout: 5 * time.Second}}).connConfig("prod/app", s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -38,10 +37,7 @@ func execAll(t *testing.T, q Querier, stmts ...string) {
 // would: a fresh session, then DISCARD ALL and RESET ROLE.
 func pooledLogin(t *testing.T, secret string, s DBSecret) (*pgx.Conn, error) {
 	t.Helper()
-	cfg, err := s.connConfig(secret, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := localStack(t).connConfig(t, secret, s)
 	// An application's session, not credstage's: the role's own settings
 	// apply, not the bounds credstage puts on its own statements.
 	delete(cfg.RuntimeParams, "lock_timeout")

@@ -15,7 +15,8 @@ const (
 	ErrVersionConflict      = "VersionConflict"      // labels moved by someone else
 	ErrInstanceNotAvailable = "InstanceNotAvailable" // RDS instance in a state that cannot serve
 	ErrAWSRequestRefused    = "AWSRequestRefused"    // any other 4xx from AWS
-	ErrTLSRequired          = "TLSRequired"          // the secret asks for TLS the server lacks
+	ErrTLSRequired          = "TLSRequired"          // TLS could not be had as required: no TLS, a refused certificate, or a server that demands TLS of a plaintext secret
+	ErrAuthMethodRefused    = "AuthMethodRefused"    // the server asked for a cleartext or MD5 password; none was sent
 	ErrAlreadyRotating      = "AlreadyRotating"      // another run holds the secret's lease (lease.go)
 	ErrNotCredstages        = "NotCredstages"        // it exists without credstage's mark; adopt it explicitly (ownership.go)
 )

@@ -67,7 +67,7 @@ func TestConnectorReloadsMasterOnAuthFailure(t *testing.T) {
 		if loads == 1 {
 			login.Password = "stale-password-from-before-a-rotation"
 		}
-		cfg, err := login.connConfig("test", 5*time.Second)
+		cfg, err := st.acts.connConfig("test", login)
 		return MasterCredentials{SecretARN: "arn", VersionID: itoaVersion(loads), Config: cfg}, err
 	}
 	ran := 0
@@ -83,7 +83,7 @@ func TestConnectorReloadsMasterOnAuthFailure(t *testing.T) {
 	bad := func(context.Context) (MasterCredentials, error) {
 		login := master
 		login.Password = "always-wrong"
-		cfg, err := login.connConfig("test", 5*time.Second)
+		cfg, err := st.acts.connConfig("test", login)
 		return MasterCredentials{Config: cfg}, err
 	}
 	err := c.WithMaster(context.Background(), "other", bad, selectOneCount(&ran))

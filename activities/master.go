@@ -111,7 +111,7 @@ func ofMaster(secretID string, err error) error {
 // login opens a fresh connection with s and runs fn over it; kind says
 // whose credentials these are, for the error.
 func (a *Activities) login(ctx context.Context, secretID string, s DBSecret, kind loginKind, fn func(Querier) error) error {
-	cfg, err := s.connConfig(secretID, a.opts.ConnectTimeout)
+	cfg, err := a.connConfig(secretID, s)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (s *masterSession) load(stage string) MasterLoader {
 		login := s.m.at
 		login.Username, login.Password = ms.Username, ms.Password
 		s.target.Username = ms.Username
-		cfg, err := login.connConfig(s.secretID, s.a.opts.ConnectTimeout)
+		cfg, err := s.a.connConfig(s.secretID, login)
 		if err != nil {
 			return MasterCredentials{}, err
 		}

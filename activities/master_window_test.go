@@ -18,7 +18,7 @@ import (
 // master pools start cold, and the master window is the test's.
 func freshActivities(t *testing.T, st *stack, window, backoff time.Duration) *Activities {
 	t.Helper()
-	acts := New(st.cfg, Options{MasterAuthWindow: window, MasterAuthBackoff: backoff})
+	acts := st.newActs(Options{MasterAuthWindow: window, MasterAuthBackoff: backoff})
 	t.Cleanup(acts.Close)
 	return acts
 }

@@ -95,7 +95,7 @@ func TestRotationWithoutMaster(t *testing.T) {
 	delete(cur.raw, "masterarn")
 	st.putCurrent(t, secret, cur)
 
-	selfActs := New(st.cfg, Options{RDS: noInstances{}})
+	selfActs := st.newActs(Options{RDS: noInstances{}})
 	defer selfActs.Close()
 	saved := st.acts
 	st.acts = selfActs

@@ -110,7 +110,7 @@ func TestRollbackWithoutTheMasterSecret(t *testing.T) {
 	if _, err := st.sm.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: aws.String(masterARN), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	fresh := New(st.cfg, Options{})
+	fresh := st.newActs(Options{})
 	defer fresh.Close()
 	saved := st.acts
 	st.acts = fresh

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 )
@@ -188,24 +187,18 @@ func (s DBSecret) withCredentials(username, password string) (string, error) {
 	return string(b), nil
 }
 
-// effectiveSSLMode is the secret's sslmode or, when it has none, disable
-// for a loopback host or unix socket (nothing to protect on the wire, and
-// local PostgreSQL rarely has certificates) and require everywhere else.
-// The default is never prefer: that would fall back to plaintext silently.
+// effectiveSSLMode is the secret's sslmode or, when it has none,
+// verify-full, loopback hosts included (localaws's instances serve TLS as
+// RDS does). The one exception is a unix socket (a host that is a
+// folder): PostgreSQL has no TLS there, and its bytes never leave the
+// machine. The default is never prefer: that would fall back to plaintext
+// silently.
 func (s DBSecret) effectiveSSLMode() string {
 	if s.SSLMode != "" {
 		return s.SSLMode
 	}
-	if isLoopbackHost(s.Host) {
+	if strings.HasPrefix(s.Host, "/") {
 		return "disable"
 	}
-	return "require"
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" || strings.HasPrefix(host, "/") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+	return "verify-full"
 }

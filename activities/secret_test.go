@@ -63,7 +63,7 @@ func TestParseAppSecretDefaultsAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Port != 6432 || s.DBName != "postgres" || s.effectiveSSLMode() != "require" {
+	if s.Port != 6432 || s.DBName != "postgres" || s.effectiveSSLMode() != "verify-full" {
 		t.Fatalf("got port %d db %q sslmode %q", s.Port, s.DBName, s.effectiveSSLMode())
 	}
 	if got := s.String() + s.GoString(); strings.Contains(got, "pw\"") || strings.Contains(got, "password") {
@@ -84,48 +84,51 @@ func TestParseAppSecretDefaultsAndKeys(t *testing.T) {
 
 func TestEffectiveSSLMode(t *testing.T) {
 	for host, want := range map[string]string{
-		"127.0.0.1": "disable", "localhost": "disable", "::1": "disable", "/var/run/postgresql": "disable",
-		"db.example.com": "require", "10.0.0.5": "require",
+		"127.0.0.1": "verify-full", "localhost": "verify-full", "::1": "verify-full",
+		"db.example.com": "verify-full", "10.0.0.5": "verify-full",
+		"/var/run/postgresql": "disable", // a unix socket: PostgreSQL has no TLS there
 	} {
 		if got := (DBSecret{Host: host}).effectiveSSLMode(); got != want {
 			t.Errorf("%s: sslmode %s, want %s", host, got, want)
 		}
 	}
-	if got := (DBSecret{Host: "127.0.0.1", SSLMode: "verify-full"}).effectiveSSLMode(); got != "verify-full" {
+	if got := (DBSecret{Host: "127.0.0.1", SSLMode: "require"}).effectiveSSLMode(); got != "require" {
 		t.Errorf("explicit sslmode ignored: %s", got)
 	}
 }
 
 func TestConnConfigTLS(t *testing.T) {
+	a := &Activities{}
 	base := DBSecret{Host: "db.example.com", Port: 5432, DBName: "app", Username: "u", Password: "p"}
-	cfg, err := base.connConfig("x", 0)
+	cfg, err := a.connConfig("x", base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.TLSConfig == nil || !cfg.TLSConfig.InsecureSkipVerify || len(cfg.Fallbacks) != 0 {
-		t.Fatalf("remote default must be TLS (require) without fall-backs: %+v", cfg.TLSConfig)
+	if cfg.TLSConfig == nil || cfg.TLSConfig.VerifyConnection == nil || cfg.TLSConfig.ServerName != "db.example.com" || len(cfg.Fallbacks) != 0 {
+		t.Fatalf("the default must be TLS checked in full, without fall-backs: %+v", cfg.TLSConfig)
 	}
-	full := base
-	full.SSLMode = "verify-full"
-	cfg, err = full.connConfig("x", 0)
-	if err != nil {
+	if cfg.RequireAuth != "scram-sha-256" || cfg.ChannelBinding != "prefer" {
+		t.Fatalf("passwords must go only through SCRAM: require_auth %q channel_binding %q", cfg.RequireAuth, cfg.ChannelBinding)
+	}
+	req := base
+	req.SSLMode = "require"
+	if cfg, err = a.connConfig("x", req); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.TLSConfig == nil || cfg.TLSConfig.InsecureSkipVerify || cfg.TLSConfig.ServerName != "db.example.com" {
-		t.Fatalf("verify-full must check the host name: %+v", cfg.TLSConfig)
+	if cfg.TLSConfig == nil || cfg.TLSConfig.VerifyConnection != nil || !cfg.TLSConfig.InsecureSkipVerify {
+		t.Fatalf("an explicit require encrypts without checking: %+v", cfg.TLSConfig)
 	}
-	local := base
-	local.Host = "127.0.0.1"
-	cfg, err = local.connConfig("x", 0)
-	if err != nil {
+	off := base
+	off.SSLMode = "disable"
+	if cfg, err = a.connConfig("x", off); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.TLSConfig != nil || len(cfg.Fallbacks) != 0 || cfg.Password != "p" {
-		t.Fatalf("loopback default is plaintext, once: %+v", cfg.TLSConfig)
+	if cfg.TLSConfig != nil || len(cfg.Fallbacks) != 0 || cfg.RequireAuth != "scram-sha-256" {
+		t.Fatalf("disable is plaintext, once, and still SCRAM only: %+v", cfg.TLSConfig)
 	}
 	bad := base
 	bad.SSLMode, bad.SSLRootCert = "verify-ca", "-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n"
-	if _, err := bad.connConfig("x", 0); err == nil {
+	if _, err := a.connConfig("x", bad); err == nil {
 		t.Fatal("a bad sslrootcert must be refused")
 	} else if typ, _ := appErrType(t, err); typ != ErrMalformedSecret {
 		t.Fatalf("type %s", typ)

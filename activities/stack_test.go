@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/credstage/credstage/localaws"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -52,6 +53,7 @@ type stack struct {
 	rds      *rds.Client
 	cw       *cloudwatch.Client
 	instance InstanceInfo
+	caBundle *CABundle
 	logs     *lockedBuffer
 	suite    *testsuite.WorkflowTestSuite
 }
@@ -121,9 +123,13 @@ func startStack() (*stack, error) {
 		return nil, err
 	}
 	st := &stack{srv: srv, cfg: awsConfig(srv.URL()), logs: &lockedBuffer{}}
+	if st.caBundle, err = CABundleFromPEM(srv.RDSCABundle(), "localaws's RDS CA bundle"); err != nil {
+		srv.Close()
+		return nil, err
+	}
 	// A short master-login window: the wrong-master cases must not wait
 	// out the production one.
-	st.acts = New(st.cfg, Options{MetricsBackoff: 20 * time.Millisecond, MasterAuthWindow: 2 * time.Second, MasterAuthBackoff: 200 * time.Millisecond})
+	st.acts = st.newActs(Options{MetricsBackoff: 20 * time.Millisecond, MasterAuthWindow: 2 * time.Second, MasterAuthBackoff: 200 * time.Millisecond})
 	st.sm = secretsmanager.NewFromConfig(st.cfg)
 	st.rds = rds.NewFromConfig(st.cfg)
 	st.cw = cloudwatch.NewFromConfig(st.cfg)
@@ -145,6 +151,23 @@ func startStack() (*stack, error) {
 	}
 	fmt.Printf("local stack: instance %s available at %s:%d in %v\n", stackInstance, st.instance.Address, st.instance.Port, time.Since(start).Round(time.Millisecond))
 	return st, nil
+}
+
+// newActs makes activities over the stack that trust its instances'
+// certificates, as a worker given the RDS CA bundle does.
+func (st *stack) newActs(o Options) *Activities {
+	o.RDSCABundle = st.caBundle
+	return New(st.cfg, o)
+}
+
+// connConfig is the login configuration the stack's activities would use.
+func (st *stack) connConfig(t testing.TB, secretID string, s DBSecret) *pgx.ConnConfig {
+	t.Helper()
+	cfg, err := st.acts.connConfig(secretID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func (st *stack) close() {

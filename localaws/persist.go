@@ -8,14 +8,19 @@ import (
 	"path/filepath"
 )
 
-// saveJSON writes v to path crash-safely: a temporary file in the same
-// folder, fsync, rename, fsync of the folder. A crash leaves either the old
-// state or the new one, never a torn file.
+// saveJSON writes v to path crash-safely (writeFileAtomic).
 func saveJSON(path string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
+	return writeFileAtomic(path, data, 0o600)
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// folder, fsync, rename, fsync of the folder. A crash leaves either the old
+// content or the new one, never a torn file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -23,6 +28,10 @@ func saveJSON(path string, v any) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -13,6 +13,10 @@ import (
 //
 //	POST /_localaws/rds/instances/{id}/stop-postgres
 //	POST /_localaws/rds/instances/{id}/start-postgres
+//
+// And the CA bundle every instance's certificate chains to (rds_tls.go):
+//
+//	GET /_localaws/rds/ca.pem
 
 func (r *rdsService) registerAdmin(mux *http.ServeMux) {
 	handle := func(fn func(string) error) http.HandlerFunc {
@@ -31,6 +35,7 @@ func (r *rdsService) registerAdmin(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-postgres", handle(r.stopPostgres))
 	mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-postgres", handle(r.startPostgres))
+	mux.HandleFunc("GET /_localaws/rds/ca.pem", r.serveCABundle)
 }
 
 // StopInstancePostgres stops the PostgreSQL server behind a DB instance

@@ -81,6 +81,9 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 	if in.Tags, aerr = tagsParam(form, "Tags"); aerr != nil {
 		return nil, aerr
 	}
+	if in.ParameterGroup, aerr = r.instanceParamGroup(form); aerr != nil {
+		return nil, aerr
+	}
 	port, portSet, aerr := intParam(form, "Port")
 	if aerr != nil {
 		return nil, aerr

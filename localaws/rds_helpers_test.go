@@ -3,6 +3,7 @@ package localaws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -132,15 +133,17 @@ func describeOne(t *testing.T, c *rds.Client, id string) rdstypes.DBInstance {
 	return out.DBInstances[0]
 }
 
-// pgLogin opens a real TCP connection with SCRAM-SHA-256 authentication.
+// pgLogin opens a real TCP connection with SCRAM-SHA-256 authentication,
+// over TLS as rds.force_ssl demands; the certificate is not checked here
+// (rds_tls_test.go checks it).
 func pgLogin(ctx context.Context, endpoint *rdstypes.Endpoint, user, password, db string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=10")
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d sslmode=require connect_timeout=10 require_auth=scram-sha-256",
+		aws.ToString(endpoint.Address), aws.ToInt32(endpoint.Port)))
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host, cfg.Port = aws.ToString(endpoint.Address), uint16(aws.ToInt32(endpoint.Port))
 	cfg.User, cfg.Password, cfg.Database = user, password, db
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
+	cfg.Fallbacks = nil
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

@@ -41,6 +41,8 @@ type rdsInstance struct {
 	CreateTime         time.Time `json:"createTime"`
 	DeletionProtection bool      `json:"deletionProtection,omitempty"`
 	Tags               []rdsTag  `json:"tags,omitempty"`
+	// ParameterGroup is a custom DB parameter group; empty is the default.
+	ParameterGroup string `json:"parameterGroup,omitempty"`
 
 	// ManagedPassword: the master password lives in the service-owned
 	// secret SecretARN (ManageMasterUserPassword), which is then the source
@@ -59,6 +61,8 @@ type rdsInstance struct {
 	ObsoleteSecretARN string `json:"obsoleteSecretArn,omitempty"`
 
 	cluster *pgcluster.Cluster
+	// hostAuth overrides the cluster's password method (SetInstanceHostAuth).
+	hostAuth string
 	// op serialises the cluster work of one instance (create, stop, start,
 	// reboot, password changes, delete, admin stop/start of PostgreSQL).
 	op *sync.Mutex
@@ -71,7 +75,8 @@ type rdsTag struct {
 
 // rdsState is the content of rds.json.
 type rdsState struct {
-	Instances []*rdsInstance `json:"instances"`
+	Instances       []*rdsInstance   `json:"instances"`
+	ParameterGroups []*rdsParamGroup `json:"parameterGroups,omitempty"`
 }
 
 func (s *rdsService) instanceARN(id string) string {
@@ -102,6 +107,7 @@ func (s *rdsService) view(in *rdsInstance) xmlDBInstance {
 		DBInstanceArn:              s.instanceARN(in.Identifier),
 		DeletionProtection:         in.DeletionProtection,
 		NetworkType:                "IPV4",
+		DBParameterGroups:          xmlParamGroupStatusList{s.paramGroupStatusLocked(in)},
 		BackupTarget:               "region",
 	}
 	if in.Status != statusCreating {

@@ -42,6 +42,11 @@ func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any
 	if form.Get("NewDBInstanceIdentifier") != "" {
 		return nil, errInvalidValue("localaws does not support renaming DB instances (NewDBInstanceIdentifier)")
 	}
+	groupSet := form.Get("DBParameterGroupName") != ""
+	group, aerr := r.instanceParamGroup(form)
+	if aerr != nil {
+		return nil, aerr
+	}
 	if password != "" {
 		if aerr := validateMasterPassword(password); aerr != nil {
 			return nil, aerr
@@ -91,6 +96,10 @@ func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any
 	if protectSet {
 		in.DeletionProtection = protect
 	}
+	groupChanged := groupSet && group != in.ParameterGroup
+	if groupChanged {
+		in.ParameterGroup = group
+	}
 	if k := form.Get("MasterUserSecretKmsKeyId"); k != "" && managed {
 		in.SecretKMSKeyID = k
 	}
@@ -112,7 +121,12 @@ func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any
 	wctx, cancel := workContext(ctx)
 	defer cancel()
 	var err error
+	if groupChanged {
+		// At once, where RDS waits for a reboot (rds_paramgroups.go).
+		err = r.applySecurity(in)
+	}
 	switch {
+	case err != nil:
 	case rotate:
 		err = r.rotateManagedPassword(wctx, in)
 	case manageSet && manage && !managed:

@@ -25,6 +25,9 @@ func (r *rdsService) load() error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, g := range st.ParameterGroups {
+		r.paramGroups[g.Name] = g
+	}
 	for _, in := range st.Instances {
 		in.op = &sync.Mutex{}
 		if c, err := r.newCluster(in); err != nil {

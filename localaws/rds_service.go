@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,11 +31,15 @@ type rdsService struct {
 	pgOpts        pgcluster.Options
 	pgErr         error
 	engineVersion string
+	// ca issues every instance's server certificate; caPath is its bundle.
+	ca     *rdsCA
+	caPath string
 
 	// mu guards everything below it and the fields of every instance.
-	mu        sync.Mutex
-	instances map[string]*rdsInstance
-	closed    bool
+	mu          sync.Mutex
+	instances   map[string]*rdsInstance
+	paramGroups map[string]*rdsParamGroup
+	closed      bool
 	// Durations of the transient statuses: long enough for a poller to see
 	// them, short enough for tests. Tests in this package shorten them.
 	backupDelay time.Duration // backing-up after creating
@@ -49,7 +55,7 @@ type rdsService struct {
 
 func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &rdsService{env: e, sm: sm, instances: map[string]*rdsInstance{},
+	r := &rdsService{env: e, sm: sm, instances: map[string]*rdsInstance{}, paramGroups: map[string]*rdsParamGroup{},
 		backupDelay: 500 * time.Millisecond, settleDelay: 500 * time.Millisecond, minPageSize: 20,
 		ctx: ctx, cancel: cancel}
 	r.pgOpts = pgcluster.Options{RunAs: e.pgUser, OwnRoot: e.dataDir, Logger: e.logger}
@@ -60,6 +66,12 @@ func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
 	} else {
 		r.pgOpts.BinDir, r.engineVersion = bin, v
 	}
+	ca, err := loadOrCreateCA(e.dataDir)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	r.ca, r.caPath = ca, filepath.Join(e.dataDir, CABundleFile)
 	if err := r.load(); err != nil {
 		cancel()
 		return nil, err
@@ -91,6 +103,16 @@ func (r *rdsService) handle(ctx context.Context, c *Call) (any, error) {
 		return r.listTagsForResource(c.Form)
 	case "RemoveTagsFromResource":
 		return r.removeTagsFromResource(c.Form)
+	case "CreateDBParameterGroup":
+		return r.createDBParameterGroup(c.Form)
+	case "ModifyDBParameterGroup":
+		return r.modifyDBParameterGroup(c.Form)
+	case "DeleteDBParameterGroup":
+		return r.deleteDBParameterGroup(c.Form)
+	case "DescribeDBParameterGroups":
+		return r.describeDBParameterGroups(c.Form)
+	case "DescribeDBParameters":
+		return r.describeDBParameters(c.Form)
 	}
 	return nil, unknownOperation(c)
 }
@@ -138,6 +160,9 @@ func (r *rdsService) saveLocked() error {
 	st := rdsState{Instances: make([]*rdsInstance, 0, len(r.instances))}
 	for _, id := range r.sortedIDsLocked() {
 		st.Instances = append(st.Instances, r.instances[id])
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.paramGroups)) {
+		st.ParameterGroups = append(st.ParameterGroups, r.paramGroups[name])
 	}
 	if err := saveJSON(r.statePath(), st); err != nil {
 		return fmt.Errorf("rds: save state: %w", err)
@@ -240,7 +265,13 @@ func (r *rdsService) newCluster(in *rdsInstance) (*pgcluster.Cluster, error) {
 	if r.pgErr != nil {
 		return nil, r.pgErr
 	}
-	return pgcluster.New(filepath.Join(r.env.dataDir, in.ClusterDir), in.Port, r.pgOpts)
+	opts := r.pgOpts
+	sec, err := r.securityLocked(in)
+	if err != nil {
+		return nil, err
+	}
+	opts.Security = sec
+	return pgcluster.New(filepath.Join(r.env.dataDir, in.ClusterDir), in.Port, opts)
 }
 
 // workContext bounds synchronous cluster work started by a request. It is

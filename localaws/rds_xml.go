@@ -6,37 +6,38 @@ package localaws
 // TagList/Tag) as aws-sdk-go-v2's awsQuery deserializer expects them.
 
 type xmlDBInstance struct {
-	DBInstanceIdentifier       string               `xml:"DBInstanceIdentifier"`
-	DBInstanceClass            string               `xml:"DBInstanceClass"`
-	Engine                     string               `xml:"Engine"`
-	DBInstanceStatus           string               `xml:"DBInstanceStatus"`
-	MasterUsername             string               `xml:"MasterUsername"`
-	DBName                     string               `xml:"DBName,omitempty"`
-	Endpoint                   *xmlEndpoint         `xml:"Endpoint,omitempty"`
-	AllocatedStorage           int                  `xml:"AllocatedStorage"`
-	InstanceCreateTime         string               `xml:"InstanceCreateTime,omitempty"`
-	PreferredBackupWindow      string               `xml:"PreferredBackupWindow"`
-	BackupRetentionPeriod      int                  `xml:"BackupRetentionPeriod"`
-	AvailabilityZone           string               `xml:"AvailabilityZone"`
-	PreferredMaintenanceWindow string               `xml:"PreferredMaintenanceWindow"`
-	MultiAZ                    bool                 `xml:"MultiAZ"`
-	EngineVersion              string               `xml:"EngineVersion"`
-	AutoMinorVersionUpgrade    bool                 `xml:"AutoMinorVersionUpgrade"`
-	LicenseModel               string               `xml:"LicenseModel"`
-	PubliclyAccessible         bool                 `xml:"PubliclyAccessible"`
-	StorageType                string               `xml:"StorageType"`
-	DbInstancePort             int                  `xml:"DbInstancePort"`
-	StorageEncrypted           bool                 `xml:"StorageEncrypted"`
-	DbiResourceID              string               `xml:"DbiResourceId"`
-	CACertificateIdentifier    string               `xml:"CACertificateIdentifier"`
-	CopyTagsToSnapshot         bool                 `xml:"CopyTagsToSnapshot"`
-	DBInstanceArn              string               `xml:"DBInstanceArn"`
-	IAMDatabaseAuthEnabled     bool                 `xml:"IAMDatabaseAuthenticationEnabled"`
-	DeletionProtection         bool                 `xml:"DeletionProtection"`
-	TagList                    xmlTagList           `xml:"TagList"`
-	MasterUserSecret           *xmlMasterUserSecret `xml:"MasterUserSecret,omitempty"`
-	NetworkType                string               `xml:"NetworkType"`
-	BackupTarget               string               `xml:"BackupTarget"`
+	DBInstanceIdentifier       string                  `xml:"DBInstanceIdentifier"`
+	DBInstanceClass            string                  `xml:"DBInstanceClass"`
+	Engine                     string                  `xml:"Engine"`
+	DBInstanceStatus           string                  `xml:"DBInstanceStatus"`
+	MasterUsername             string                  `xml:"MasterUsername"`
+	DBName                     string                  `xml:"DBName,omitempty"`
+	Endpoint                   *xmlEndpoint            `xml:"Endpoint,omitempty"`
+	AllocatedStorage           int                     `xml:"AllocatedStorage"`
+	InstanceCreateTime         string                  `xml:"InstanceCreateTime,omitempty"`
+	PreferredBackupWindow      string                  `xml:"PreferredBackupWindow"`
+	BackupRetentionPeriod      int                     `xml:"BackupRetentionPeriod"`
+	AvailabilityZone           string                  `xml:"AvailabilityZone"`
+	PreferredMaintenanceWindow string                  `xml:"PreferredMaintenanceWindow"`
+	MultiAZ                    bool                    `xml:"MultiAZ"`
+	EngineVersion              string                  `xml:"EngineVersion"`
+	AutoMinorVersionUpgrade    bool                    `xml:"AutoMinorVersionUpgrade"`
+	LicenseModel               string                  `xml:"LicenseModel"`
+	PubliclyAccessible         bool                    `xml:"PubliclyAccessible"`
+	StorageType                string                  `xml:"StorageType"`
+	DbInstancePort             int                     `xml:"DbInstancePort"`
+	StorageEncrypted           bool                    `xml:"StorageEncrypted"`
+	DbiResourceID              string                  `xml:"DbiResourceId"`
+	CACertificateIdentifier    string                  `xml:"CACertificateIdentifier"`
+	CopyTagsToSnapshot         bool                    `xml:"CopyTagsToSnapshot"`
+	DBInstanceArn              string                  `xml:"DBInstanceArn"`
+	IAMDatabaseAuthEnabled     bool                    `xml:"IAMDatabaseAuthenticationEnabled"`
+	DeletionProtection         bool                    `xml:"DeletionProtection"`
+	TagList                    xmlTagList              `xml:"TagList"`
+	MasterUserSecret           *xmlMasterUserSecret    `xml:"MasterUserSecret,omitempty"`
+	NetworkType                string                  `xml:"NetworkType"`
+	DBParameterGroups          xmlParamGroupStatusList `xml:"DBParameterGroups"`
+	BackupTarget               string                  `xml:"BackupTarget"`
 }
 
 type xmlEndpoint struct {
@@ -75,4 +76,8 @@ type describeDBInstancesResult struct {
 
 type listTagsResult struct {
 	TagList xmlTagList `xml:"TagList"`
+}
+
+type xmlParamGroupStatusList struct {
+	Items []xmlParamGroupStatus `xml:"DBParameterGroup"`
 }

@@ -43,6 +43,7 @@ var nonRetryableTypes = []string{
 	activities.ErrInstanceNotAvailable,
 	activities.ErrAWSRequestRefused,
 	activities.ErrTLSRequired,
+	activities.ErrAuthMethodRefused,
 	activities.ErrDatabaseRefused,
 	activities.ErrDatabaseOutage,
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/credstage/credstage/localaws"
 )
 
 // TestStateSurvivesSIGKILL kills the emulator program with SIGKILL (no
@@ -76,11 +78,13 @@ func TestStateSurvivesSIGKILL(t *testing.T) {
 	if err := json.Unmarshal([]byte(aws.ToString(val.SecretString)), &master); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pgx.ParseConfig("sslmode=disable dbname=postgres")
+	// The CA outlives the kill: its bundle in the data folder still
+	// verifies the instance's certificate, host name included.
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d sslmode=verify-full dbname=postgres sslrootcert=%s",
+		aws.ToString(inst.Endpoint.Address), aws.ToInt32(inst.Endpoint.Port), filepath.Join(dataDir, localaws.CABundleFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Host, cfg.Port = aws.ToString(inst.Endpoint.Address), uint16(aws.ToInt32(inst.Endpoint.Port))
 	cfg.User, cfg.Password = master.Username, master.Password
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -24,6 +24,9 @@ type Options struct {
 	// made traversable for RunAs (see ensureReachable).
 	OwnRoot string
 	Logger  *slog.Logger
+	// Security is how the cluster takes TCP logins from its first start
+	// on; SetSecurity changes it later.
+	Security Security
 }
 
 // Cluster is one PostgreSQL data folder and the postmaster serving it.
@@ -37,6 +40,7 @@ type Cluster struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
+	sec     Security
 	port    int
 	sockDir string // where the socket lives while running
 	tmpSock bool   // sockDir is a short folder under /tmp, removed on Stop
@@ -56,6 +60,9 @@ func New(dir string, port int, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := opts.Security.validate(); err != nil {
+		return nil, err
+	}
 	o, err := resolveOwner(opts.RunAs)
 	if err != nil {
 		return nil, err
@@ -64,7 +71,7 @@ func New(dir string, port int, opts Options) (*Cluster, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Cluster{dir: abs, binDir: binDir, owner: o, opts: opts, port: port,
+	return &Cluster{dir: abs, binDir: binDir, owner: o, opts: opts, port: port, sec: opts.Security,
 		log: logger.With("cluster", filepath.Base(abs))}, nil
 }
 

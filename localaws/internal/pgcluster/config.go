@@ -15,17 +15,6 @@ const maxSocketDirLen = 107 - len("/.s.PGSQL.65535")
 // rewritten before every start so the port and socket folder can change.
 const runtimeConf = "localaws.conf"
 
-// hbaConf lets only the emulator's own superuser in without a password, and
-// only over the unix socket (whose folder is private to the cluster's OS
-// user and root); every other login, local or TCP, needs SCRAM-SHA-256 like
-// on RDS.
-const hbaConf = `# written by localaws
-local all ` + AdminUser + ` trust
-local all all scram-sha-256
-host  all all 127.0.0.1/32 scram-sha-256
-host  all all ::1/128 scram-sha-256
-`
-
 // settings trade durability for speed (an emulator's data is disposable,
 // and a crash just means re-creating it) and keep the footprint small so a
 // laptop can run many clusters.
@@ -86,14 +75,15 @@ func (c *Cluster) writeRuntimeConf() error {
 	b.WriteString("# written by localaws before every start\n")
 	fmt.Fprintf(&b, "port = %d\n", c.port)
 	fmt.Fprintf(&b, "unix_socket_directories = %s\n", confString(c.sockDir))
-	for _, s := range settings {
+	for _, s := range append(settings, c.sec.tlsSettings()...) {
 		b.WriteString(s + "\n")
 	}
 	return c.owner.writeFile(filepath.Join(c.DataDir(), runtimeConf), []byte(b.String()), 0o600)
 }
 
-// configure points postgresql.conf at localaws.conf and installs the
-// authentication rules. Runs once, right after initdb.
+// configure points postgresql.conf at localaws.conf. Runs once, right
+// after initdb; the authentication rules are written before every start
+// (writeSecurityFiles).
 func (c *Cluster) configure() error {
 	conf := filepath.Join(c.DataDir(), "postgresql.conf")
 	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
@@ -104,10 +94,7 @@ func (c *Cluster) configure() error {
 	if err := f.Close(); werr == nil {
 		werr = err
 	}
-	if werr != nil {
-		return werr
-	}
-	return c.owner.writeFile(filepath.Join(c.DataDir(), "pg_hba.conf"), []byte(hbaConf), 0o600)
+	return werr
 }
 
 // confString quotes a postgresql.conf string value.

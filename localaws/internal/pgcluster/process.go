@@ -34,7 +34,15 @@ func (c *Cluster) startLocked() error {
 			c.port, c.sockDir = port, sock
 			c.tmpSock = !isWithin(sock, c.dir)
 			c.log.Info("pgcluster: adopted running postmaster", "pid", pid, "port", port)
-			return nil
+			// It may have been started with other rules (by an older
+			// emulator): make it take the current ones.
+			if err := c.writeSecurityFiles(); err != nil {
+				return err
+			}
+			if err := c.writeRuntimeConf(); err != nil {
+				return err
+			}
+			return c.reloadLocked()
 		}
 	}
 	if !portFree(c.port) {
@@ -49,6 +57,9 @@ func (c *Cluster) startLocked() error {
 		return err
 	}
 	if err := c.writeRuntimeConf(); err != nil {
+		return err
+	}
+	if err := c.writeSecurityFiles(); err != nil {
 		return err
 	}
 	_, err := c.run(filepath.Join(c.binDir, "pg_ctl"), "start", "-w", "-s",

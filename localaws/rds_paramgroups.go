@@ -1,0 +1,277 @@
+package localaws
+
+import (
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// DB parameter groups, as far as they change what a client meets: the one
+// parameter localaws emulates is rds.force_ssl (RDS for PostgreSQL 15 and
+// later defaults it to 1). A group's parameters apply at once to every
+// instance using it (rds.force_ssl is dynamic on RDS too). Differences from
+// RDS, kept on purpose: assigning another group to an instance also applies
+// at once (RDS waits for a reboot), and parameters other than rds.force_ssl
+// are refused rather than stored without effect.
+
+const paramForceSSL = "rds.force_ssl"
+
+// rdsParamGroup is one custom DB parameter group as persisted in rds.json.
+type rdsParamGroup struct {
+	Name        string            `json:"name"`
+	Family      string            `json:"family"`
+	Description string            `json:"description"`
+	Params      map[string]string `json:"params,omitempty"`
+}
+
+type xmlParamGroup struct {
+	DBParameterGroupName   string `xml:"DBParameterGroupName"`
+	DBParameterGroupFamily string `xml:"DBParameterGroupFamily"`
+	Description            string `xml:"Description"`
+	DBParameterGroupArn    string `xml:"DBParameterGroupArn"`
+}
+
+type xmlParamGroupStatus struct {
+	DBParameterGroupName string `xml:"DBParameterGroupName"`
+	ParameterApplyStatus string `xml:"ParameterApplyStatus"`
+}
+
+type xmlParameter struct {
+	ParameterName  string `xml:"ParameterName"`
+	ParameterValue string `xml:"ParameterValue"`
+	Description    string `xml:"Description"`
+	Source         string `xml:"Source"`
+	ApplyType      string `xml:"ApplyType"`
+	DataType       string `xml:"DataType"`
+	AllowedValues  string `xml:"AllowedValues"`
+	IsModifiable   bool   `xml:"IsModifiable"`
+	ApplyMethod    string `xml:"ApplyMethod"`
+}
+
+// family is the parameter group family of the PostgreSQL localaws runs.
+func (r *rdsService) family() string {
+	return "postgres" + strings.Split(r.engineVersion, ".")[0]
+}
+
+func (r *rdsService) defaultParamGroup() string { return "default." + r.family() }
+
+var paramGroupName = regexp.MustCompile(`^[a-zA-Z](?:-?[a-zA-Z0-9.])*$`)
+
+// paramGroupLocked finds a group by name; the default group has no record.
+func (r *rdsService) paramGroupLocked(name string) (*rdsParamGroup, *APIError) {
+	name = strings.ToLower(name)
+	if name == r.defaultParamGroup() {
+		return &rdsParamGroup{Name: name, Family: r.family(), Description: "Default parameter group for " + r.family()}, nil
+	}
+	if g := r.paramGroups[name]; g != nil {
+		return g, nil
+	}
+	return nil, errNotFound("DBParameterGroupNotFound", "DBParameterGroup not found: "+name)
+}
+
+// forceSSLLocked is the rds.force_ssl in effect for an instance.
+func (r *rdsService) forceSSLLocked(in *rdsInstance) bool {
+	if g := r.paramGroups[strings.ToLower(in.ParameterGroup)]; g != nil {
+		if v, ok := g.Params[paramForceSSL]; ok {
+			return v == "1"
+		}
+	}
+	return true
+}
+
+func (r *rdsService) paramGroupView(g *rdsParamGroup) xmlParamGroup {
+	return xmlParamGroup{DBParameterGroupName: g.Name, DBParameterGroupFamily: g.Family, Description: g.Description,
+		DBParameterGroupArn: "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + g.Name}
+}
+
+func (r *rdsService) createDBParameterGroup(form url.Values) (any, error) {
+	name := strings.ToLower(form.Get("DBParameterGroupName"))
+	switch {
+	case name == "":
+		return nil, errMissing("DBParameterGroupName")
+	case len(name) > 255 || !paramGroupName.MatchString(name) || strings.HasSuffix(name, "-"):
+		return nil, errInvalidValue("The parameter DBParameterGroupName is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+	case form.Get("DBParameterGroupFamily") == "":
+		return nil, errMissing("DBParameterGroupFamily")
+	case form.Get("Description") == "":
+		return nil, errMissing("Description")
+	}
+	if family := strings.ToLower(form.Get("DBParameterGroupFamily")); family != r.family() {
+		return nil, errInvalidValue("ParameterGroupFamily " + family + " is not a valid parameter group family (localaws runs " + r.family() + ")")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, exists := r.paramGroups[name]; exists || name == r.defaultParamGroup() {
+		return nil, errBadRequest("DBParameterGroupAlreadyExists", "Parameter group "+name+" already exists")
+	}
+	g := &rdsParamGroup{Name: name, Family: r.family(), Description: form.Get("Description")}
+	r.paramGroups[name] = g
+	if err := r.saveLocked(); err != nil {
+		delete(r.paramGroups, name)
+		return nil, err
+	}
+	return struct {
+		DBParameterGroup xmlParamGroup `xml:"DBParameterGroup"`
+	}{r.paramGroupView(g)}, nil
+}
+
+func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
+	name := strings.ToLower(form.Get("DBParameterGroupName"))
+	if name == "" {
+		return nil, errMissing("DBParameterGroupName")
+	}
+	changes := map[string]string{}
+	for _, p := range listIndexes(form, "Parameters", "Parameter") {
+		pname, value := form.Get(p+".ParameterName"), form.Get(p+".ParameterValue")
+		if pname != paramForceSSL {
+			return nil, errInvalidValue("localaws emulates only the parameter " + paramForceSSL + ", not " + pname)
+		}
+		if value != "0" && value != "1" {
+			return nil, errInvalidValue("Value: " + value + " is outside of range: 0-1 for parameter: " + pname)
+		}
+		changes[pname] = value
+	}
+	if len(changes) == 0 {
+		return nil, errMissing("Parameters")
+	}
+	r.mu.Lock()
+	g, aerr := r.paramGroupLocked(name)
+	if aerr == nil && name == r.defaultParamGroup() {
+		aerr = errInvalidValue("Default parameter groups cannot be modified: " + name)
+	}
+	if aerr != nil {
+		r.mu.Unlock()
+		return nil, aerr
+	}
+	if g.Params == nil {
+		g.Params = map[string]string{}
+	}
+	for k, v := range changes {
+		g.Params[k] = v
+	}
+	err := r.saveLocked()
+	var members []*rdsInstance
+	for _, in := range r.instances {
+		if strings.EqualFold(in.ParameterGroup, name) {
+			members = append(members, in)
+		}
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	// Dynamic, as on RDS: new logins follow the new value once this returns.
+	for _, in := range members {
+		if err := r.applySecurity(in); err != nil {
+			return nil, err
+		}
+	}
+	return struct {
+		DBParameterGroupName string `xml:"DBParameterGroupName"`
+	}{name}, nil
+}
+
+func (r *rdsService) deleteDBParameterGroup(form url.Values) (any, error) {
+	name := strings.ToLower(form.Get("DBParameterGroupName"))
+	if name == "" {
+		return nil, errMissing("DBParameterGroupName")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, aerr := r.paramGroupLocked(name); aerr != nil {
+		return nil, aerr
+	}
+	if name == r.defaultParamGroup() {
+		return nil, errBadRequest("InvalidDBParameterGroupState", "Default parameter groups cannot be deleted")
+	}
+	for _, in := range r.instances {
+		if strings.EqualFold(in.ParameterGroup, name) {
+			return nil, errBadRequest("InvalidDBParameterGroupState", "One or more database instances are still members of this parameter group "+name+", so the group cannot be deleted")
+		}
+	}
+	delete(r.paramGroups, name)
+	return struct{}{}, r.saveLocked()
+}
+
+func (r *rdsService) describeDBParameterGroups(form url.Values) (any, error) {
+	var res struct {
+		DBParameterGroups struct {
+			Items []xmlParamGroup `xml:"DBParameterGroup"`
+		} `xml:"DBParameterGroups"`
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name := form.Get("DBParameterGroupName"); name != "" {
+		g, aerr := r.paramGroupLocked(name)
+		if aerr != nil {
+			return nil, aerr
+		}
+		res.DBParameterGroups.Items = append(res.DBParameterGroups.Items, r.paramGroupView(g))
+		return res, nil
+	}
+	def, _ := r.paramGroupLocked(r.defaultParamGroup())
+	res.DBParameterGroups.Items = append(res.DBParameterGroups.Items, r.paramGroupView(def))
+	names := make([]string, 0, len(r.paramGroups))
+	for n := range r.paramGroups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		res.DBParameterGroups.Items = append(res.DBParameterGroups.Items, r.paramGroupView(r.paramGroups[n]))
+	}
+	return res, nil
+}
+
+// describeDBParameters lists the parameters localaws emulates.
+func (r *rdsService) describeDBParameters(form url.Values) (any, error) {
+	name := form.Get("DBParameterGroupName")
+	if name == "" {
+		return nil, errMissing("DBParameterGroupName")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, aerr := r.paramGroupLocked(name)
+	if aerr != nil {
+		return nil, aerr
+	}
+	value, source := "1", "engine-default"
+	if v, ok := g.Params[paramForceSSL]; ok {
+		value, source = v, "user"
+	}
+	var res struct {
+		Parameters struct {
+			Items []xmlParameter `xml:"Parameter"`
+		} `xml:"Parameters"`
+	}
+	res.Parameters.Items = []xmlParameter{{ParameterName: paramForceSSL, ParameterValue: value,
+		Description: "Force SSL connections.", Source: source, ApplyType: "dynamic", DataType: "boolean",
+		AllowedValues: "0,1", IsModifiable: true, ApplyMethod: "immediate"}}
+	return res, nil
+}
+
+// instanceParamGroup validates a DBParameterGroupName given to
+// CreateDBInstance or ModifyDBInstance; empty means the default group.
+func (r *rdsService) instanceParamGroup(form url.Values) (string, *APIError) {
+	name := strings.ToLower(form.Get("DBParameterGroupName"))
+	if name == "" {
+		return "", nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, aerr := r.paramGroupLocked(name); aerr != nil {
+		return "", aerr
+	}
+	if name == r.defaultParamGroup() {
+		return "", nil
+	}
+	return name, nil
+}
+
+func (r *rdsService) paramGroupStatusLocked(in *rdsInstance) []xmlParamGroupStatus {
+	name := in.ParameterGroup
+	if name == "" {
+		name = r.defaultParamGroup()
+	}
+	return []xmlParamGroupStatus{{DBParameterGroupName: name, ParameterApplyStatus: "in-sync"}}
+}
