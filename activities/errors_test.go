@@ -43,7 +43,7 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 	st.putSecret(t, "errors/unreachable", map[string]any{"engine": "postgres", "host": "db.invalid", "port": port,
 		"username": "app", "password": leaky + "-unreachable", "dbname": stackDB, "masterarn": st.instance.MasterSecretARN})
 	st.putSecret(t, "errors/tls-required", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
-		"username": master.Username, "password": master.Password, "dbname": stackDB, "sslmode": "require"})
+		"username": master.Username, "password": master.Password, "dbname": stackDB, "sslmode": "disable"})
 	st.putSecret(t, "errors/wrong-password", map[string]any{"engine": "postgres", "host": st.instance.Address, "port": st.instance.Port,
 		"username": master.Username, "password": leaky + "-wrong", "dbname": stackDB})
 
@@ -66,7 +66,7 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 			step.OutageBudget = 2 * time.Second
 			return fn, step
 		}, []string{"127.0.0.1", strconv.Itoa(port), "outage budget"}},
-		{"tls required", "errors/tls-required", ErrTLSRequired, st.loginFn, []string{"TLS", "plaintext"}},
+		{"tls required", "errors/tls-required", ErrTLSRequired, st.loginFn, []string{"TLS", "rds.force_ssl", "sslmode=disable"}},
 		{"wrong password", "errors/wrong-password", ErrLoginFailed, st.loginFn, []string{"28P01", master.Username}},
 		{"bad strategy", "errors/malformed", ErrInvalidInput, func(s string) (any, any) {
 			step := newStep(s, "sideways")

@@ -58,7 +58,9 @@ func loadOrCreateCA(dataDir string) (*rdsCA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
+	// Readable by all, as the bundle must be (a worker may run as another
+	// user); the key file itself is private.
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o755); err != nil {
 		return nil, err
 	}
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})

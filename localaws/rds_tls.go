@@ -47,8 +47,15 @@ func (r *rdsService) applySecurity(in *rdsInstance) error {
 	return cluster.SetSecurity(sec)
 }
 
+// Password methods for SetInstanceHostAuth.
+const (
+	HostAuthMD5      = pgcluster.AuthMD5 // the default, as on RDS: SCRAM for SCRAM verifiers
+	HostAuthSCRAM    = pgcluster.AuthSCRAM
+	HostAuthPassword = pgcluster.AuthPassword // cleartext: a misconfigured or impostor server
+)
+
 // SetInstanceHostAuth makes an instance ask TCP clients for passwords with
-// method (pgcluster.AuthMD5, AuthSCRAM or AuthPassword) until the emulator
+// method (HostAuthMD5, HostAuthSCRAM or HostAuthPassword) until the emulator
 // restarts. No RDS instance asks for a cleartext password: tests use it
 // to stand for a misconfigured server or an impostor.
 func (s *Server) SetInstanceHostAuth(id, method string) error {

@@ -88,6 +88,9 @@ wait_port "$AWS_PORT" localaws "${pids[-1]}"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$AWS_PORT" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=credstage-demo AWS_SECRET_ACCESS_KEY=credstage-demo
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" CREDSTAGE_UI_ADDRESS="http://localhost:$UI_PORT"
+# localaws's instances force TLS as RDS does; the worker checks their
+# certificates against localaws's CA, as it would against RDS's bundle.
+export CREDSTAGE_RDS_CA_BUNDLE="$data/localaws/rds-ca/global-bundle.pem"
 
 bold "starting the credstage worker"
 bin/credstage-worker --log-format text --log-level info >"$data/worker.log" 2>&1 &

@@ -87,7 +87,7 @@ stages:
 		t.Fatalf("rotate with the codec: %s", r)
 	}
 	for _, id := range names {
-		assertInvariant(ctx, t, s.sm, id)
+		assertInvariant(ctx, t, s, id)
 		if prev := versionWith(ctx, t, s.sm, id, "AWSPREVIOUS"); prev != before[id] {
 			t.Errorf("%s: AWSPREVIOUS %s, want %s", id, prev, before[id])
 		}
@@ -176,7 +176,7 @@ stages:
 		}
 	}
 	for _, id := range names {
-		assertInvariant(ctx, t, s.sm, id)
+		assertInvariant(ctx, t, s, id)
 	}
 	scanForLeaks(ctx, t, s, cli)
 }

@@ -4,10 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/credstage/credstage/activities"
 )
 
 // compose is the part of the Compose file format this test checks.
@@ -143,6 +146,12 @@ func TestComposeFileIsConsistent(t *testing.T) {
 	}
 	if worker.Environment["AWS_ENDPOINT_URL"] == "" {
 		t.Error("worker has no AWS_ENDPOINT_URL: it would talk to real AWS")
+	}
+	// TLS is forced there as on RDS: the worker must trust localaws's CA,
+	// through the volume localaws keeps it in.
+	bundle := worker.Environment[activities.EnvRDSCABundle]
+	if !strings.HasPrefix(bundle, "/var/lib/localaws/") || !slices.Contains(worker.Volumes, "localaws-data:/var/lib/localaws:ro") {
+		t.Errorf("worker %s = %q with volumes %v: it cannot check the instances' certificates", activities.EnvRDSCABundle, bundle, worker.Volumes)
 	}
 	if ui := c.Services["temporal-ui"]; ui.Environment["TEMPORAL_ADDRESS"] != "temporal:7233" {
 		t.Errorf("temporal-ui TEMPORAL_ADDRESS = %q", ui.Environment["TEMPORAL_ADDRESS"])

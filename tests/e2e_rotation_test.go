@@ -90,7 +90,7 @@ func TestEndToEnd(t *testing.T) {
 	production := provision(ctx, t, s, "e2e-production", "production")
 	secrets := []string{staging.app, staging.repo, production.app, production.repo}
 	for _, id := range secrets {
-		assertInvariant(ctx, t, s.sm, id)
+		assertInvariant(ctx, t, s, id)
 	}
 
 	t.Run("staged rotation rotates every credential", func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		assertMasterLogin(ctx, t, s, staging)
 		for _, id := range secrets {
-			assertInvariant(ctx, t, s.sm, id)
+			assertInvariant(ctx, t, s, id)
 			after := versionWith(ctx, t, s.sm, id, "AWSCURRENT")
 			if after == before[id] {
 				t.Errorf("%s: AWSCURRENT still on %s: not rotated", id, after)
@@ -130,7 +130,7 @@ func TestEndToEnd(t *testing.T) {
 		// Alternating users: the previous credentials still log in, so
 		// applications holding them keep working.
 		prev, err := readSecret(ctx, s.sm, staging.app, "AWSPREVIOUS", "")
-		if err != nil || login(ctx, prev) != nil {
+		if err != nil || s.login(ctx, prev) != nil {
 			t.Errorf("%s: AWSPREVIOUS of an alternating-users secret should still log in", staging.app)
 		}
 	})
@@ -147,7 +147,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("status %s, want rolled-back: %s", res.Status, res.Summary)
 		}
 		for _, id := range secrets {
-			assertInvariant(ctx, t, s.sm, id)
+			assertInvariant(ctx, t, s, id)
 		}
 		for _, id := range []string{staging.app, staging.repo} {
 			if versionWith(ctx, t, s.sm, id, "AWSCURRENT") == before[id] {
@@ -185,7 +185,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("status %s after a worker crash: %s", res.Status, res.Summary)
 		}
 		for _, id := range []string{staging.app, staging.repo} {
-			assertInvariant(ctx, t, s.sm, id)
+			assertInvariant(ctx, t, s, id)
 			if res.Status == workflows.StatusSucceeded {
 				if prev := versionWith(ctx, t, s.sm, id, "AWSPREVIOUS"); prev != before[id] {
 					t.Errorf("%s: AWSPREVIOUS %s, want %s", id, prev, before[id])
@@ -342,7 +342,7 @@ func assertMasterLogin(ctx context.Context, t *testing.T, s *e2eStack, in instan
 		t.Fatal(err)
 	}
 	sec.Host, sec.Port, sec.DBName = aws.ToString(db.Endpoint.Address), float64(aws.ToInt32(db.Endpoint.Port)), aws.ToString(db.DBName)
-	if err := login(ctx, sec); err != nil {
+	if err := s.login(ctx, sec); err != nil {
 		t.Errorf("master secret of %s does not log in: %s", in.id, redact(err.Error(), sec.Password))
 	}
 }

@@ -257,7 +257,7 @@ func TestFaultsAWS(t *testing.T) {
 		}
 		cur, err := readSecret(ctx, s.sm, id, "AWSCURRENT", "")
 		if err == nil {
-			err = login(ctx, cur)
+			err = s.login(ctx, cur)
 		}
 		if err != nil {
 			rep.badCredential()
@@ -377,7 +377,7 @@ func rdsCases(ctx context.Context, t *testing.T, s *e2eStack, rep *faultReport, 
 			}
 		}
 		in.refreshMaster(ctx, t, s)
-		if err := login(ctx, in.master); err != nil {
+		if err := s.login(ctx, in.master); err != nil {
 			rep.badCredential()
 			t.Errorf("%s: the master secret does not log in: %s", c, redact(err.Error(), in.master.Password))
 		}

@@ -145,7 +145,7 @@ func checkCredential(ctx context.Context, t *testing.T, s *e2eStack, r *faultRep
 	}
 	sec, err := readSecret(ctx, s.sm, secretID, "AWSCURRENT", "")
 	if err == nil {
-		err = login(ctx, sec)
+		err = s.login(ctx, sec)
 	}
 	if err != nil {
 		r.badCredential()
@@ -213,6 +213,7 @@ type faultInstance struct {
 	port      int
 	db        string
 	master    rdsSecret // AWSCURRENT of the managed master secret, with the endpoint
+	caBundle  string    // the RDS CA bundle file its certificate chains to
 }
 
 // provisionInstance provisions an instance with the given application users
@@ -234,7 +235,8 @@ func provisionInstance(ctx context.Context, t *testing.T, s *e2eStack, id, env s
 	for i, u := range res.Users {
 		names[i] = u.SecretName
 	}
-	in := faultInstance{id: id, env: env, masterARN: res.Instance.MasterSecretARN, host: res.Instance.Address, port: int(res.Instance.Port), db: "orders"}
+	in := faultInstance{id: id, env: env, masterARN: res.Instance.MasterSecretARN, host: res.Instance.Address, port: int(res.Instance.Port), db: "orders",
+		caBundle: s.aws.Server.RDSCABundlePath()}
 	in.refreshMaster(ctx, t, s)
 	return in, names
 }
@@ -288,11 +290,11 @@ func (in *faultInstance) connectAs(ctx context.Context, db, role, password strin
 	if db == "" {
 		db = in.db
 	}
-	cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=10")
+	cfg, err := appConnConfig(in.host, in.port, in.caBundle)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = in.host, uint16(in.port), role, password, db
+	cfg.User, cfg.Password, cfg.Database = role, password, db
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"go.temporal.io/sdk/client"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/tests/stack"
 )
 
@@ -122,6 +123,7 @@ func (s *e2eStack) startWorker() {
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID="+workerAccessKey,
 		"AWS_SECRET_ACCESS_KEY=credstage-worker-secret",
+		activities.EnvRDSCABundle+"="+s.aws.Server.RDSCABundlePath(),
 	)
 	cmd.Env = append(cmd.Env, s.opts.workerEnv...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs

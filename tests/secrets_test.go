@@ -76,17 +76,30 @@ func readSecret(ctx context.Context, sm *secretsmanager.Client, secretID, stage,
 	return s, nil
 }
 
-// login opens a real PostgreSQL session with the secret's credentials.
-func login(ctx context.Context, s rdsSecret) error {
+// appConnConfig is an application's connection to an RDS endpoint: TLS
+// with the certificate and host name checked against the RDS CA bundle,
+// and the password only ever sent through SCRAM.
+func appConnConfig(host string, port int, caBundle string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d sslmode=verify-full sslrootcert=%s require_auth=scram-sha-256 connect_timeout=10", host, port, caBundle))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Fallbacks = nil
+	return cfg, nil
+}
+
+// login opens a real PostgreSQL session with the secret's credentials, as
+// an application would.
+func (st *e2eStack) login(ctx context.Context, s rdsSecret) error {
 	port, err := s.port()
 	if err != nil {
 		return err
 	}
-	cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=10")
+	cfg, err := appConnConfig(s.Host, int(port), st.aws.Server.RDSCABundlePath())
 	if err != nil {
 		return err
 	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = s.Host, port, s.Username, s.Password, s.DBName
+	cfg.User, cfg.Password, cfg.Database = s.Username, s.Password, s.DBName
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -100,17 +113,17 @@ func login(ctx context.Context, s rdsSecret) error {
 
 // assertInvariant is the invariant every rotation keeps: AWSCURRENT logs
 // in, and no AWSPENDING is left.
-func assertInvariant(ctx context.Context, t *testing.T, sm *secretsmanager.Client, secretID string) {
+func assertInvariant(ctx context.Context, t *testing.T, st *e2eStack, secretID string) {
 	t.Helper()
-	if v := versionWith(ctx, t, sm, secretID, "AWSPENDING"); v != "" {
+	if v := versionWith(ctx, t, st.sm, secretID, "AWSPENDING"); v != "" {
 		t.Errorf("%s: AWSPENDING left on version %s", secretID, v)
 	}
-	s, err := readSecret(ctx, sm, secretID, "AWSCURRENT", "")
+	s, err := readSecret(ctx, st.sm, secretID, "AWSCURRENT", "")
 	if err != nil {
 		t.Errorf("%s: read AWSCURRENT: %v", secretID, err)
 		return
 	}
-	if err := login(ctx, s); err != nil {
+	if err := st.login(ctx, s); err != nil {
 		t.Errorf("%s: AWSCURRENT does not log in as %s: %s", secretID, s.Username, redact(err.Error(), s.Password))
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/temporalconn"
 )
 
@@ -67,7 +68,9 @@ finish for up to --stop-timeout.
 
 Temporal connection flags and variables are the Temporal CLI's. AWS
 settings come from the default AWS chain (AWS_ENDPOINT_URL points at
-localaws). Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
+localaws). Database connections use TLS and check the server's
+certificate and host name (verify-full) unless a secret's sslmode says
+otherwise: give RDS's CA bundle with --rds-ca-bundle. Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
 3 Temporal unreachable.`,
 		Example: `  credstage-worker
   credstage-worker --log-format json --metrics-address 127.0.0.1:9464
@@ -96,6 +99,8 @@ localaws). Exit codes: 0 stopped cleanly, 1 failed, 2 bad flags,
 	fl.DurationVar(&opts.ConnectWait, "connect-wait", 0, "keep trying to reach Temporal this long at start (0: one attempt)")
 	fl.DurationVar(&opts.AWSTimeout, "aws-timeout", DefaultAWSTimeout, "bound of one AWS request; a call that hangs longer is cut off and retried")
 	fl.StringVar(&opts.Identity, "identity", "", "worker identity shown in Temporal (default: pid@host)")
+	fl.StringVar(&opts.RDSCABundle, "rds-ca-bundle", env(activities.EnvRDSCABundle),
+		"PEM file of the CAs database certificates are checked against (on AWS: RDS's global-bundle.pem; a secret's sslrootcert takes precedence); empty: the system's roots [$"+activities.EnvRDSCABundle+"]")
 	fl.BoolVar(&opts.Activities.PollEachInstance, "poll-each-instance", false,
 		"each availability wait polls DescribeDBInstances for its own instance, as before the worker shared one call per tick among them (for comparisons)")
 	fl.DurationVar(&opts.Activities.MasterAuthWindow, "master-auth-window", 0,

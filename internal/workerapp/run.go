@@ -65,6 +65,10 @@ type Options struct {
 	Env func(string) string
 	// Activities tune the activities (clients, timeouts, pool sizes).
 	Activities activities.Options
+	// RDSCABundle is the CA bundle file for database certificates
+	// (activities.EnvRDSCABundle, read through Env when empty); ignored
+	// when Activities.RDSCABundle is set.
+	RDSCABundle string
 
 	Identity string
 	// Ready, when set, is called once the worker polls its task queue.
@@ -87,6 +91,19 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Env == nil {
 		opts.Env = os.Getenv
+	}
+
+	if opts.Activities.RDSCABundle == nil {
+		path := opts.RDSCABundle
+		if path == "" {
+			path = opts.Env(activities.EnvRDSCABundle)
+		}
+		if path != "" {
+			if opts.Activities.RDSCABundle, err = activities.LoadCABundle(path); err != nil {
+				return &usageError{err}
+			}
+			logger.Info("database certificates are checked against " + path)
+		}
 	}
 
 	var ready ReadyInfo

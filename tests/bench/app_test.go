@@ -26,11 +26,12 @@ const appAccessKey = "credstage-app"
 // retry once. With retry false it is the same application without the
 // retry (it keeps using its cached credentials until the cache expires).
 type application struct {
-	sm      *secretsmanager.Client
-	secrets []string
-	rate    float64
-	ttl     time.Duration
-	retry   bool
+	sm       *secretsmanager.Client
+	caBundle string // the RDS CA bundle: applications check certificates
+	secrets  []string
+	rate     float64
+	ttl      time.Duration
+	retry    bool
 
 	mu    sync.Mutex
 	cache map[string]cachedSecret
@@ -63,8 +64,8 @@ type appCounts struct {
 	LastError            string `json:"last_error,omitempty"`
 }
 
-func newApplication(sm *secretsmanager.Client, secrets []string, rate float64, ttl time.Duration, retry bool) *application {
-	return &application{sm: sm, secrets: secrets, rate: rate, ttl: ttl, retry: retry, cache: map[string]cachedSecret{}}
+func newApplication(sm *secretsmanager.Client, caBundle string, secrets []string, rate float64, ttl time.Duration, retry bool) *application {
+	return &application{sm: sm, caBundle: caBundle, secrets: secrets, rate: rate, ttl: ttl, retry: retry, cache: map[string]cachedSecret{}}
 }
 
 // start runs the application until the returned stop is called; stop
@@ -200,7 +201,8 @@ func (a *application) read(ctx context.Context, secret string) (appSecret, error
 }
 
 func (a *application) login(ctx context.Context, s appSecret) error {
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable connect_timeout=20", s.Host, s.Port, s.DBName))
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=verify-full sslrootcert=%s require_auth=scram-sha-256 connect_timeout=20",
+		s.Host, s.Port, s.DBName, a.caBundle))
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
 		if err := waitAvailable(ctx, rc, in); err != nil {
 			return nil, err
 		}
-		if err := in.connectMaster(ctx, s.sm); err != nil {
+		if err := in.connectMaster(ctx, s.sm, s.aws.Server.RDSCABundlePath()); err != nil {
 			return nil, err
 		}
 		if dir, err := s.aws.Server.InstanceDataDir(in.id); err == nil {
@@ -166,7 +166,7 @@ func waitAvailable(ctx context.Context, rc *rds.Client, in *instance) error {
 	}
 }
 
-func (in *instance) connectMaster(ctx context.Context, sm *secretsmanager.Client) error {
+func (in *instance) connectMaster(ctx context.Context, sm *secretsmanager.Client, caBundle string) error {
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(in.masterARN)})
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (in *instance) connectMaster(ctx context.Context, sm *secretsmanager.Client
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &m); err != nil {
 		return err
 	}
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable", in.host, in.port, dbName))
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=verify-full sslrootcert=%s require_auth=scram-sha-256", in.host, in.port, dbName, caBundle))
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func measure(ctx context.Context, s *benchStack, f *fleet, c config, secrets []s
 	if err != nil {
 		return res, err
 	}
-	app := newApplication(appSMClient(s), appSecretsOf(secrets, c.AppSecrets), c.AppRate, c.AppCacheTTL, retry)
+	app := newApplication(appSMClient(s), s.aws.Server.RDSCABundlePath(), appSecretsOf(secrets, c.AppSecrets), c.AppRate, c.AppCacheTTL, retry)
 	cpu0 := s.cpu()
 	stop := app.start(ctx)
 	start := time.Now()

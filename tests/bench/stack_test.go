@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"go.temporal.io/sdk/client"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/localaws"
 	"github.com/credstage/credstage/tests/stack"
 )
@@ -160,6 +161,7 @@ func (s *benchStack) startWorker(extraArgs ...string) {
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID="+workerAccessKey,
 		"AWS_SECRET_ACCESS_KEY=credstage-worker-secret",
+		activities.EnvRDSCABundle+"="+s.aws.Server.RDSCABundlePath(),
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -76,7 +76,11 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 		tb.Fatal(err)
 	}
 	cfg.Credentials = staticCreds(baselineAccessKey)
-	base := activities.New(cfg, activities.Options{})
+	bundle, err := activities.LoadCABundle(su.s.aws.Server.RDSCABundlePath())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base := activities.New(cfg, activities.Options{RDSCABundle: bundle})
 	tb.Cleanup(base.Close)
 
 	su.baselines(ctx, base)
