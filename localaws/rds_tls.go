@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"net/http"
 
@@ -68,6 +69,28 @@ func (s *Server) SetInstanceHostAuth(id, method string) error {
 	in.hostAuth = method
 	s.rds.mu.Unlock()
 	return s.rds.applySecurity(in)
+}
+
+// InstanceTLSCertificate is the certificate and key an instance serves,
+// for a test that puts a TLS-terminating proxy in front of it: presenting
+// the instance's own certificate, the proxy passes a client's host name
+// check and channel binding, as a load balancer holding it would.
+func (s *Server) InstanceTLSCertificate(id string) (tls.Certificate, error) {
+	s.rds.mu.Lock()
+	in, aerr := s.rds.lookupLocked(id)
+	var cluster *pgcluster.Cluster
+	if aerr == nil {
+		cluster = in.cluster
+	}
+	s.rds.mu.Unlock()
+	if aerr != nil {
+		return tls.Certificate{}, aerr
+	}
+	if cluster == nil {
+		return tls.Certificate{}, s.rds.pgErr
+	}
+	sec := cluster.Security()
+	return tls.X509KeyPair(sec.CertPEM, sec.KeyPEM)
 }
 
 // RDSCABundle is the PEM bundle of the CA every instance's certificate

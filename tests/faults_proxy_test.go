@@ -67,6 +67,12 @@ func TestFaultsProxy(t *testing.T) {
 		scanForLeaks(ctx, t, s, nil)
 	})
 	upstream := net.JoinHostPort(in.host, strconv.Itoa(in.port))
+	// The instance forces TLS: the proxies end it with the instance's own
+	// certificate, so the worker checks it as if it spoke to the instance.
+	cert, err := s.aws.Server.InstanceTLSCertificate(in.id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The proxies live as long as the test, not their subtest: the secrets
 	// point at them.
 	var proxiesMu sync.Mutex
@@ -88,7 +94,7 @@ func TestFaultsProxy(t *testing.T) {
 
 	newUser := func(t *testing.T, role string, strategy activities.Strategy) *proxiedUser {
 		t.Helper()
-		p, err := faultproxy.New(upstream)
+		p, err := faultproxy.NewTLS(upstream, cert)
 		if err != nil {
 			t.Fatal(err)
 		}

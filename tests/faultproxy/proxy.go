@@ -9,8 +9,10 @@ package faultproxy
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -65,6 +67,9 @@ type trigger struct {
 type Proxy struct {
 	upstream string
 	addr     string // fixed at start so Refuse can listen on it again
+	// cert, when set, makes the proxy end a client's TLS with it and open
+	// its own to the server, so that it sees the statements (NewTLS).
+	cert *tls.Certificate
 
 	mu       sync.Mutex
 	mode     Mode
@@ -88,6 +93,20 @@ func Start(t testing.TB, upstream string) *Proxy {
 	}
 	t.Cleanup(p.Close)
 	return p
+}
+
+// NewTLS is New for a server that speaks TLS: the proxy answers a client's
+// SSLRequest itself, with cert (give it the server's own certificate, so
+// that a client checking the host name and binding SCRAM to the channel
+// still logs in), and opens its own TLS connection to the server. A
+// client that sends no SSLRequest is forwarded in plaintext, for the
+// server to refuse or take.
+func NewTLS(upstream string, cert tls.Certificate) (*Proxy, error) {
+	p, err := New(upstream)
+	if err == nil {
+		p.cert = &cert
+	}
+	return p, err
 }
 
 // New is Start for a caller that stops the proxy itself (Close).
@@ -326,7 +345,13 @@ func (p *Proxy) run(c *conn) {
 	if !p.wait(c) {
 		return
 	}
-	server, err := net.DialTimeout("tcp", p.upstream, 10*time.Second)
+	var server net.Conn
+	var err error
+	if p.cert != nil {
+		server, err = p.terminateTLS(c)
+	} else {
+		server, err = net.DialTimeout("tcp", p.upstream, 10*time.Second)
+	}
 	p.mu.Lock()
 	if err != nil || c.closed || p.closed {
 		if err == nil {
@@ -353,6 +378,61 @@ func (p *Proxy) run(c *conn) {
 		delete(p.conns, c)
 	}
 	p.mu.Unlock()
+}
+
+// sslRequestCode opens a PostgreSQL connection that asks for TLS.
+const sslRequestCode = 80877103
+
+// terminateTLS reads the client's first message: an SSLRequest is answered
+// here and the client's TLS ended with p.cert (c.client becomes the TLS
+// connection), then the server is dialled and asked for TLS in turn. Any
+// other first message is sent on to the server as it came.
+func (p *Proxy) terminateTLS(c *conn) (net.Conn, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	_ = c.client.SetDeadline(deadline)
+	first := make([]byte, 8)
+	if _, err := io.ReadFull(c.client, first); err != nil {
+		return nil, err
+	}
+	server, err := net.DialTimeout("tcp", p.upstream, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	_ = server.SetDeadline(deadline)
+	fail := func(err error) (net.Conn, error) { _ = server.Close(); return nil, err }
+	if binary.BigEndian.Uint32(first) != 8 || binary.BigEndian.Uint32(first[4:]) != sslRequestCode {
+		if _, err := server.Write(first); err != nil {
+			return fail(err)
+		}
+		_ = c.client.SetDeadline(time.Time{})
+		_ = server.SetDeadline(time.Time{})
+		return server, nil
+	}
+	if _, err := c.client.Write([]byte{'S'}); err != nil {
+		return fail(err)
+	}
+	client := tls.Server(c.client, &tls.Config{Certificates: []tls.Certificate{*p.cert}, MinVersion: tls.VersionTLS12})
+	if err := client.Handshake(); err != nil {
+		return fail(err)
+	}
+	if _, err := server.Write(first); err != nil {
+		return fail(err)
+	}
+	answer := make([]byte, 1)
+	if _, err := io.ReadFull(server, answer); err != nil || answer[0] != 'S' {
+		return fail(fmt.Errorf("faultproxy: the server did not take TLS (%q, %v)", answer, err))
+	}
+	// The proxy's own hop is not what the test checks: the client's is.
+	upstream := tls.Client(server, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	if err := upstream.Handshake(); err != nil {
+		return fail(err)
+	}
+	_ = c.client.SetDeadline(time.Time{})
+	_ = server.SetDeadline(time.Time{})
+	p.mu.Lock()
+	c.client = client
+	p.mu.Unlock()
+	return upstream, nil
 }
 
 // fromClient forwards client writes, firing the triggers whose pattern a

@@ -77,6 +77,13 @@ func (c *Cluster) SetSecurity(s Security) error {
 	return c.reloadLocked()
 }
 
+// Security is how the cluster takes TCP logins now.
+func (c *Cluster) Security() Security {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sec
+}
+
 // reloadLocked makes the postmaster reread its configuration files.
 func (c *Cluster) reloadLocked() error {
 	if _, err := c.run(filepath.Join(c.binDir, "pg_ctl"), "reload", "-s", "-D", c.DataDir()); err != nil {
