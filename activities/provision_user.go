@@ -29,7 +29,8 @@ func userRoles(u AppUser) []string {
 //     provision_policy.go), then the roles with theirs, each CREATE ROLE
 //     and its COMMENT in one transaction;
 //   - a secret of this run (a retry after the process died or a reply was
-//     lost): the roles are made to exist, nothing else is redone;
+//     lost): the roles are made to exist and the resource policy is put
+//     again (the same document), nothing else is redone;
 //   - a secret of an earlier provisioning: its AWSCURRENT must log in as
 //     the role; only missing grants are added (a re-run changes nothing
 //     and says so);
