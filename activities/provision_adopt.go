@@ -43,7 +43,7 @@ func (a *Activities) adoptRoleNewSecret(ctx context.Context, in AppUserInput, na
 	}
 	res.SecretARN, res.Secret, res.Role = arn, OutcomeCreated, OutcomeAdopted
 	res.Grants = adoptedGrants(in.User.Name)
-	return nil
+	return a.secretPolicy(ctx, in, name, ownerThisRun, res)
 }
 
 // adoptUser adopts an existing secret without credstage's mark, and the
@@ -65,7 +65,7 @@ func (a *Activities) adoptUser(ctx context.Context, in AppUserInput, name string
 	}
 	res.Secret, res.Role = OutcomeAdopted, OutcomeAdopted
 	res.Grants = adoptedGrants(in.User.Name)
-	return nil
+	return a.secretPolicy(ctx, in, name, ownerForeign, res)
 }
 
 // adoptedGrants is the grant report of an adopted role: credstage grants

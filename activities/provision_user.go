@@ -24,11 +24,13 @@ func userRoles(u AppUser) []string {
 // (docs/architecture.md, "Provisioning and ownership"). What it finds
 // decides, before anything is written:
 //
-//   - no secret, no role: the secret is created with this run's mark,
-//     then the roles with theirs, each CREATE ROLE and its COMMENT in one
-//     transaction;
+//   - no secret, no role: the secret is created with this run's mark
+//     (and, with AppUser.Access, given its resource policy at once:
+//     provision_policy.go), then the roles with theirs, each CREATE ROLE
+//     and its COMMENT in one transaction;
 //   - a secret of this run (a retry after the process died or a reply was
-//     lost): the roles are made to exist, nothing else is redone;
+//     lost): the roles are made to exist and the resource policy is put
+//     again (the same document), nothing else is redone;
 //   - a secret of an earlier provisioning: its AWSCURRENT must log in as
 //     the role; only missing grants are added (a re-run changes nothing
 //     and says so);
@@ -109,6 +111,9 @@ func (a *Activities) createUser(ctx context.Context, in AppUserInput, name strin
 		return err
 	}
 	res.SecretARN, res.Secret = arn, OutcomeCreated
+	if err := a.secretPolicy(ctx, in, name, ownerThisRun, res); err != nil {
+		return err
+	}
 	return a.makeUserRoles(ctx, in, name, s, userRolesState{}, res)
 }
 
@@ -121,6 +126,9 @@ func (a *Activities) resumeUser(ctx context.Context, in AppUserInput, name strin
 		return err
 	}
 	res.Secret = OutcomeCreated
+	if err := a.secretPolicy(ctx, in, name, ownerThisRun, res); err != nil {
+		return err
+	}
 	if roles.base.exists && roleMarkRun(roles.base.comment) != in.Run {
 		// The role was adopted and this run wrote its secret.
 		if !in.User.Adopt {
@@ -150,6 +158,9 @@ func (a *Activities) existingUser(ctx context.Context, in AppUserInput, name str
 	}
 	res.Secret, res.Role = OutcomeExisting, OutcomeExisting
 	if err := a.proveLogin(ctx, name, s, s.Username); err != nil {
+		return err
+	}
+	if err := a.secretPolicy(ctx, in, name, ownerCredstage, res); err != nil {
 		return err
 	}
 	// Grants go only to a role credstage made: its mark names the run the

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/credstage/credstage/engine"
+	"github.com/credstage/credstage/internal/iampolicy"
 )
 
 // Strategy is how a secret's credentials are rotated.
@@ -312,6 +313,10 @@ type AppUser struct {
 	// the CLI's handover of --password-stdin. A handover secret (tagged
 	// credstage:handover) is deleted once read into the user's secret.
 	PasswordFrom string `json:"passwordFrom,omitempty"`
+	// Access, when set, is who may use the user's secret: provisioning
+	// attaches the resource policy it makes (iampolicy.SecretAccess.Policy)
+	// right after creating the secret (provision_policy.go).
+	Access *iampolicy.SecretAccess `json:"access,omitempty"`
 }
 
 // Outcome says what provisioning did with an instance, a secret or a
@@ -384,7 +389,24 @@ type AppUserResult struct {
 	Role   Outcome `json:"role,omitempty"`
 	// Grants says what was granted, skipped and covered later.
 	Grants GrantReport `json:"grants,omitempty"`
+	// ResourcePolicy says what became of the secret's resource policy
+	// when AppUser.Access asked for one; empty otherwise.
+	ResourcePolicy PolicyOutcome `json:"resourcePolicy,omitempty"`
 }
+
+// PolicyOutcome says what provisioning did with a secret's resource
+// policy.
+type PolicyOutcome string
+
+const (
+	// PolicyAttached: the policy was put now.
+	PolicyAttached PolicyOutcome = "attached"
+	// PolicyInPlace: the secret already had exactly this policy.
+	PolicyInPlace PolicyOutcome = "in-place"
+	// PolicyLeft: an adopted secret has no policy or another one, and
+	// adopting changes nothing: it is left as it is.
+	PolicyLeft PolicyOutcome = "left"
+)
 
 // UndoResult says what a compensation deleted and what it left alone
 // because this run had not made it.

@@ -59,5 +59,10 @@ func validateAppUser(u AppUser) error {
 	if _, err := parseGrants(u.Grants); err != nil {
 		return invalidInput("user %q: %v", u.Name, err)
 	}
+	if u.Access != nil {
+		if err := u.Access.Validate(); err != nil {
+			return invalidInput("user %q: resource policy of its secret: %v", u.Name, err)
+		}
+	}
 	return nil
 }

@@ -103,9 +103,12 @@ type provisionedUser struct {
 // owned says the run marks what it creates (changeProvisionOwnership).
 func (p *provisioning) owned() bool { return p.req.Run != "" }
 
-// userChanged: provisioning the user wrote something.
+// userChanged: provisioning the user wrote something. It decides only
+// the workflow's result, no command, and results recorded before
+// ResourcePolicy existed lack it, so replays compute what they did.
 func userChanged(r activities.AppUserResult) bool {
-	return r.Secret == activities.OutcomeCreated || r.Role == activities.OutcomeCreated || len(r.Grants.Granted) > 0
+	return r.Secret == activities.OutcomeCreated || r.Role == activities.OutcomeCreated || len(r.Grants.Granted) > 0 ||
+		r.ResourcePolicy == activities.PolicyAttached
 }
 
 func (p *provisioning) dims() []activities.Dimension {

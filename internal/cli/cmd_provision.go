@@ -48,12 +48,27 @@ refused unless --adopt names it: --adopt instance, --adopt user:NAME
 an adopted role keeps its password, which credstage takes from an existing
 secret at the user's secret name or from --password-stdin, and proves by
 logging in before it writes anything. Re-running a successful provisioning
-changes nothing and says so.`,
+changes nothing and says so.
+
+--reader ARN (repeatable; readers: of a user in a --file) names the roles
+that may read the users' secrets: each such secret gets a resource policy
+right after it is created that lets its readers GetSecretValue and
+DescribeSecret and denies everything to everyone else but the worker
+(--worker-principal), the CLI (--cli-principal; DescribeSecret only) and
+a break-glass administrator (--break-glass), all three required with
+readers. The worker then needs the policy of 'credstage iam policy worker
+--resource-policies'. An adopted secret's own resource policy is left as
+it is.`,
 		Example: `  credstage provision --identifier orders-staging --environment staging --db-name orders \
     --user app:alternating-users:readwrite --user reporting:single-user:readonly --wait
   credstage provision --file instances/orders-staging.yaml
   printf '%s\n' "$LEGACY_PASSWORD" | credstage provision --identifier orders-staging --environment staging \
-    --db-name orders --user legacy:single-user --adopt instance --adopt user:legacy --password-stdin --wait`,
+    --db-name orders --user legacy:single-user --adopt instance --adopt user:legacy --password-stdin --wait
+  credstage provision --file instances/orders-production.yaml \
+    --reader arn:aws:iam::123456789012:role/orders-app \
+    --worker-principal arn:aws:iam::123456789012:role/credstage-worker \
+    --cli-principal arn:aws:iam::123456789012:role/credstage-cli \
+    --break-glass arn:aws:iam::123456789012:role/admin`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s := &spec
@@ -134,6 +149,10 @@ changes nothing and says so.`,
 	fl.StringArrayVar(&users, "user", nil, "application user name:strategy[:grants], repeatable")
 	fl.StringArrayVar(&adopt, "adopt", nil, "use what exists without credstage's mark: instance, or user:NAME (repeatable); adopted things are never changed or deleted")
 	fl.BoolVar(&stdin, "password-stdin", false, "read the current password of the one adopted user's role from standard input")
+	fl.StringArrayVar(&spec.Readers, "reader", nil, "ARN of a role that may read every user's secret (repeatable): attaches a resource policy")
+	fl.StringVar(&spec.WorkerPrincipal, "worker-principal", "", "ARN of the worker's role, which keeps access to secrets with readers")
+	fl.StringVar(&spec.CLIPrincipal, "cli-principal", "", "ARN of the CLI's role, which may only describe secrets with readers")
+	fl.StringVar(&spec.BreakGlass, "break-glass", "", "ARN of the administrator who keeps every permission on secrets with readers")
 	fl.BoolVar(&wait, "wait", false, "wait until provisioning ends and print what was created; exit 1 if it fails")
 	return cmd
 }
@@ -177,6 +196,18 @@ func mergeFlags(cmd *cobra.Command, dst, flags *provisionSpec) {
 	if set("user") {
 		dst.Users = nil
 	}
+	if set("reader") {
+		dst.Readers = flags.Readers
+	}
+	if set("worker-principal") {
+		dst.WorkerPrincipal = flags.WorkerPrincipal
+	}
+	if set("cli-principal") {
+		dst.CLIPrincipal = flags.CLIPrincipal
+	}
+	if set("break-glass") {
+		dst.BreakGlass = flags.BreakGlass
+	}
 }
 
 func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
@@ -207,8 +238,18 @@ func printProvisioned(a *app, res workflows.ProvisionDatabaseResult) {
 		for _, g := range u.Grants.Future {
 			fmt.Fprintf(a.stdout, "  later   %s: %s\n", u.Roles[0], g)
 		}
+		if say := policyOutcomes[u.ResourcePolicy]; say != "" {
+			fmt.Fprintf(a.stdout, "  policy  %s: %s\n", u.SecretName, say)
+		}
 	}
 	if !res.Changed && res.Outcome != "" {
 		fmt.Fprintln(a.stdout, "No changes: everything was already in place.")
 	}
+}
+
+// policyOutcomes say what became of a secret's resource policy.
+var policyOutcomes = map[activities.PolicyOutcome]string{
+	activities.PolicyAttached: "resource policy attached",
+	activities.PolicyInPlace:  "resource policy already in place",
+	activities.PolicyLeft:     "adopted secret: its own resource policy (or none) left as it is; attach one yourself",
 }

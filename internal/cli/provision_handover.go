@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/iampolicy"
 )
 
 // handOverPassword reads an adopted role's current password from in (one
@@ -47,7 +48,7 @@ func (a *app) handOverPassword(ctx context.Context, in io.Reader, req *activitie
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	name := "credstage/handover/" + req.Identifier + "/" + user.Name + "-" + hex.EncodeToString(suffix)
+	name := iampolicy.HandoverPrefix + req.Identifier + "/" + user.Name + "-" + hex.EncodeToString(suffix)
 	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String(name),
 		SecretString: aws.String(password),

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/iampolicy"
 	"github.com/credstage/credstage/internal/yamlnode"
 )
 
@@ -25,6 +27,10 @@ import (
 //	  - name: reporting
 //	    strategy: single-user
 //	    grants: [readonly]
+//	    readers: [arn:aws:iam::123456789012:role/reports]   # optional
+//	workerPrincipal: arn:aws:iam::123456789012:role/credstage-worker
+//	cliPrincipal: arn:aws:iam::123456789012:role/credstage-cli
+//	breakGlass: arn:aws:iam::123456789012:role/admin
 type provisionSpec struct {
 	// Identifier is the RDS DB instance identifier. Required.
 	Identifier string `yaml:"identifier"`
@@ -49,6 +55,16 @@ type provisionSpec struct {
 	// "instance", and "user:NAME" for a user's existing role and secret.
 	// Adopted things are checked, never changed and never deleted.
 	Adopt []string `yaml:"adopt"`
+	// Readers may read every user's secret (beside each user's own
+	// readers). A user with readers gets a resource policy on its secret
+	// (iampolicy.SecretAccess), which names the three principals below.
+	Readers []string `yaml:"readers"`
+	// WorkerPrincipal, CLIPrincipal and BreakGlass are the roles (or
+	// users) of the worker, of the CLI and of the administrator who keep
+	// access to a secret with readers.
+	WorkerPrincipal string `yaml:"workerPrincipal"`
+	CLIPrincipal    string `yaml:"cliPrincipal"`
+	BreakGlass      string `yaml:"breakGlass"`
 }
 
 type provisionUserSpec struct {
@@ -60,6 +76,8 @@ type provisionUserSpec struct {
 	SecretName string `yaml:"secretName"`
 	// Grants: CONNECT, readonly, readwrite, create.
 	Grants []string `yaml:"grants"`
+	// Readers are the roles (or users) that may read this user's secret.
+	Readers []string `yaml:"readers"`
 }
 
 var (
@@ -167,8 +185,41 @@ func (s *provisionSpec) request(doc *yamlnode.Doc) (activities.ProvisionRequest,
 			bad(fmt.Sprintf("adopt[%d]", i), "--adopt", "want instance or user:NAME, got %q", a)
 		}
 	}
+	s.access(&req, bad)
 	if len(errs) > 0 {
 		return req, badInput("%s", strings.Join(errs, "\n"))
 	}
 	return req, nil
+}
+
+// access gives every user with readers (its own or the spec's) the
+// SecretAccess of its secret's resource policy. One problem shared by
+// several users (a missing principal) is reported once, naming them.
+func (s *provisionSpec) access(req *activities.ProvisionRequest, bad func(path, flag, format string, args ...any)) {
+	var problems []string
+	users := map[string][]string{}
+	paths := map[string]string{}
+	for i, u := range s.Users {
+		readers := append(slices.Clone(u.Readers), s.Readers...)
+		if len(readers) == 0 {
+			continue
+		}
+		a := &iampolicy.SecretAccess{Readers: readers, Worker: s.WorkerPrincipal, CLI: s.CLIPrincipal, BreakGlass: s.BreakGlass}
+		req.Users[i].Access = a
+		if err := a.Validate(); err != nil {
+			msg := err.Error()
+			if users[msg] == nil {
+				problems = append(problems, msg)
+				paths[msg] = fmt.Sprintf("users[%d].readers", i)
+			}
+			users[msg] = append(users[msg], u.Name)
+		}
+	}
+	for _, msg := range problems {
+		bad(paths[msg], "user "+strings.Join(users[msg], ", "), "%s", msg)
+	}
+	anyReaders := slices.ContainsFunc(req.Users, func(u activities.AppUser) bool { return u.Access != nil })
+	if !anyReaders && (s.WorkerPrincipal != "" || s.CLIPrincipal != "" || s.BreakGlass != "") {
+		bad("workerPrincipal", "--worker-principal", "the principals name who keeps access to a secret with readers, and no user has any: give --reader, or readers: for a user")
+	}
 }

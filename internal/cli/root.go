@@ -74,6 +74,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newScheduleCmd(a),
 		newMetricsCmd(a),
 		newCodecServerCmd(a),
+		newIAMCmd(a),
 	)
 	return root
 }
