@@ -185,6 +185,7 @@ type rawResult struct {
 	status        int
 	code, message string
 	body          string
+	queryError    string // the x-amzn-query-error header
 }
 
 func rawRequest(t *testing.T, srv *Server, path string, body []byte, headers map[string]string) rawResult {
@@ -226,7 +227,7 @@ func doRaw(t *testing.T, req *http.Request) rawResult {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	res := rawResult{status: resp.StatusCode, body: string(b)}
+	res := rawResult{status: resp.StatusCode, body: string(b), queryError: resp.Header.Get("X-Amzn-Query-Error")}
 	var j struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
