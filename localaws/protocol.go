@@ -51,6 +51,12 @@ type Call struct {
 	// Resource names the resource the call is about (secret id, instance
 	// identifier, alarm or namespace), for fault matching and the request log.
 	Resource string
+	// Principal is the authenticated caller's ARN and Decision the IAM
+	// outcome, both empty when IAM is not enforced.
+	Principal string
+	Decision  string
+	// authz checks per-item permissions when IAM is enforced; nil if not.
+	authz *callAuthz
 }
 
 // classify finds the service, operation and protocol of an HTTP request.
@@ -156,7 +162,7 @@ func formResource(form url.Values) string {
 }
 
 // accessKeyOf reads the access key id out of a SigV4 Authorization header.
-// The signature itself is not checked: the emulator trusts its callers.
+// The signature is checked only when IAM is enforced (iam_enforce.go).
 func accessKeyOf(r *http.Request) string {
 	auth := r.Header.Get("Authorization")
 	_, rest, ok := strings.Cut(auth, "Credential=")
@@ -182,18 +188,21 @@ func serviceOfSignature(r *http.Request) string {
 	return parts[3]
 }
 
-func readBody(r *http.Request) ([]byte, *APIError) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		return nil, errBadRequest("SerializationException", "could not read the request body: "+err.Error())
+// readBody returns the body as sent (raw: what a SigV4 signature covers)
+// and as the services read it (body: decompressed).
+func readBody(r *http.Request) (raw, body []byte, err *APIError) {
+	raw, rerr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if rerr != nil {
+		return nil, nil, errBadRequest("SerializationException", "could not read the request body: "+rerr.Error())
 	}
-	if len(body) > maxRequestBody {
-		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds 8 MiB")
+	if len(raw) > maxRequestBody {
+		return nil, nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds 8 MiB")
 	}
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		return gunzipBody(body)
+		body, err = gunzipBody(raw)
+		return raw, body, err
 	}
-	return body, nil
+	return raw, raw, nil
 }
 
 // gunzipBody undoes request compression: aws-sdk-go-v2 and botocore gzip

@@ -8,15 +8,20 @@ import (
 // RequestEntry is one served AWS call. It never holds a request or response
 // body, so no secret value can reach the log.
 type RequestEntry struct {
-	Time       time.Time `json:"time"`
-	Service    string    `json:"service"`
-	Op         string    `json:"op"`
-	Action     string    `json:"action"` // IAM action, e.g. secretsmanager:GetSecretValue
-	Resource   string    `json:"resource,omitempty"`
-	AccessKey  string    `json:"accessKey,omitempty"`
-	Status     int       `json:"status"`
-	Error      string    `json:"error,omitempty"` // AWS error code, empty on success
-	DurationMS float64   `json:"durationMs"`
+	Time      time.Time `json:"time"`
+	Service   string    `json:"service"`
+	Op        string    `json:"op"`
+	Action    string    `json:"action"` // IAM action, e.g. secretsmanager:GetSecretValue
+	Resource  string    `json:"resource,omitempty"`
+	AccessKey string    `json:"accessKey,omitempty"`
+	// Principal is the authenticated caller (its ARN) and Decision the IAM
+	// outcome ("allow: identity policy", "deny: signature does not
+	// match", ...); both empty when IAM is not enforced.
+	Principal  string  `json:"principal,omitempty"`
+	Decision   string  `json:"decision,omitempty"`
+	Status     int     `json:"status"`
+	Error      string  `json:"error,omitempty"` // AWS error code, empty on success
+	DurationMS float64 `json:"durationMs"`
 }
 
 // RequestLog keeps the most recent calls in memory.
@@ -34,12 +39,8 @@ func (l *RequestLog) add(c *Call, start time.Time, code string, status int) {
 	if c == nil || c.Service == "" {
 		return
 	}
-	iamPrefix := c.Service
-	if c.Service == svcCloudWatch {
-		iamPrefix = "cloudwatch"
-	}
-	e := RequestEntry{Time: start, Service: c.Service, Op: c.Op, Action: iamPrefix + ":" + c.Op,
-		Resource: c.Resource, AccessKey: c.AccessKey, Status: status, Error: code,
+	e := RequestEntry{Time: start, Service: c.Service, Op: c.Op, Action: c.action(),
+		Resource: c.Resource, AccessKey: c.AccessKey, Principal: c.Principal, Decision: c.Decision, Status: status, Error: code,
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -29,10 +29,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	requestID := uuid.NewString()
 	start := time.Now()
-	body, rerr := readBody(r)
+	raw, body, rerr := readBody(r)
 	call, ok, cerr := classify(r, body)
 	if rerr != nil {
 		cerr = rerr
+	}
+	if s.iam != nil && rerr == nil {
+		// AWS authenticates before it looks at what is asked; refused
+		// calls reach neither a service nor an injected fault.
+		if aerr := s.enforce(r, raw, call, ok && cerr == nil); aerr != nil {
+			writeError(w, call, requestID, aerr)
+			s.requests.add(call, start, aerr.Code, aerr.Status)
+			return
+		}
 	}
 	if cerr == nil && !ok {
 		// Unknown operations get the error AWS answers for an unroutable
@@ -73,6 +82,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	writeResult(w, call, requestID, result)
 	s.requests.add(call, start, "", http.StatusOK)
+}
+
+// enforce authenticates the call and, when it is one a service serves
+// (known), authorizes it.
+func (s *Server) enforce(r *http.Request, raw []byte, c *Call, known bool) *APIError {
+	id, aerr := s.iam.authenticate(r, raw, c)
+	if aerr != nil || !known {
+		return aerr
+	}
+	return s.authorize(c, id)
 }
 
 // dispatch serves c; dropReply says an injected fault wants the answer

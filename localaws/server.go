@@ -32,6 +32,11 @@ type Options struct {
 	// Region and AccountID appear in ARNs. Defaults us-east-1, 000000000000.
 	Region    string
 	AccountID string
+	// IAM, when set, enforces IAM as AWS does: every AWS call must carry a
+	// valid SigV4 signature by one of its principals and be allowed by
+	// that principal's policies (and a secret's resource policy). Nil
+	// accepts every call, signed or not.
+	IAM *IAMConfig
 }
 
 // env is what every service needs from the server: naming, storage, logging.
@@ -53,6 +58,7 @@ type Server struct {
 	sm       *secretsManager
 	rds      *rdsService
 	cw       *cloudWatch
+	iam      *iamEnforcer // nil when IAM is not enforced
 	admin    *http.ServeMux
 
 	listener net.Listener
@@ -80,6 +86,13 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	s := &Server{opts: opts, faults: newFaults(), requests: newRequestLog(), admin: http.NewServeMux()}
+	if opts.IAM != nil {
+		enforcer, err := newIAMEnforcer(opts.IAM, opts.Region, opts.AccountID)
+		if err != nil {
+			return nil, fmt.Errorf("localaws: IAM config: %w", err)
+		}
+		s.iam = enforcer
+	}
 	dataDir := opts.DataDir
 	if opts.Ephemeral {
 		dir, err := os.MkdirTemp("", "localaws-")

@@ -111,6 +111,14 @@ func (sm *secretsManager) load() error {
 		if s == nil || s.Name == "" {
 			continue
 		}
+		if s.ResourcePolicy != "" {
+			// Only a valid policy is ever stored; one that no longer parses
+			// was edited by hand, and evaluating it as no policy could let a
+			// lost Deny allow what it was written to refuse.
+			if s.policy, err = parsePolicy([]byte(s.ResourcePolicy), resourcePolicy); err != nil {
+				return fmt.Errorf("secretsmanager: secret %s: stored resource policy: %w", s.Name, err)
+			}
+		}
 		sm.secrets[s.Name] = s
 		if s.DeletionDate != nil {
 			sm.schedulePurgeLocked(*s.DeletionDate)

@@ -156,6 +156,10 @@ func (sm *secretsManager) batchGetSecretValue(c *Call) (any, error) {
 	return sm.run(func(now time.Time) (any, error) {
 		out := smBatchGetSecretValueOutput{SecretValues: []smSecretValue{}, Errors: []smAPIErrorEntry{}}
 		read := func(id string) {
+			if denied := sm.batchItemDeniedLocked(c, id); denied != nil {
+				out.Errors = append(out.Errors, smAPIErrorEntry{SecretId: id, ErrorCode: denied.Code, Message: denied.Message})
+				return
+			}
 			s, err := sm.liveLocked(id)
 			var v *smVersion
 			if err == nil {
@@ -190,4 +194,17 @@ func (sm *secretsManager) batchGetSecretValue(c *Call) (any, error) {
 		out.NextToken = next
 		return out, nil
 	})
+}
+
+// batchItemDeniedLocked checks, when IAM is enforced, that the caller may
+// GetSecretValue the secret a BatchGetSecretValue names: a refusal is one
+// entry of Errors, as AWS reports it, not the failure of the whole call.
+func (sm *secretsManager) batchItemDeniedLocked(c *Call, id string) *APIError {
+	if c.authz == nil {
+		return nil
+	}
+	s, _ := sm.lookupLocked(id)
+	ctx := c.authz.base.clone()
+	ctx.set("secretsmanager:SecretId", id)
+	return c.authz.check(sm.secretAuthzLocked("secretsmanager:GetSecretValue", id, s, ctx))
 }

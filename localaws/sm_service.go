@@ -18,7 +18,9 @@ import (
 // update and put; sm_read.go get, batch get and describe; sm_versions.go
 // staging labels; sm_list.go and sm_filters.go listing; sm_tags.go;
 // sm_delete.go deletion and restore; sm_rotation.go; sm_password.go;
-// sm_owned.go the Go API for secrets other services own.
+// sm_policy.go resource policies; sm_owned.go the Go API for secrets
+// other services own. iam_authz_sm.go says what each call needs when IAM
+// is enforced.
 type secretsManager struct {
 	env *env
 	now func() time.Time
@@ -62,6 +64,10 @@ var smHandlers = map[string]func(*secretsManager, *Call) (any, error){
 	"UntagResource":            (*secretsManager).untagResource,
 	"DeleteSecret":             (*secretsManager).deleteSecret,
 	"RestoreSecret":            (*secretsManager).restoreSecret,
+	"PutResourcePolicy":        (*secretsManager).putResourcePolicy,
+	"GetResourcePolicy":        (*secretsManager).getResourcePolicy,
+	"DeleteResourcePolicy":     (*secretsManager).deleteResourcePolicy,
+	"ValidateResourcePolicy":   (*secretsManager).validateResourcePolicy,
 }
 
 func (sm *secretsManager) handle(_ context.Context, c *Call) (any, error) {

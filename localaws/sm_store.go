@@ -33,6 +33,10 @@ type smSecret struct {
 	Versions    []*smVersion `json:"versions,omitempty"` // oldest first
 	// Seq orders secrets by creation even when clocks tie.
 	Seq uint64 `json:"seq"`
+	// ResourcePolicy is the resource-based policy as the caller put it
+	// (sm_policy.go); policy is its parsed form, for evaluation.
+	ResourcePolicy string `json:"resourcePolicy,omitempty"`
+	policy         *policyDoc
 
 	// enc caches the secret's encoding in the state file; nil when the
 	// secret changed since it was last encoded (see sm_persist.go).

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -17,25 +18,34 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "localaws:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	addr := flag.String("addr", "127.0.0.1:4566", "listen address")
-	dataDir := flag.String("data-dir", defaultDataDir(), "folder for state and PostgreSQL clusters (survives restarts)")
-	ephemeral := flag.Bool("ephemeral", false, "keep state in a temporary folder removed at shutdown")
-	logLevel := flag.String("log-level", "info", "debug, info, warn or error")
-	flag.Parse()
+func run(args []string) error {
+	flags := flag.NewFlagSet("localaws", flag.ContinueOnError)
+	addr := flags.String("addr", "127.0.0.1:4566", "listen address")
+	dataDir := flags.String("data-dir", defaultDataDir(), "folder for state and PostgreSQL clusters (survives restarts)")
+	ephemeral := flags.Bool("ephemeral", false, "keep state in a temporary folder removed at shutdown")
+	logLevel := flags.String("log-level", "info", "debug, info, warn or error")
+	enforceIAM := flags.Bool("enforce-iam", false, "verify SigV4 signatures and evaluate IAM policies as AWS does (needs --iam-config)")
+	iamConfig := flags.String("iam-config", "", "JSON file of principals, access keys and policies, for --enforce-iam")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: %w", *logLevel, err)
 	}
+	iam, err := loadIAM(*enforceIAM, *iamConfig)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger})
+	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam})
 	if err != nil {
 		return err
 	}
@@ -47,7 +57,7 @@ func run() error {
 	if *ephemeral {
 		where = "(ephemeral)"
 	}
-	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where)
+	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where, "enforceIAM", iam != nil)
 	fmt.Printf("localaws listening on %s\n", srv.URL())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +65,21 @@ func run() error {
 	<-ctx.Done()
 	logger.Info("localaws shutting down: stopping PostgreSQL clusters")
 	return srv.Close()
+}
+
+// loadIAM reads the IAM config when enforcement is asked for. Each flag
+// without the other is refused: a config that silently enforces nothing,
+// or enforcement with no principal able to call, is never what was meant.
+func loadIAM(enforce bool, path string) (*localaws.IAMConfig, error) {
+	switch {
+	case enforce && path == "":
+		return nil, errors.New("--enforce-iam needs --iam-config FILE (the principals, their access keys and policies)")
+	case !enforce && path != "":
+		return nil, errors.New("--iam-config is only read with --enforce-iam")
+	case !enforce:
+		return nil, nil
+	}
+	return localaws.LoadIAMConfig(path)
 }
 
 func defaultDataDir() string {

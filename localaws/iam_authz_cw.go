@@ -1,0 +1,57 @@
+package localaws
+
+// What a CloudWatch call needs: metric operations have no resource-level
+// permissions ("*"; PutMetricData carries cloudwatch:namespace), alarm
+// operations name arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME, one
+// request per alarm a call names (arn:...:alarm:* for DescribeAlarms
+// without names).
+
+// cwAuthzInput holds the members, in any of the three protocols, that
+// decide resources and condition keys.
+type cwAuthzInput struct {
+	Namespace  string   `json:"Namespace"`
+	AlarmName  string   `json:"AlarmName"`
+	AlarmNames []string `json:"AlarmNames"`
+	Tags       []cwTag  `json:"Tags"`
+}
+
+func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
+	var in cwAuthzInput
+	// A body that does not decode is refused by the handler afterwards.
+	_ = cwDecodeInput(c, &in)
+	ctx := base.clone()
+	if len(in.Tags) > 0 {
+		tags, keys := map[string]string{}, []string{}
+		for _, t := range in.Tags {
+			tags[t.Key] = t.Value
+			keys = append(keys, t.Key)
+		}
+		ctx.withRequestTags(tags, keys)
+	}
+	action := c.action()
+	var names []string
+	switch c.Op {
+	case "PutMetricData":
+		ctx.set("cloudwatch:namespace", in.Namespace)
+		return []authzRequest{{action: action, resource: "*", context: ctx}}
+	case "PutMetricAlarm", "SetAlarmState":
+		names = []string{in.AlarmName}
+	case "DescribeAlarms", "DeleteAlarms":
+		names = in.AlarmNames
+		if len(names) == 0 {
+			names = []string{"*"}
+		}
+	default:
+		return []authzRequest{{action: action, resource: "*", context: ctx}}
+	}
+	reqs := make([]authzRequest, 0, len(names))
+	for _, n := range names {
+		arn := cw.alarmARN(n)
+		reqs = append(reqs, authzRequest{action: action, resource: arn, shown: arn, context: ctx})
+	}
+	return reqs
+}
+
+func (cw *cloudWatch) alarmARN(name string) string {
+	return "arn:aws:cloudwatch:" + cw.env.region + ":" + cw.env.accountID + ":alarm:" + name
+}

@@ -1,0 +1,120 @@
+package localaws
+
+import (
+	"strconv"
+	"strings"
+)
+
+// What an RDS call needs: rds:<Operation> on the instance's ARN
+// (DescribeDBInstances without an identifier, or with filters, on
+// arn:...:db:*), with the instance's tags as rds:db-tag/<k> and
+// aws:ResourceTag/<k>. As RDS documents:
+//   - tags given to CreateDBInstance also need rds:AddTagsToResource;
+//   - ManageMasterUserPassword=true on create or modify also needs
+//     secretsmanager:CreateSecret and secretsmanager:TagResource (RDS
+//     creates the secret on the caller's behalf), on
+//     arn:...:secret:rds!*, as the secret's name is not known before;
+//   - RotateMasterUserPassword=true needs secretsmanager:RotateSecret on
+//     the instance's secret.
+//
+// kms:DescribeKey, which RDS also lists, is not checked: there is no KMS.
+
+const rdsServicePrincipal = "rds.amazonaws.com"
+
+func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
+	form := c.Form
+	action := c.action()
+	ctx := base.clone()
+	tags, _ := tagsParam(form, "Tags")
+	if len(tags) > 0 {
+		m, keys := map[string]string{}, []string{}
+		for _, t := range tags {
+			m[t.Key] = t.Value
+			keys = append(keys, t.Key)
+		}
+		ctx.withRequestTags(m, keys)
+	}
+	if keys := stringListParam(form, "TagKeys"); len(keys) > 0 {
+		ctx.set("aws:TagKeys", keys...)
+	}
+	manage, manageSet, _ := boolParam(form, "ManageMasterUserPassword")
+	if manageSet || c.Op == "CreateDBInstance" {
+		ctx.set("rds:ManageMasterUserPassword", strconv.FormatBool(manage))
+	}
+	if c.Op == "CreateDBInstance" {
+		ctx.set("rds:DatabaseEngine", strings.ToLower(form.Get("Engine")))
+		ctx.set("rds:DatabaseClass", form.Get("DBInstanceClass"))
+	}
+
+	var target string
+	switch c.Op {
+	case "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource":
+		target = form.Get("ResourceName")
+	case "DescribeDBInstances":
+		if len(filtersParam(form)) > 0 || form.Get("DBInstanceIdentifier") == "" {
+			return []authzRequest{{action: action, resource: r.instanceARN("*"), shown: r.instanceARN("*"), context: ctx}}
+		}
+		target = form.Get("DBInstanceIdentifier")
+	default:
+		target = form.Get("DBInstanceIdentifier")
+	}
+	arn, secretARN := r.authzTarget(target, ctx)
+	req := authzRequest{action: action, resource: arn, shown: arn, context: ctx}
+	reqs := []authzRequest{req}
+	if c.Op == "CreateDBInstance" && len(tags) > 0 {
+		req.action = "rds:AddTagsToResource"
+		reqs = append(reqs, req)
+	}
+	if manage && (c.Op == "CreateDBInstance" || c.Op == "ModifyDBInstance") {
+		reqs = append(reqs, r.managedSecretRequests(arn, base)...)
+	}
+	if rotate, _, _ := boolParam(form, "RotateMasterUserPassword"); rotate && c.Op == "ModifyDBInstance" {
+		if secretARN == "" {
+			secretARN = r.managedSecretPattern()
+		}
+		reqs = append(reqs, authzRequest{action: "secretsmanager:RotateSecret", resource: secretARN, shown: secretARN,
+			context: base.viaService(rdsServicePrincipal)})
+	}
+	return reqs
+}
+
+// authzTarget resolves an identifier or ARN to the instance ARN and adds
+// the instance's tags to ctx; secretARN is its managed secret, if any.
+func (r *rdsService) authzTarget(idOrARN string, ctx condContext) (arn, secretARN string) {
+	id := strings.ToLower(idOrARN)
+	if strings.HasPrefix(idOrARN, "arn:") {
+		arn = idOrARN
+		if parsed, err := r.idFromARN(idOrARN); err == nil {
+			id = parsed
+		}
+	} else {
+		arn = r.instanceARN(id)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if in := r.instances[id]; in != nil {
+		tags := make(map[string]string, len(in.Tags))
+		for _, t := range in.Tags {
+			tags[t.Key] = t.Value
+		}
+		ctx.withTags([]string{"rds:db-tag/", "aws:ResourceTag/"}, tags)
+		secretARN = in.SecretARN
+	}
+	return arn, secretARN
+}
+
+// managedSecretRequests are the Secrets Manager permissions RDS uses on
+// the caller's behalf to create an instance's managed master secret.
+func (r *rdsService) managedSecretRequests(instanceARN string, base condContext) []authzRequest {
+	ctx := base.viaService(rdsServicePrincipal)
+	ctx.withRequestTags(map[string]string{"aws:rds:primaryDBInstanceArn": instanceARN}, []string{"aws:rds:primaryDBInstanceArn"})
+	pattern := r.managedSecretPattern()
+	return []authzRequest{
+		{action: "secretsmanager:CreateSecret", resource: pattern, shown: pattern, context: ctx},
+		{action: "secretsmanager:TagResource", resource: pattern, shown: pattern, context: ctx},
+	}
+}
+
+func (r *rdsService) managedSecretPattern() string {
+	return "arn:aws:secretsmanager:" + r.env.region + ":" + r.env.accountID + ":secret:rds!*"
+}

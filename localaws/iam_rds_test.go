@@ -1,0 +1,114 @@
+package localaws
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+const rdsInstancePrefix = "arn:aws:rds:us-east-1:000000000000:db:"
+
+func managedCreate(id string, tags ...rdstypes.Tag) *rds.CreateDBInstanceInput {
+	return &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), DBInstanceClass: aws.String("db.t4g.micro"),
+		Engine: aws.String("postgres"), MasterUsername: aws.String("master"), ManageMasterUserPassword: aws.Bool(true), Tags: tags}
+}
+
+func requireNoInstances(t *testing.T, srv *Server) {
+	t.Helper()
+	srv.rds.mu.Lock()
+	defer srv.rds.mu.Unlock()
+	if len(srv.rds.instances) != 0 {
+		t.Fatalf("a refused call left %d instance(s)", len(srv.rds.instances))
+	}
+}
+
+func requireNoSecrets(t *testing.T, srv *Server) {
+	t.Helper()
+	srv.sm.mu.Lock()
+	defer srv.sm.mu.Unlock()
+	if len(srv.sm.secrets) != 0 {
+		t.Fatalf("a refused call left %d secret(s)", len(srv.sm.secrets))
+	}
+}
+
+// TestIAMRDSRefusals: what RDS checks before acting, each refused with
+// AWS's query-protocol answer and nothing created.
+func TestIAMRDSRefusals(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: iamConfig([]string{
+		`{"Effect":"Allow","Action":"rds:DescribeDBInstances","Resource":"arn:aws:rds:*:*:db:*"}`,
+		`{"Effect":"Allow","Action":"rds:CreateDBInstance","Resource":"arn:aws:rds:*:*:db:app-*"}`,
+	}, allowAllRDS)})
+	worker, reader := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, readerKey, readerSecret)
+	ctx := iamCtx(t)
+	if _, err := worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{}); err != nil {
+		t.Fatalf("DescribeDBInstances on db:*: %v", err)
+	}
+	_, err := worker.CreateDBInstance(ctx, managedCreate("other-db"))
+	requireAPIError(t, err, "AccessDenied", 403, "User: "+workerARN+" is not authorized to perform: rds:CreateDBInstance on resource: "+
+		rdsInstancePrefix+"other-db because no identity-based policy allows the rds:CreateDBInstance action")
+	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db", rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")}))
+	requireAPIError(t, err, "AccessDenied", 403, "rds:AddTagsToResource on resource: "+rdsInstancePrefix+"app-db")
+	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db"))
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!*")
+	if e := lastEntry(t, srv, "CreateDBInstance"); e.Decision != "deny: no identity-based policy allows secretsmanager:CreateSecret" || e.Principal != workerARN {
+		t.Fatalf("log entry %+v", e)
+	}
+	// The reader may do anything in RDS, but RDS makes the managed secret
+	// on its behalf, which needs Secrets Manager permissions too.
+	_, err = reader.CreateDBInstance(ctx, managedCreate("app-db"))
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret")
+	requireNoInstances(t, srv)
+	requireNoSecrets(t, srv)
+	_, err = worker.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("app-db"), SkipFinalSnapshot: aws.Bool(true)})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DeleteDBInstance on resource: "+rdsInstancePrefix+"app-db")
+}
+
+// TestIAMRDSManagedInstance: an instance created with a managed master
+// password, tags and the Secrets Manager permissions RDS needs; access to
+// it decided by its tags; rotating its password needs
+// secretsmanager:RotateSecret.
+func TestIAMRDSManagedInstance(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(iamConfig([]string{
+		`{"Effect":"Allow","Action":["rds:CreateDBInstance","rds:AddTagsToResource","rds:ModifyDBInstance"],"Resource":"*"}`,
+		`{"Effect":"Allow","Action":["secretsmanager:CreateSecret","secretsmanager:TagResource"],"Resource":"arn:aws:secretsmanager:*:*:secret:rds!*",
+		  "Condition":{"Bool":{"aws:ViaAWSService":"true"}}}`,
+		`{"Effect":"Allow","Action":"rds:DescribeDBInstances","Resource":"*","Condition":{"StringEquals":{"rds:db-tag/Environment":"staging"}}}`,
+	}, `{"Effect":"Allow","Action":"rds:DescribeDBInstances","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/Environment":"production"}}}`))})
+	worker, reader := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, readerKey, readerSecret)
+	admin := rdsClientAs(srv, adminKey, adminSecret)
+	ctx := iamCtx(t)
+	if _, err := worker.CreateDBInstance(ctx, managedCreate("app-db", rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")})); err != nil {
+		t.Fatalf("CreateDBInstance: %v", err)
+	}
+	inst := waitAvailable(t, admin, "app-db")
+	if _, err := worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("app-db")}); err != nil {
+		t.Fatalf("DescribeDBInstances allowed by rds:db-tag: %v", err)
+	}
+	_, err := reader.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("app-db")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBInstances on resource: "+rdsInstancePrefix+"app-db")
+	// Without an identifier the request is about db:*, which has no tags.
+	_, err = worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
+	requireAPIError(t, err, "AccessDenied", 403, "on resource: "+rdsInstancePrefix+"*")
+
+	secretARN := aws.ToString(inst.MasterUserSecret.SecretArn)
+	sm := smClientAs(srv, adminKey, adminSecret)
+	before := versionCount(t, sm, secretARN)
+	_, err = worker.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("app-db"),
+		RotateMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)})
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:RotateSecret on resource: "+secretARN)
+	time.Sleep(50 * time.Millisecond)
+	if after := versionCount(t, sm, secretARN); after != before {
+		t.Fatalf("a refused rotation changed the secret (%d -> %d versions)", before, after)
+	}
+	if s := aws.ToString(describeOne(t, admin, "app-db").DBInstanceStatus); s != "available" {
+		t.Fatalf("a refused rotation left the instance %s", s)
+	}
+	out := mustSM(sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretARN)}))(t)
+	if aws.ToString(out.OwningService) != "rds" {
+		t.Fatalf("managed secret %+v", out)
+	}
+}
