@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/localaws"
 	"github.com/credstage/credstage/tests/stack"
 )
 
@@ -77,6 +78,8 @@ type e2eOptions struct {
 	temporal   stack.TemporalOptions
 	workerArgs []string
 	workerEnv  []string
+	// iam is localaws's IAM; nil: e2eIAM with the shipped policies.
+	iam *localaws.IAMConfig
 }
 
 func startE2EStack(t *testing.T) *e2eStack {
@@ -88,7 +91,11 @@ func startE2EStackWith(t *testing.T, opts e2eOptions) *e2eStack {
 	t.Helper()
 	s := &e2eStack{t: t, logs: &lockedBuffer{}, opts: opts}
 	s.temporal = stack.StartTemporal(t, opts.temporal)
-	s.aws = stack.StartLocalAWS(t)
+	if opts.iam == nil {
+		opts.iam = e2eIAM(t, nil)
+		s.opts.iam = opts.iam
+	}
+	s.aws = stack.StartLocalAWSWith(t, localaws.Options{IAM: opts.iam})
 	s.sm = secretsmanager.NewFromConfig(s.aws.Config)
 	s.rds = rds.NewFromConfig(s.aws.Config)
 	s.cw = cloudwatch.NewFromConfig(s.aws.Config)
@@ -122,7 +129,7 @@ func (s *e2eStack) startWorker() {
 		"AWS_ENDPOINT_URL="+s.aws.URL,
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID="+workerAccessKey,
-		"AWS_SECRET_ACCESS_KEY=credstage-worker-secret",
+		"AWS_SECRET_ACCESS_KEY="+workerSecret,
 		activities.EnvRDSCABundle+"="+s.aws.Server.RDSCABundlePath(),
 	)
 	cmd.Env = append(cmd.Env, s.opts.workerEnv...)

@@ -72,8 +72,8 @@ func (s *e2eStack) cliEnv(extra ...string) map[string]string {
 		"TEMPORAL_NAMESPACE":        "default",
 		"AWS_ENDPOINT_URL":          s.aws.URL,
 		"AWS_REGION":                "us-east-1",
-		"AWS_ACCESS_KEY_ID":         "credstage-cli",
-		"AWS_SECRET_ACCESS_KEY":     "credstage-cli-secret",
+		"AWS_ACCESS_KEY_ID":         cliAccessKey,
+		"AWS_SECRET_ACCESS_KEY":     cliSecretKey,
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"USER":                      "fault-test",
 	}

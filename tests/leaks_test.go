@@ -95,8 +95,15 @@ func checkPolicyMatchesRequestLog(t *testing.T, entries []localaws.RequestEntry)
 	}
 	used := map[string]bool{}
 	for _, e := range entries {
-		if e.AccessKey == workerAccessKey {
-			used[e.Action] = true
+		if e.AccessKey != workerAccessKey {
+			continue
+		}
+		used[e.Action] = true
+		// localaws enforced the policy on every call (e2eIAM): the run
+		// succeeding with it proves the policy is enough.
+		if e.Principal != workerARN || !strings.HasPrefix(e.Decision, "allow") {
+			t.Errorf("worker call %s on %s: principal %q, decision %q: want it allowed by the worker's policy under enforcement",
+				e.Action, e.Resource, e.Principal, e.Decision)
 		}
 	}
 	for _, a := range sortedKeys(used) {

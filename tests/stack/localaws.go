@@ -22,7 +22,15 @@ type LocalAWS struct {
 // clusters and removes its data folder.
 func StartLocalAWS(t testing.TB) *LocalAWS {
 	t.Helper()
-	l, err := StartLocalAWSE(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
+	return StartLocalAWSWith(t, localaws.Options{})
+}
+
+// StartLocalAWSWith is StartLocalAWS with options (IAM enforcement); the
+// emulator is always ephemeral, on a free port.
+func StartLocalAWSWith(t testing.TB, opts localaws.Options) *LocalAWS {
+	t.Helper()
+	opts.Ephemeral, opts.Addr = true, "127.0.0.1:0"
+	l, err := StartLocalAWSE(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
