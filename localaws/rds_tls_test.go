@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -21,7 +23,7 @@ import (
 
 // tlsLogin logs in with sslmode (and the CA bundle file for the verify
 // modes), to host instead of the endpoint's address when host is set.
-func tlsLogin(t *testing.T, endpoint *rdstypes.Endpoint, sslmode, bundle, host, user, password string) error {
+func tlsLogin(t testing.TB, endpoint *rdstypes.Endpoint, sslmode, bundle, host, user, password string) error {
 	t.Helper()
 	if host == "" {
 		host = aws.ToString(endpoint.Address)
@@ -37,7 +39,8 @@ func tlsLogin(t *testing.T, endpoint *rdstypes.Endpoint, sslmode, bundle, host, 
 		t.Fatal(err)
 	}
 	cfg.User, cfg.Password, cfg.Fallbacks = user, password, nil
-	ctx := rdsCtx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err == nil {
 		c.Close(ctx)
@@ -183,4 +186,57 @@ func serverCert(t *testing.T, endpoint *rdstypes.Endpoint) *x509.Certificate {
 		t.Fatal("no certificate seen")
 	}
 	return got
+}
+
+// BenchmarkRDSLogin measures what TLS adds to a fresh login (connect,
+// SCRAM, close) on this machine: verify-full against the CA bundle, with
+// channel binding, beside plaintext with rds.force_ssl turned off.
+//
+//	go test ./localaws/ -run '^$' -bench BenchmarkRDSLogin -benchtime 200x
+func BenchmarkRDSLogin(b *testing.B) {
+	dataDir := b.TempDir()
+	opts := Options{DataDir: dataDir, Addr: "127.0.0.1:0"}
+	srv, err := New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := newRDSTestClient(srv.URL())
+	ctx := context.Background()
+	if _, err := c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("plain"),
+		DBParameterGroupFamily: aws.String(srv.rds.family()), Description: aws.String("bench")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("plain"),
+		Parameters: []rdstypes.Parameter{{ParameterName: aws.String(paramForceSSL), ParameterValue: aws.String("0")}}}); err != nil {
+		b.Fatal(err)
+	}
+	const user, pw = "master", "bench-password-1"
+	if _, err := c.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("bench"),
+		DBInstanceClass: aws.String("db.t4g.micro"), Engine: aws.String("postgres"), MasterUsername: aws.String(user),
+		MasterUserPassword: aws.String(pw), DBParameterGroupName: aws.String("plain")}); err != nil {
+		b.Fatal(err)
+	}
+	var db rdstypes.DBInstance
+	for db.Endpoint == nil || aws.ToString(db.DBInstanceStatus) != "available" {
+		time.Sleep(100 * time.Millisecond)
+		out, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("bench")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		db = out.DBInstances[0]
+	}
+	bundle := filepath.Join(dataDir, CABundleFile)
+	for _, mode := range []string{"disable", "verify-full"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				if err := tlsLogin(b, db.Endpoint, mode, map[string]string{"verify-full": bundle}[mode], "", user, pw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

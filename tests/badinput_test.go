@@ -3,6 +3,8 @@ package tests
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -356,9 +359,18 @@ func badLocalAWSInput(ctx context.Context, t *testing.T, s *e2eStack, rep *fault
 		if form {
 			service = "rds"
 		}
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=badinput/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=x")
 		if target != "" {
 			req.Header.Set("X-Amz-Target", target)
+		}
+		// Signed as the SDK would, with the test's own key: localaws
+		// enforces IAM, and the bad input must reach the service.
+		sum := sha256.Sum256(body)
+		creds, err := s.aws.Config.Credentials.Retrieve(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
 		}
 		return sendHTTP(t, req)
 	}

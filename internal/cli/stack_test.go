@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/awsconfig"
 	"github.com/credstage/credstage/internal/temporalconn"
 	"github.com/credstage/credstage/internal/workerapp"
@@ -83,6 +84,8 @@ func newLiveStack() (*liveStack, error) {
 		"AWS_SECRET_ACCESS_KEY":     "test",
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"USER":                      "integration-test",
+		// The instances force TLS; the worker checks their certificates.
+		activities.EnvRDSCABundle: s.aws.RDSCABundlePath(),
 	}
 	env := func(k string) string { return s.env[k] }
 	cfg, err := awsconfig.Load(context.Background(), env)
