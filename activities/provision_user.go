@@ -160,20 +160,21 @@ func (a *Activities) existingUser(ctx context.Context, in AppUserInput, name str
 	if err := a.proveLogin(ctx, name, s, s.Username); err != nil {
 		return err
 	}
-	if err := a.secretPolicy(ctx, in, name, ownerCredstage, res); err != nil {
-		return err
-	}
 	// Grants go only to a role credstage made: its mark names the run the
 	// secret names, or neither carries a run (releases before marks).
 	if roleMarkRun(roles.base.comment) != sec.tags[tagProvisionRun] {
 		res.Grants = GrantReport{Skipped: []string{"role " + in.User.Name + ": not marked as made with secret " + name + "; its privileges are left as they are"}}
-		return nil
-	}
-	return a.withUserMaster(ctx, in, name, s, func(q Querier) error {
+	} else if err := a.withUserMaster(ctx, in, name, s, func(q Querier) error {
 		r, err := ensureGrants(ctx, q, s.DBName, in.User.Name, in.User.Grants)
 		res.Grants = r
 		return dbError(ctx, secretSubject(name), s.target(), masterLogin, err)
-	})
+	}); err != nil {
+		return err
+	}
+	// The policy last: a user that fails here keeps the readers it had.
+	// (Compensation does not restore the policy of a secret an earlier run
+	// made; docs/architecture.md, "Who may use a secret".)
+	return a.secretPolicy(ctx, in, name, ownerCredstage, res)
 }
 
 // makeUserRoles creates the roles this run marks (those that are missing)

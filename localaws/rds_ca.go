@@ -51,9 +51,21 @@ func loadOrCreateCA(dataDir string) (*rdsCA, error) {
 		}
 		return ca, nil
 	}
+	// Only a CA that is not there at all is made anew: one that cannot be
+	// read is an error, since a new one would break every client holding
+	// the old bundle.
 	if certErr != nil && !errors.Is(certErr, os.ErrNotExist) {
 		return nil, certErr
 	}
+	if keyErr != nil && !errors.Is(keyErr, os.ErrNotExist) {
+		return nil, keyErr
+	}
+	if certErr == nil {
+		return nil, fmt.Errorf("localaws: the RDS CA bundle %s has lost its key %s (delete the folder to make a new CA)",
+			bundlePath, filepath.Base(keyPath))
+	}
+	// A key without a bundle is a creation that died in between: no
+	// client can hold that CA, so it is made again.
 	ca, keyDER, err := newCA()
 	if err != nil {
 		return nil, err
@@ -86,6 +98,9 @@ func parseCA(certPEM, keyPEM []byte) (*rdsCA, error) {
 	key, err := x509.ParseECPrivateKey(kb.Bytes)
 	if err != nil {
 		return nil, err
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, errors.New("the key is not the certificate's")
 	}
 	return &rdsCA{cert: cert, key: key, certPEM: certPEM}, nil
 }

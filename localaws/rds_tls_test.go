@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -238,5 +239,51 @@ func BenchmarkRDSLogin(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRDSCAIsKeptOrRefused: the CA is made once; one whose key is gone
+// or is not the certificate's is refused, never replaced behind the
+// clients' backs; a key left without a bundle (a creation that died) is
+// replaced.
+func TestRDSCAIsKeptOrRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, err := loadOrCreateCA(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadOrCreateCA(dir)
+	if err != nil || !bytes.Equal(first.certPEM, again.certPEM) {
+		t.Fatalf("the CA changed on reload: %v", err)
+	}
+	keyPath, bundlePath := filepath.Join(dir, caKeyFile), filepath.Join(dir, CABundleFile)
+	key, _ := os.ReadFile(keyPath)
+	_, otherKey, err := newCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: otherKey}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreateCA(dir); err == nil || !strings.Contains(err.Error(), "not the certificate's") {
+		t.Fatalf("a foreign key: %v", err)
+	}
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreateCA(dir); err == nil || !strings.Contains(err.Error(), "lost its key") {
+		t.Fatalf("a bundle without its key: %v", err)
+	}
+	if b, _ := os.ReadFile(bundlePath); !bytes.Equal(b, first.certPEM) {
+		t.Fatal("the bundle was replaced")
+	}
+	if err := os.WriteFile(keyPath, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(bundlePath); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := loadOrCreateCA(dir); err != nil || bytes.Equal(made.certPEM, first.certPEM) {
+		t.Fatalf("a key without a bundle must give a new CA: %v", err)
 	}
 }
