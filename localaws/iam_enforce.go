@@ -65,7 +65,11 @@ func (e *iamEnforcer) authenticate(r *http.Request, rawBody []byte, c *Call) (*i
 	if problem := checkSkew(signedAt, e.now()); problem != "" {
 		return refuse(failSignature, "deny: signature expired", problem)
 	}
-	want := sigV4Signature(id.secret, auth, amzDate, canonicalRequest(r, auth.signedHeaders, rawBody))
+	hash, ok := payloadHash(r, rawBody)
+	if !ok {
+		return refuse(failSignature, "deny: signature does not match", msgBadSignature)
+	}
+	want := sigV4Signature(id.secret, auth, amzDate, canonicalRequest(r, auth.signedHeaders, hash))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(auth.signature))) != 1 {
 		return refuse(failSignature, "deny: signature does not match", msgBadSignature)
 	}
