@@ -79,17 +79,15 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 }
 
 // authzTarget resolves an identifier or ARN to the instance ARN and adds
-// the instance's tags to ctx; secretARN is its managed secret, if any.
+// the instance's tags to ctx; secretARN is its managed secret, if any. A
+// name that resolves to no instance of this region and account is
+// authorized as given: the operation refuses it without touching anything.
 func (r *rdsService) authzTarget(idOrARN string, ctx condContext) (arn, secretARN string) {
-	id := strings.ToLower(idOrARN)
-	if strings.HasPrefix(idOrARN, "arn:") {
-		arn = idOrARN
-		if parsed, err := r.idFromARN(idOrARN); err == nil {
-			id = parsed
-		}
-	} else {
-		arn = r.instanceARN(id)
+	id, err := r.instanceID(idOrARN)
+	if err != nil {
+		return idOrARN, ""
 	}
+	arn = r.instanceARN(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if in := r.instances[id]; in != nil {

@@ -112,3 +112,35 @@ func TestIAMRDSManagedInstance(t *testing.T) {
 		t.Fatalf("managed secret %+v", out)
 	}
 }
+
+// TestIAMRDSARNSpelling: a Deny on an instance's ARN holds however the
+// call spells the instance. An upper-case identifier in an ARN is the
+// same instance, and is denied; an ARN of another region or account names
+// no instance here, so it cannot reach this one's tags around the Deny.
+func TestIAMRDSARNSpelling(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(iamConfig([]string{allowAllRDS,
+		`{"Effect":"Deny","Action":"rds:*","Resource":"arn:aws:rds:us-east-1:000000000000:db:prod"}`,
+	}))})
+	worker, admin := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, adminKey, adminSecret)
+	ctx := iamCtx(t)
+	createWithPassword(t, admin, "prod", "master", "a-long-password", func(in *rds.CreateDBInstanceInput) {
+		in.Tags = []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("production")}}
+	})
+	_, err := worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(rdsInstancePrefix + "PROD")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBInstances on resource: "+rdsInstancePrefix+"prod with an explicit deny")
+	_, err = worker.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(rdsInstancePrefix + "PROD"),
+		Tags: []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("staging")}}})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:AddTagsToResource on resource: "+rdsInstancePrefix+"prod")
+	for _, arn := range []string{"arn:aws:rds:eu-west-1:000000000000:db:prod", "arn:aws:rds:us-east-1:111111111111:db:prod"} {
+		_, err = worker.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+		_, err = worker.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(arn),
+			Tags: []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("staging")}}})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+		_, err = worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(arn)})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+	}
+	if tags := describeOne(t, admin, "prod").TagList; len(tags) != 1 || aws.ToString(tags[0].Value) != "production" {
+		t.Fatalf("tags after refused calls: %+v", tags)
+	}
+}
