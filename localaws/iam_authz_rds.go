@@ -8,7 +8,12 @@ import (
 // What an RDS call needs: rds:<Operation> on the instance's ARN
 // (DescribeDBInstances without an identifier, or with filters, on
 // arn:...:db:*), with the instance's tags as rds:db-tag/<k> and
-// aws:ResourceTag/<k>. As RDS documents:
+// aws:ResourceTag/<k>; the parameter group calls on the group's ARN
+// (arn:...:pg:NAME, DescribeDBParameterGroups without a name on pg:*).
+// As RDS documents:
+//   - CreateDBInstance is also checked on the parameter group the
+//     instance gets (named, else the default), and ModifyDBInstance on
+//     the one it names;
 //   - tags given to CreateDBInstance also need rds:AddTagsToResource;
 //   - ManageMasterUserPassword=true on create or modify also needs
 //     secretsmanager:CreateSecret and secretsmanager:TagResource (RDS
@@ -46,6 +51,17 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 		ctx.set("rds:DatabaseClass", form.Get("DBInstanceClass"))
 	}
 
+	switch c.Op {
+	case "CreateDBParameterGroup", "ModifyDBParameterGroup", "DeleteDBParameterGroup", "DescribeDBParameters":
+		return []authzRequest{r.paramGroupRequest(action, form.Get("DBParameterGroupName"), ctx)}
+	case "DescribeDBParameterGroups":
+		name := form.Get("DBParameterGroupName")
+		if name == "" {
+			name = "*"
+		}
+		return []authzRequest{r.paramGroupRequest(action, name, ctx)}
+	}
+
 	var target string
 	switch c.Op {
 	case "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource":
@@ -58,6 +74,8 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 	default:
 		target = form.Get("DBInstanceIdentifier")
 	}
+	// The group has tags of its own, not the instance's.
+	groupCtx := ctx.clone()
 	arn, secretARN := r.authzTarget(target, ctx)
 	req := authzRequest{action: action, resource: arn, shown: arn, context: ctx}
 	reqs := []authzRequest{req}
@@ -75,7 +93,21 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 		reqs = append(reqs, authzRequest{action: "secretsmanager:RotateSecret", resource: secretARN, shown: secretARN,
 			context: base.viaService(rdsServicePrincipal)})
 	}
+	// The instance's parameter group is a resource of the call too: the
+	// one named, or on create the default group it gets otherwise.
+	if group := form.Get("DBParameterGroupName"); c.Op == "CreateDBInstance" || (c.Op == "ModifyDBInstance" && group != "") {
+		if group == "" {
+			group = r.defaultParamGroup()
+		}
+		reqs = append(reqs, r.paramGroupRequest(action, group, groupCtx))
+	}
 	return reqs
+}
+
+// paramGroupRequest is action on the parameter group named name.
+func (r *rdsService) paramGroupRequest(action, name string, ctx condContext) authzRequest {
+	arn := r.paramGroupARN(name)
+	return authzRequest{action: action, resource: arn, shown: arn, context: ctx}
 }
 
 // authzTarget resolves an identifier or ARN to the instance ARN and adds

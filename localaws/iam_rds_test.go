@@ -144,3 +144,46 @@ func TestIAMRDSARNSpelling(t *testing.T) {
 		t.Fatalf("tags after refused calls: %+v", tags)
 	}
 }
+
+// TestIAMRDSParameterGroups: the parameter group calls are authorized on
+// the group's ARN (pg:* for a listing), and creating or modifying an
+// instance also on the group it gets: the default one unless named.
+func TestIAMRDSParameterGroups(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(iamConfig([]string{
+		`{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*:*:db:*"}`,
+		`{"Effect":"Allow","Action":["rds:CreateDBParameterGroup","rds:ModifyDBParameterGroup","rds:DeleteDBParameterGroup",
+		  "rds:DescribeDBParameters","rds:DescribeDBParameterGroups"],"Resource":"arn:aws:rds:*:*:pg:app-*"}`,
+		`{"Effect":"Allow","Action":"rds:CreateDBInstance","Resource":"arn:aws:rds:*:*:pg:default*"}`,
+	}))})
+	worker, admin := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, adminKey, adminSecret)
+	ctx := iamCtx(t)
+	const pgPrefix = "arn:aws:rds:us-east-1:000000000000:pg:"
+	family := srv.rds.family()
+	if _, err := worker.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("app-pg"),
+		DBParameterGroupFamily: aws.String(family), Description: aws.String("app")}); err != nil {
+		t.Fatalf("CreateDBParameterGroup on pg:app-*: %v", err)
+	}
+	_, err := worker.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("other-pg"),
+		DBParameterGroupFamily: aws.String(family), Description: aws.String("other")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:CreateDBParameterGroup on resource: "+pgPrefix+"other-pg")
+	_, err = worker.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBParameterGroups on resource: "+pgPrefix+"*")
+	if _, err := worker.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String("APP-PG")}); err != nil {
+		t.Fatalf("DescribeDBParameterGroups APP-PG: %v", err)
+	}
+	_, err = worker.DescribeDBParameters(ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String(srv.rds.defaultParamGroup())})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBParameters on resource: "+pgPrefix+srv.rds.defaultParamGroup())
+
+	createWithPassword(t, worker, "db1", "master", "a-long-password")
+	_, err = worker.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("db2"), DBInstanceClass: aws.String("db.t4g.micro"),
+		Engine: aws.String("postgres"), MasterUsername: aws.String("master"), MasterUserPassword: aws.String("a-long-password"),
+		DBParameterGroupName: aws.String("app-pg")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:CreateDBInstance on resource: "+pgPrefix+"app-pg")
+	_, err = worker.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("db1"),
+		DBParameterGroupName: aws.String("app-pg"), ApplyImmediately: aws.Bool(true)})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:ModifyDBInstance on resource: "+pgPrefix+"app-pg")
+	out, err := admin.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
+	if err != nil || len(out.DBInstances) != 1 || aws.ToString(out.DBInstances[0].DBParameterGroups[0].DBParameterGroupName) != srv.rds.defaultParamGroup() {
+		t.Fatalf("after the refusals: %+v (%v), want db1 alone, in the default group", out, err)
+	}
+}

@@ -80,9 +80,15 @@ func (r *rdsService) forceSSLLocked(in *rdsInstance) bool {
 	return true
 }
 
+// paramGroupARN is the ARN of the parameter group named name (stored
+// lower-case, as RDS does).
+func (r *rdsService) paramGroupARN(name string) string {
+	return "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + strings.ToLower(name)
+}
+
 func (r *rdsService) paramGroupView(g *rdsParamGroup) xmlParamGroup {
 	return xmlParamGroup{DBParameterGroupName: g.Name, DBParameterGroupFamily: g.Family, Description: g.Description,
-		DBParameterGroupArn: "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + g.Name}
+		DBParameterGroupArn: r.paramGroupARN(g.Name)}
 }
 
 func (r *rdsService) createDBParameterGroup(form url.Values) (any, error) {
