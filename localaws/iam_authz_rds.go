@@ -17,8 +17,8 @@ import (
 //   - tags given to CreateDBInstance also need rds:AddTagsToResource;
 //   - ManageMasterUserPassword=true on create or modify also needs
 //     secretsmanager:CreateSecret and secretsmanager:TagResource (RDS
-//     creates the secret on the caller's behalf), on
-//     arn:...:secret:rds!*, as the secret's name is not known before;
+//     creates the secret on the caller's behalf), on the ARN the secret
+//     will have (managedSecretPattern);
 //   - RotateMasterUserPassword=true needs secretsmanager:RotateSecret on
 //     the instance's secret.
 //
@@ -145,6 +145,11 @@ func (r *rdsService) managedSecretRequests(instanceARN string, base condContext)
 	}
 }
 
+// managedSecretPattern stands for the ARN an instance's managed secret
+// will have, which RDS checks its requests on the caller's behalf
+// against: the name's UUID is drawn only when the secret is made, so "*"
+// takes its place, and the suffix is Secrets Manager's. A policy on
+// secret:rds!db-* (or secret:rds!*) matches it.
 func (r *rdsService) managedSecretPattern() string {
-	return "arn:aws:secretsmanager:" + r.env.region + ":" + r.env.accountID + ":secret:rds!*"
+	return r.sm.arnPrefix() + managedSecretName("*") + "-??????"
 }

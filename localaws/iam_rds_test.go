@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/credstage/credstage/internal/iampolicy"
 )
 
 const rdsInstancePrefix = "arn:aws:rds:us-east-1:000000000000:db:"
@@ -53,7 +55,7 @@ func TestIAMRDSRefusals(t *testing.T) {
 	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db", rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")}))
 	requireAPIError(t, err, "AccessDenied", 403, "rds:AddTagsToResource on resource: "+rdsInstancePrefix+"app-db")
 	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db"))
-	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!*")
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!db-*-??????")
 	if e := lastEntry(t, srv, "CreateDBInstance"); e.Decision != "deny: no identity-based policy allows secretsmanager:CreateSecret" || e.Principal != workerARN {
 		t.Fatalf("log entry %+v", e)
 	}
@@ -185,5 +187,47 @@ func TestIAMRDSParameterGroups(t *testing.T) {
 	out, err := admin.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
 	if err != nil || len(out.DBInstances) != 1 || aws.ToString(out.DBInstances[0].DBParameterGroups[0].DBParameterGroupName) != srv.rds.defaultParamGroup() {
 		t.Fatalf("after the refusals: %+v (%v), want db1 alone, in the default group", out, err)
+	}
+}
+
+// TestIAMRDSWorkerPolicyManagedSecret: the worker policy credstage
+// generates (--secret-prefix staging/) lets the worker create an instance
+// whose master password RDS manages, its secret:rds!db-* statement
+// covering what RDS does on its behalf; without that statement the
+// create is refused and nothing is made.
+func TestIAMRDSWorkerPolicyManagedSecret(t *testing.T) {
+	doc, err := iampolicy.Worker(iampolicy.WorkerOptions{SecretPrefixes: []string{"staging/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var without iampolicy.Document
+	without.Version = doc.Version
+	for _, st := range doc.Statement {
+		if st.Sid != "LetRdsManageMasterSecrets" {
+			without.Statement = append(without.Statement, st)
+		}
+	}
+	if len(without.Statement) != len(doc.Statement)-1 {
+		t.Fatalf("no LetRdsManageMasterSecrets statement in %s", iampolicy.Compact(doc))
+	}
+	cfg := iamConfig(nil)
+	cfg.Principals[0].Policies = []json.RawMessage{json.RawMessage(iampolicy.Compact(doc))}
+	cfg.Principals[1].Policies = []json.RawMessage{json.RawMessage(iampolicy.Compact(without))}
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(cfg)})
+	ctx := iamCtx(t)
+	tag := rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")}
+	_, err = rdsClientAs(srv, readerKey, readerSecret).CreateDBInstance(ctx, managedCreate("app-db", tag))
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!")
+	requireNoInstances(t, srv)
+	requireNoSecrets(t, srv)
+	if _, err := rdsClientAs(srv, workerKey, workerSecret).CreateDBInstance(ctx, managedCreate("app-db", tag)); err != nil {
+		t.Fatalf("CreateDBInstance with the generated worker policy: %v", err)
+	}
+	waitAvailable(t, rdsClientAs(srv, adminKey, adminSecret), "app-db")
+	// Rotating is checked on the instance's own secret, which the
+	// statement covers too.
+	if _, err := rdsClientAs(srv, workerKey, workerSecret).ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("app-db"),
+		RotateMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Fatalf("RotateMasterUserPassword with the generated worker policy: %v", err)
 	}
 }
