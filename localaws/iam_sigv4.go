@@ -184,7 +184,8 @@ func canonicalQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	var pairs []string
+	type pair struct{ k, v string }
+	var pairs []pair
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
 			continue
@@ -196,10 +197,21 @@ func canonicalQuery(raw string) string {
 		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		pairs = append(pairs, awsURIEncode(k, true)+"="+awsURIEncode(v, true))
+		pairs = append(pairs, pair{awsURIEncode(k, true), awsURIEncode(v, true)})
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	// By encoded name, then value: sorting whole "k=v" strings would put
+	// "a-b=1" before "a=1", as '-' sorts before '='.
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.k + "=" + p.v
+	}
+	return strings.Join(out, "&")
 }
 
 // canonicalHeaderValue joins a header's values with commas, each trimmed
