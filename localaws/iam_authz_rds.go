@@ -31,14 +31,7 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 	action := c.action()
 	ctx := base.clone()
 	tags, _ := tagsParam(form, "Tags")
-	if len(tags) > 0 {
-		m, keys := map[string]string{}, []string{}
-		for _, t := range tags {
-			m[t.Key] = t.Value
-			keys = append(keys, t.Key)
-		}
-		ctx.withRequestTags(m, keys)
-	}
+	withRequestTags(ctx, tags, rdsTag.kv)
 	if keys := stringListParam(form, "TagKeys"); len(keys) > 0 {
 		ctx.set("aws:TagKeys", keys...)
 	}
@@ -123,10 +116,7 @@ func (r *rdsService) authzTarget(idOrARN string, ctx condContext) (arn, secretAR
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if in := r.instances[id]; in != nil {
-		tags := make(map[string]string, len(in.Tags))
-		for _, t := range in.Tags {
-			tags[t.Key] = t.Value
-		}
+		tags, _ := tagsOf(in.Tags, rdsTag.kv)
 		ctx.withTags([]string{"rds:db-tag/", "aws:ResourceTag/"}, tags)
 		secretARN = in.SecretARN
 	}
@@ -137,7 +127,7 @@ func (r *rdsService) authzTarget(idOrARN string, ctx condContext) (arn, secretAR
 // the caller's behalf to create an instance's managed master secret.
 func (r *rdsService) managedSecretRequests(instanceARN string, base condContext) []authzRequest {
 	ctx := base.viaService(rdsServicePrincipal)
-	ctx.withRequestTags(map[string]string{"aws:rds:primaryDBInstanceArn": instanceARN}, []string{"aws:rds:primaryDBInstanceArn"})
+	withRequestTags(ctx, []rdsTag{{Key: "aws:rds:primaryDBInstanceArn", Value: instanceARN}}, rdsTag.kv)
 	pattern := r.managedSecretPattern()
 	return []authzRequest{
 		{action: "secretsmanager:CreateSecret", resource: pattern, shown: pattern, context: ctx},
