@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
 	"sort"
@@ -150,6 +151,10 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 		r.mu.Unlock()
 		return nil, aerr
 	}
+	// The change is kept only once it is saved, as a create is: a
+	// failed save leaves the group as it was.
+	old := g.Params
+	g.Params = maps.Clone(old)
 	if g.Params == nil {
 		g.Params = map[string]string{}
 	}
@@ -157,6 +162,9 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 		g.Params[k] = v
 	}
 	err := r.saveLocked()
+	if err != nil {
+		g.Params = old
+	}
 	var members []*rdsInstance
 	for _, in := range r.instances {
 		if strings.EqualFold(in.ParameterGroup, name) {
