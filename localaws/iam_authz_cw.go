@@ -20,14 +20,7 @@ func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
 	// A body that does not decode is refused by the handler afterwards.
 	_ = cwDecodeInput(c, &in)
 	ctx := base.clone()
-	if len(in.Tags) > 0 {
-		tags, keys := map[string]string{}, []string{}
-		for _, t := range in.Tags {
-			tags[t.Key] = t.Value
-			keys = append(keys, t.Key)
-		}
-		ctx.withRequestTags(tags, keys)
-	}
+	withRequestTags(ctx, in.Tags, cwTag.kv)
 	action := c.action()
 	var names []string
 	switch c.Op {

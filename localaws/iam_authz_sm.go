@@ -94,27 +94,14 @@ func (sm *secretsManager) secretAuthzLocked(action, id string, s *smSecret, ctx 
 		return req
 	}
 	req.resource, req.policy = s.ARN, s.policy
-	tags := make(map[string]string, len(s.Tags))
-	for _, t := range s.Tags {
-		tags[t.Key] = t.Value
-	}
+	tags, _ := tagsOf(s.Tags, smKV.kv)
 	req.context.withTags([]string{"aws:ResourceTag/", "secretsmanager:ResourceTag/"}, tags)
 	return req
 }
 
 // smRequestKeys sets the condition keys that come from request members.
 func smRequestKeys(ctx condContext, in *smAuthzInput) {
-	if in.Tags != nil {
-		tags := map[string]string{}
-		var keys []string
-		for _, t := range in.Tags {
-			if t.Key != nil {
-				tags[*t.Key] = deref(t.Value)
-				keys = append(keys, *t.Key)
-			}
-		}
-		ctx.withRequestTags(tags, keys)
-	}
+	withRequestTags(ctx, in.Tags, smTag.kv)
 	if len(in.TagKeys) > 0 {
 		ctx.set("aws:TagKeys", in.TagKeys...)
 	}

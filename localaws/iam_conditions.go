@@ -61,15 +61,22 @@ var condOperators = map[string]struct {
 
 // parseConditions reads {"Operator": {"key": value-or-list, ...}, ...}.
 func parseConditions(raw json.RawMessage) ([]policyCondition, error) {
-	var block map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &block); err != nil {
-		return nil, errors.New("condition must be an object of operators, each an object of keys")
+	// A repeated operator or key would silently keep only its last
+	// values, so both levels refuse duplicates.
+	const shape = "condition must be an object of operators, each an object of keys"
+	var block map[string]json.RawMessage
+	if err := strictUnmarshal(raw, &block); err != nil {
+		return nil, fmt.Errorf("%s: %v", shape, err)
 	}
 	var out []policyCondition
-	for op, keys := range block {
+	for op, rawKeys := range block {
 		c, err := parseOperator(op)
 		if err != nil {
 			return nil, err
+		}
+		var keys map[string]json.RawMessage
+		if err := strictUnmarshal(rawKeys, &keys); err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", shape, op, err)
 		}
 		if len(keys) == 0 {
 			return nil, fmt.Errorf("condition operator %s names no key", op)

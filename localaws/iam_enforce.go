@@ -65,7 +65,11 @@ func (e *iamEnforcer) authenticate(r *http.Request, rawBody []byte, c *Call) (*i
 	if problem := checkSkew(signedAt, e.now()); problem != "" {
 		return refuse(failSignature, "deny: signature expired", problem)
 	}
-	want := sigV4Signature(id.secret, auth, amzDate, canonicalRequest(r, auth.signedHeaders, rawBody))
+	hash, ok := payloadHash(r, rawBody)
+	if !ok {
+		return refuse(failSignature, "deny: signature does not match", msgBadSignature)
+	}
+	want := sigV4Signature(id.secret, auth, amzDate, canonicalRequest(r, auth.signedHeaders, hash))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(auth.signature))) != 1 {
 		return refuse(failSignature, "deny: signature does not match", msgBadSignature)
 	}
@@ -181,10 +185,37 @@ func (c condContext) withTags(prefixes []string, tags map[string]string) {
 	}
 }
 
-// withRequestTags sets aws:RequestTag/<k> and aws:TagKeys.
-func (c condContext) withRequestTags(tags map[string]string, keys []string) {
+// withRequestTags sets aws:RequestTag/<k> and aws:TagKeys from the tags
+// a request carries, in its service's shape (see tagsOf).
+func withRequestTags[T any](c condContext, list []T, kv func(T) (key, value string, ok bool)) {
+	tags, keys := tagsOf(list, kv)
 	c.withTags([]string{"aws:RequestTag/"}, tags)
 	if len(keys) > 0 {
 		c.set("aws:TagKeys", keys...)
 	}
+}
+
+// tagsOf reads a tag list, whichever service's shape it has, as condition
+// keys take it: the map, and the keys in the order given. kv reads one
+// tag; ok false skips a tag without a key.
+func tagsOf[T any](list []T, kv func(T) (key, value string, ok bool)) (map[string]string, []string) {
+	tags := make(map[string]string, len(list))
+	keys := make([]string, 0, len(list))
+	for _, t := range list {
+		if k, v, ok := kv(t); ok {
+			tags[k] = v
+			keys = append(keys, k)
+		}
+	}
+	return tags, keys
+}
+
+func (t rdsTag) kv() (key, value string, ok bool) { return t.Key, t.Value, true }
+func (t cwTag) kv() (key, value string, ok bool)  { return t.Key, t.Value, true }
+func (t smKV) kv() (key, value string, ok bool)   { return t.Key, t.Value, true }
+func (t smTag) kv() (key, value string, ok bool) {
+	if t.Key == nil {
+		return "", "", false
+	}
+	return *t.Key, deref(t.Value), true
 }

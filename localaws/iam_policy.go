@@ -217,8 +217,12 @@ func parsePrincipals(raw json.RawMessage) (*policyPrincipals, error) {
 		return &policyPrincipals{everyone: true}, nil
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || len(m) == 0 {
-		return nil, errors.New("the Principal must be \"*\" or a non-empty object")
+	if err := strictUnmarshal(raw, &m); err != nil || len(m) == 0 {
+		msg := "the Principal must be \"*\" or a non-empty object"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		return nil, errors.New(msg)
 	}
 	p := &policyPrincipals{}
 	for kind, v := range m {
@@ -266,7 +270,9 @@ func isAccountID(s string) bool {
 
 // strictUnmarshal decodes one JSON value and refuses trailing data and
 // duplicate keys in the outermost object, which encoding/json would
-// silently merge (the last one winning).
+// silently merge (the last one winning). Every object of a policy whose
+// keys mean something (the document, a statement, Principal, Condition
+// and each operator in it) is read with it.
 func strictUnmarshal(data []byte, v *map[string]json.RawMessage) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()

@@ -55,6 +55,12 @@ func TestParsePolicyRefuses(t *testing.T) {
 		{identityPolicy, `{"Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2030-01-01"}}}]}`, "DateLessThan"},
 		{identityPolicy, `{"Statement":[{"Effect":"Allow","Effect":"Deny","Action":"rds:*","Resource":"*"}]}`, "duplicate element"},
 		{identityPolicy, `{"Statement":[{"Effect":"Allow","Action":"rds:*","Resources":"*"}]}`, `unknown element "Resources"`},
+		// A repeated operator, key or principal type would keep only its
+		// last values: here, the Deny's narrower condition, or the second
+		// principal list.
+		{identityPolicy, `{"Statement":[{"Effect":"Deny","Action":"rds:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"},"StringEquals":{"aws:PrincipalTag/team":"b"}}}]}`, `duplicate element "StringEquals"`},
+		{identityPolicy, `{"Statement":[{"Effect":"Deny","Action":"rds:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1","aws:RequestedRegion":"none"}}}]}`, `duplicate element "aws:RequestedRegion"`},
+		{resourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/a","AWS":"arn:aws:iam::000000000000:role/b"},"Action":"*","Resource":"*"}]}`, `duplicate element "AWS"`},
 		{resourcePolicy, `{"Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}`, "needs a Principal"},
 		{resourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/*"},"Action":"*","Resource":"*"}]}`, "wildcards are not allowed"},
 		{resourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"*","Resource":"*"}]}`, "not an account id"},

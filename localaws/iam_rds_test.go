@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/credstage/credstage/internal/iampolicy"
 )
 
 const rdsInstancePrefix = "arn:aws:rds:us-east-1:000000000000:db:"
@@ -53,7 +55,7 @@ func TestIAMRDSRefusals(t *testing.T) {
 	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db", rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")}))
 	requireAPIError(t, err, "AccessDenied", 403, "rds:AddTagsToResource on resource: "+rdsInstancePrefix+"app-db")
 	_, err = worker.CreateDBInstance(ctx, managedCreate("app-db"))
-	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!*")
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!db-*-??????")
 	if e := lastEntry(t, srv, "CreateDBInstance"); e.Decision != "deny: no identity-based policy allows secretsmanager:CreateSecret" || e.Principal != workerARN {
 		t.Fatalf("log entry %+v", e)
 	}
@@ -110,5 +112,122 @@ func TestIAMRDSManagedInstance(t *testing.T) {
 	out := mustSM(sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretARN)}))(t)
 	if aws.ToString(out.OwningService) != "rds" {
 		t.Fatalf("managed secret %+v", out)
+	}
+}
+
+// TestIAMRDSARNSpelling: a Deny on an instance's ARN holds however the
+// call spells the instance. An upper-case identifier in an ARN is the
+// same instance, and is denied; an ARN of another region or account names
+// no instance here, so it cannot reach this one's tags around the Deny.
+func TestIAMRDSARNSpelling(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(iamConfig([]string{allowAllRDS,
+		`{"Effect":"Deny","Action":"rds:*","Resource":"arn:aws:rds:us-east-1:000000000000:db:prod"}`,
+	}))})
+	worker, admin := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, adminKey, adminSecret)
+	ctx := iamCtx(t)
+	createWithPassword(t, admin, "prod", "master", "a-long-password", func(in *rds.CreateDBInstanceInput) {
+		in.Tags = []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("production")}}
+	})
+	_, err := worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(rdsInstancePrefix + "PROD")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBInstances on resource: "+rdsInstancePrefix+"prod with an explicit deny")
+	_, err = worker.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(rdsInstancePrefix + "PROD"),
+		Tags: []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("staging")}}})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:AddTagsToResource on resource: "+rdsInstancePrefix+"prod")
+	for _, arn := range []string{"arn:aws:rds:eu-west-1:000000000000:db:prod", "arn:aws:rds:us-east-1:111111111111:db:prod"} {
+		_, err = worker.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+		_, err = worker.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(arn),
+			Tags: []rdstypes.Tag{{Key: aws.String("Environment"), Value: aws.String("staging")}}})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+		_, err = worker.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(arn)})
+		requireAPIError(t, err, "DBInstanceNotFound", 404, "")
+	}
+	if tags := describeOne(t, admin, "prod").TagList; len(tags) != 1 || aws.ToString(tags[0].Value) != "production" {
+		t.Fatalf("tags after refused calls: %+v", tags)
+	}
+}
+
+// TestIAMRDSParameterGroups: the parameter group calls are authorized on
+// the group's ARN (pg:* for a listing), and creating or modifying an
+// instance also on the group it gets: the default one unless named.
+func TestIAMRDSParameterGroups(t *testing.T) {
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(iamConfig([]string{
+		`{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*:*:db:*"}`,
+		`{"Effect":"Allow","Action":["rds:CreateDBParameterGroup","rds:ModifyDBParameterGroup","rds:DeleteDBParameterGroup",
+		  "rds:DescribeDBParameters","rds:DescribeDBParameterGroups"],"Resource":"arn:aws:rds:*:*:pg:app-*"}`,
+		`{"Effect":"Allow","Action":"rds:CreateDBInstance","Resource":"arn:aws:rds:*:*:pg:default*"}`,
+	}))})
+	worker, admin := rdsClientAs(srv, workerKey, workerSecret), rdsClientAs(srv, adminKey, adminSecret)
+	ctx := iamCtx(t)
+	const pgPrefix = "arn:aws:rds:us-east-1:000000000000:pg:"
+	family := srv.rds.family()
+	if _, err := worker.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("app-pg"),
+		DBParameterGroupFamily: aws.String(family), Description: aws.String("app")}); err != nil {
+		t.Fatalf("CreateDBParameterGroup on pg:app-*: %v", err)
+	}
+	_, err := worker.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("other-pg"),
+		DBParameterGroupFamily: aws.String(family), Description: aws.String("other")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:CreateDBParameterGroup on resource: "+pgPrefix+"other-pg")
+	_, err = worker.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBParameterGroups on resource: "+pgPrefix+"*")
+	if _, err := worker.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String("APP-PG")}); err != nil {
+		t.Fatalf("DescribeDBParameterGroups APP-PG: %v", err)
+	}
+	_, err = worker.DescribeDBParameters(ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String(srv.rds.defaultParamGroup())})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:DescribeDBParameters on resource: "+pgPrefix+srv.rds.defaultParamGroup())
+
+	createWithPassword(t, worker, "db1", "master", "a-long-password")
+	_, err = worker.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("db2"), DBInstanceClass: aws.String("db.t4g.micro"),
+		Engine: aws.String("postgres"), MasterUsername: aws.String("master"), MasterUserPassword: aws.String("a-long-password"),
+		DBParameterGroupName: aws.String("app-pg")})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:CreateDBInstance on resource: "+pgPrefix+"app-pg")
+	_, err = worker.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("db1"),
+		DBParameterGroupName: aws.String("app-pg"), ApplyImmediately: aws.Bool(true)})
+	requireAPIError(t, err, "AccessDenied", 403, "rds:ModifyDBInstance on resource: "+pgPrefix+"app-pg")
+	out, err := admin.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
+	if err != nil || len(out.DBInstances) != 1 || aws.ToString(out.DBInstances[0].DBParameterGroups[0].DBParameterGroupName) != srv.rds.defaultParamGroup() {
+		t.Fatalf("after the refusals: %+v (%v), want db1 alone, in the default group", out, err)
+	}
+}
+
+// TestIAMRDSWorkerPolicyManagedSecret: the worker policy credstage
+// generates (--secret-prefix staging/) lets the worker create an instance
+// whose master password RDS manages, its secret:rds!db-* statement
+// covering what RDS does on its behalf; without that statement the
+// create is refused and nothing is made.
+func TestIAMRDSWorkerPolicyManagedSecret(t *testing.T) {
+	doc, err := iampolicy.Worker(iampolicy.WorkerOptions{SecretPrefixes: []string{"staging/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var without iampolicy.Document
+	without.Version = doc.Version
+	for _, st := range doc.Statement {
+		if st.Sid != "LetRdsManageMasterSecrets" {
+			without.Statement = append(without.Statement, st)
+		}
+	}
+	if len(without.Statement) != len(doc.Statement)-1 {
+		t.Fatalf("no LetRdsManageMasterSecrets statement in %s", iampolicy.Compact(doc))
+	}
+	cfg := iamConfig(nil)
+	cfg.Principals[0].Policies = []json.RawMessage{json.RawMessage(iampolicy.Compact(doc))}
+	cfg.Principals[1].Policies = []json.RawMessage{json.RawMessage(iampolicy.Compact(without))}
+	srv, _ := startRDSServer(t, Options{IAM: withAdmin(cfg)})
+	ctx := iamCtx(t)
+	tag := rdstypes.Tag{Key: aws.String("Environment"), Value: aws.String("staging")}
+	_, err = rdsClientAs(srv, readerKey, readerSecret).CreateDBInstance(ctx, managedCreate("app-db", tag))
+	requireAPIError(t, err, "AccessDenied", 403, "secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:rds!")
+	requireNoInstances(t, srv)
+	requireNoSecrets(t, srv)
+	if _, err := rdsClientAs(srv, workerKey, workerSecret).CreateDBInstance(ctx, managedCreate("app-db", tag)); err != nil {
+		t.Fatalf("CreateDBInstance with the generated worker policy: %v", err)
+	}
+	waitAvailable(t, rdsClientAs(srv, adminKey, adminSecret), "app-db")
+	// Rotating is checked on the instance's own secret, which the
+	// statement covers too.
+	if _, err := rdsClientAs(srv, workerKey, workerSecret).ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("app-db"),
+		RotateMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Fatalf("RotateMasterUserPassword with the generated worker policy: %v", err)
 	}
 }

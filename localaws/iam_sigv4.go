@@ -138,14 +138,23 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-// canonicalRequest rebuilds the SigV4 canonical request. rawBody is the
-// body as sent (still compressed, if it was): what the client hashed.
-func canonicalRequest(r *http.Request, signedHeaders []string, rawBody []byte) string {
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" {
-		sum := sha256.Sum256(rawBody)
-		payloadHash = hex.EncodeToString(sum[:])
+// payloadHash is the SHA-256 of the body as sent (still compressed, if
+// it was): what the client signed. An X-Amz-Content-Sha256 header must
+// name that same hash; ok is false when it names another, or
+// UNSIGNED-PAYLOAD or STREAMING-*, which only S3 accepts. Taking the
+// header's word instead would let a captured request be replayed with
+// another body.
+func payloadHash(r *http.Request, rawBody []byte) (hash string, ok bool) {
+	sum := sha256.Sum256(rawBody)
+	hash = hex.EncodeToString(sum[:])
+	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 {
+		return hash, len(v) == 1 && strings.EqualFold(strings.TrimSpace(v[0]), hash)
 	}
+	return hash, true
+}
+
+// canonicalRequest rebuilds the SigV4 canonical request over payloadHash.
+func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
 	b.WriteString(canonicalURI(r) + "\n")
@@ -175,7 +184,8 @@ func canonicalQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	var pairs []string
+	type pair struct{ k, v string }
+	var pairs []pair
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
 			continue
@@ -187,10 +197,21 @@ func canonicalQuery(raw string) string {
 		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		pairs = append(pairs, awsURIEncode(k, true)+"="+awsURIEncode(v, true))
+		pairs = append(pairs, pair{awsURIEncode(k, true), awsURIEncode(v, true)})
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	// By encoded name, then value: sorting whole "k=v" strings would put
+	// "a-b=1" before "a=1", as '-' sorts before '='.
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.k + "=" + p.v
+	}
+	return strings.Join(out, "&")
 }
 
 // canonicalHeaderValue joins a header's values with commas, each trimmed

@@ -242,3 +242,76 @@ func doRaw(t *testing.T, req *http.Request) rawResult {
 	}
 	return res
 }
+
+// TestSigV4PayloadHash: the signature covers the body received, whatever
+// X-Amz-Content-Sha256 claims. A captured CreateSecret replayed with
+// another body of the same length (with, or without, the original body's
+// hash in an unsigned X-Amz-Content-Sha256) is refused, and so is a
+// request signed over UNSIGNED-PAYLOAD or STREAMING-*, which only S3
+// takes; none of them creates anything. The header naming the body's
+// true hash is accepted.
+func TestSigV4PayloadHash(t *testing.T) {
+	srv := startIAMServer(t, withAdmin(iamConfig([]string{allowAllSM})))
+	headers := map[string]string{"X-Amz-Target": "secretsmanager.CreateSecret", "Content-Type": "application/x-amz-json-1.1"}
+	signed := []byte(`{"Name":"good","SecretString":"x"}`)
+	forged := []byte(`{"Name":"evil","SecretString":"x"}`)
+	sum := sha256.Sum256(signed)
+	signedHash := hex.EncodeToString(sum[:])
+
+	// sign builds a request over body signed with payload hash hash,
+	// then sends sent instead, with the extra headers.
+	sign := func(hash string, sent []byte, extra map[string]string) rawResult {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL()+"/", bytes.NewReader(sent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		creds := aws.Credentials{AccessKeyID: workerKey, SecretAccessKey: workerSecret}
+		if err := v4.NewSigner().SignHTTP(iamCtx(t), creds, req, hash, "secretsmanager", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range extra {
+			req.Header.Set(k, v)
+		}
+		return doRaw(t, req)
+	}
+	refused := func(what string, res rawResult) {
+		t.Helper()
+		if res.status != 400 || res.code != "InvalidSignatureException" || res.message != msgBadSignature {
+			t.Fatalf("%s: %d %s %q, want InvalidSignatureException", what, res.status, res.code, res.message)
+		}
+	}
+	refused("another body, the signed body's hash in an unsigned header",
+		sign(signedHash, forged, map[string]string{"X-Amz-Content-Sha256": signedHash}))
+	refused("another body", sign(signedHash, forged, nil))
+	for _, h := range []string{"UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"} {
+		// Signed as S3 clients do: the header is set before signing.
+		headers["X-Amz-Content-Sha256"] = h
+		refused(h, sign(h, forged, nil))
+	}
+	delete(headers, "X-Amz-Content-Sha256")
+	_, err := adminSM(t, srv).DescribeSecret(iamCtx(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String("evil")})
+	requireAPIError(t, err, "ResourceNotFoundException", 400, "")
+
+	if ok := sign(signedHash, signed, map[string]string{"X-Amz-Content-Sha256": signedHash}); ok.status != 200 {
+		t.Fatalf("the body's own hash in X-Amz-Content-Sha256: %d %s", ok.status, ok.body)
+	}
+}
+
+// TestSigV4QuerySortedByName: the canonical query sorts by encoded name,
+// then value, as the SDK's signer does: a query with names "a" and "a-b"
+// (whose "k=v" strings sort the other way round) is accepted.
+func TestSigV4QuerySortedByName(t *testing.T) {
+	if got := canonicalQuery("a-b=1&a=2&a=1"); got != "a=1&a=2&a-b=1" {
+		t.Fatalf("canonicalQuery = %q", got)
+	}
+	srv := startIAMServer(t, iamConfig([]string{allowAllCW}))
+	res := signedRequest(t, srv, workerKey, workerSecret, "monitoring", time.Now(), "/?a-b=1&a=2",
+		[]byte("Action=ListMetrics&Version=2010-08-01"), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if res.status != 200 {
+		t.Fatalf("query with a and a-b: %d %s", res.status, res.body)
+	}
+}

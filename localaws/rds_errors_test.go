@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,4 +102,37 @@ func TestRDSValidationErrors(t *testing.T) {
 		_, err := client.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{})
 		wantAPIError(t, err, "InvalidAction", 400)
 	})
+}
+
+// TestModifyDBParameterGroupSaveFails: a change that cannot be saved is
+// not kept, as a create that cannot be saved is not: the group reads as
+// before and no instance is given the unsaved value.
+func TestModifyDBParameterGroupSaveFails(t *testing.T) {
+	srv, c := startRDSServer(t, Options{DataDir: t.TempDir()})
+	ctx := rdsCtx(t)
+	if _, err := c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("app-pg"),
+		DBParameterGroupFamily: aws.String(srv.rds.family()), Description: aws.String("app")}); err != nil {
+		t.Fatalf("CreateDBParameterGroup: %v", err)
+	}
+	// A folder where rds.json should be: every save fails.
+	state := srv.rds.statePath()
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("app-pg"),
+		Parameters: []rdstypes.Parameter{{ParameterName: aws.String(paramForceSSL), ParameterValue: aws.String("0"),
+			ApplyMethod: rdstypes.ApplyMethodImmediate}}})
+	if err == nil {
+		t.Fatal("ModifyDBParameterGroup succeeded with its save failing")
+	}
+	out, err := c.DescribeDBParameters(ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String("app-pg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := out.Parameters[0]; aws.ToString(p.ParameterValue) != "1" || aws.ToString(p.Source) != "engine-default" {
+		t.Fatalf("after a failed save the group holds %s=%s (%s)", aws.ToString(p.ParameterName), aws.ToString(p.ParameterValue), aws.ToString(p.Source))
+	}
 }

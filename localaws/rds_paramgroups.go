@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
 	"sort"
@@ -80,9 +81,15 @@ func (r *rdsService) forceSSLLocked(in *rdsInstance) bool {
 	return true
 }
 
+// paramGroupARN is the ARN of the parameter group named name (stored
+// lower-case, as RDS does).
+func (r *rdsService) paramGroupARN(name string) string {
+	return "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + strings.ToLower(name)
+}
+
 func (r *rdsService) paramGroupView(g *rdsParamGroup) xmlParamGroup {
 	return xmlParamGroup{DBParameterGroupName: g.Name, DBParameterGroupFamily: g.Family, Description: g.Description,
-		DBParameterGroupArn: "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + g.Name}
+		DBParameterGroupArn: r.paramGroupARN(g.Name)}
 }
 
 func (r *rdsService) createDBParameterGroup(form url.Values) (any, error) {
@@ -144,6 +151,10 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 		r.mu.Unlock()
 		return nil, aerr
 	}
+	// The change is kept only once it is saved, as a create is: a
+	// failed save leaves the group as it was.
+	old := g.Params
+	g.Params = maps.Clone(old)
 	if g.Params == nil {
 		g.Params = map[string]string{}
 	}
@@ -151,6 +162,9 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 		g.Params[k] = v
 	}
 	err := r.saveLocked()
+	if err != nil {
+		g.Params = old
+	}
 	var members []*rdsInstance
 	for _, in := range r.instances {
 		if strings.EqualFold(in.ParameterGroup, name) {

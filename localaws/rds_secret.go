@@ -58,7 +58,7 @@ func masterSecretJSON(username, password string) string {
 // its ARN.
 func (r *rdsService) createMasterSecret(id, username, password string) (string, error) {
 	arn := r.instanceARN(id)
-	name := "rds!db-" + uuid.NewString()
+	name := managedSecretName(uuid.NewString())
 	tags := map[string]string{"aws:rds:primaryDBInstanceArn": arn}
 	secretARN, err := r.sm.createServiceSecret(name, "rds", "Secret associated with primary RDS DB instance: "+arn,
 		tags, masterSecretJSON(username, password))
@@ -67,6 +67,10 @@ func (r *rdsService) createMasterSecret(id, username, password string) (string, 
 	}
 	return secretARN, nil
 }
+
+// managedSecretName is the name of an instance's managed master secret,
+// drawn from a fresh UUID as RDS does.
+func managedSecretName(uuid string) string { return "rds!db-" + uuid }
 
 // currentMasterPassword reads the password in the managed secret's
 // AWSCURRENT version.

@@ -194,12 +194,9 @@ func errInstanceState(msg string) *APIError { return errBadRequest("InvalidDBIns
 
 // lookupLocked finds an instance by identifier or ARN.
 func (r *rdsService) lookupLocked(idOrARN string) (*rdsInstance, *APIError) {
-	id := strings.ToLower(idOrARN)
-	if strings.HasPrefix(idOrARN, "arn:") {
-		var err *APIError
-		if id, err = r.idFromARN(idOrARN); err != nil {
-			return nil, err
-		}
+	id, err := r.instanceID(idOrARN)
+	if err != nil {
+		return nil, err
 	}
 	in, ok := r.instances[id]
 	if !ok {
@@ -208,7 +205,19 @@ func (r *rdsService) lookupLocked(idOrARN string) (*rdsInstance, *APIError) {
 	return in, nil
 }
 
+// instanceID resolves how a call names an instance, its identifier (in
+// any case) or its ARN, to the identifier it is stored under. Authorization
+// and the operations both resolve through it, so a policy is evaluated on
+// the instance the call acts on, however its name is spelt.
+func (r *rdsService) instanceID(idOrARN string) (string, *APIError) {
+	if !strings.HasPrefix(idOrARN, "arn:") {
+		return strings.ToLower(idOrARN), nil
+	}
+	return r.idFromARN(idOrARN)
+}
+
 // idFromARN extracts the identifier of arn:aws:rds:<region>:<account>:db:<id>.
+// An ARN of another region or account names no instance of this one.
 func (r *rdsService) idFromARN(arn string) (string, *APIError) {
 	parts := strings.SplitN(arn, ":", 7)
 	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "rds" || parts[6] == "" {
@@ -216,6 +225,9 @@ func (r *rdsService) idFromARN(arn string) (string, *APIError) {
 	}
 	if parts[5] != "db" {
 		return "", errInvalidValue("localaws supports DB instance resources only: " + arn)
+	}
+	if parts[1] != "aws" || parts[3] != r.env.region || parts[4] != r.env.accountID {
+		return "", errInstanceNotFound(arn)
 	}
 	return strings.ToLower(parts[6]), nil
 }

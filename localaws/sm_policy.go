@@ -177,11 +177,12 @@ func (sm *secretsManager) validateResourcePolicy(c *Call) (any, error) {
 
 // restrictingKeys narrow a statement to known callers or networks; an
 // Allow for "*" without one of them is broad access, as BlockPublicPolicy
-// sees it.
+// sees it. aws:username and aws:userid are not among them: the same user
+// name or id exists in every account, so they narrow nothing.
 var restrictingKeys = map[string]bool{
 	"aws:principalaccount": true, "aws:principalarn": true, "aws:principalorgid": true, "aws:principalorgpaths": true,
 	"aws:sourceaccount": true, "aws:sourcearn": true, "aws:sourceorgid": true, "aws:sourceorgpaths": true,
-	"aws:sourcevpc": true, "aws:sourcevpce": true, "aws:sourceip": true, "aws:userid": true, "aws:username": true,
+	"aws:sourcevpc": true, "aws:sourcevpce": true, "aws:sourceip": true,
 }
 
 // grantsBroadAccess reports an Allow that reaches every principal (a "*"
@@ -201,6 +202,8 @@ func (d *policyDoc) grantsBroadAccess() bool {
 	return false
 }
 
+// restrictsCaller reports a condition that only lets known callers in:
+// a restricting key, tested positively, every value of which is narrow.
 func restrictsCaller(conds []policyCondition) bool {
 	for _, c := range conds {
 		if !restrictingKeys[c.key] || c.ifExists || c.operator == "Null" || condOperators[c.operator].negated || c.set == condForAllValues {
@@ -208,7 +211,7 @@ func restrictsCaller(conds []policyCondition) bool {
 		}
 		wide := false
 		for _, v := range c.values {
-			if strings.Trim(v, "*") == "" {
+			if broadValue(c.key, v) {
 				wide = true
 			}
 		}
@@ -217,4 +220,20 @@ func restrictsCaller(conds []policyCondition) bool {
 		}
 	}
 	return false
+}
+
+// broadValue reports a value of a restricting key that lets callers at
+// large in. A wildcard anywhere in an ARN, account, organization or
+// network id (arn:aws:iam::*:role/x, 1234*) may match another account's
+// callers; an organization path may end in one (o-id/r-id/*) but not
+// wildcard the organization; an address range may not be everything.
+func broadValue(key, v string) bool {
+	switch key {
+	case "aws:principalorgpaths", "aws:sourceorgpaths":
+		org, _, _ := strings.Cut(v, "/")
+		return org == "" || strings.ContainsAny(org, "*?")
+	case "aws:sourceip":
+		return strings.HasSuffix(v, "/0")
+	}
+	return v == "" || strings.ContainsAny(v, "*?")
 }

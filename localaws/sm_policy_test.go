@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/credstage/credstage/internal/iampolicy"
 )
 
 const readerPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + readerARN +
@@ -71,7 +72,19 @@ func TestBlockPublicPolicy(t *testing.T) {
 	public := string(policy(`{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}`))
 	notPrincipal := string(policy(`{"Effect":"Allow","NotPrincipal":{"AWS":"` + readerARN + `"},"Action":"*","Resource":"*"}`))
 	wildcardCondition := string(policy(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"*"}}}`))
-	for _, p := range []string{public, notPrincipal, wildcardCondition} {
+	broad := []string{public, notPrincipal, wildcardCondition}
+	for _, cond := range []string{
+		`{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/app"}}`,
+		`{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::00000000000?:role/app"}}`,
+		`{"StringLike":{"aws:PrincipalAccount":"0000*"}}`,
+		`{"StringEquals":{"aws:PrincipalAccount":["000000000000","*"]}}`,
+		`{"StringEquals":{"aws:username":"app"}}`,
+		`{"StringEquals":{"aws:userid":"AIDAEXAMPLE"}}`,
+		`{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::000000000000:role/x"}}`,
+	} {
+		broad = append(broad, string(policy(`{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":`+cond+`}`)))
+	}
+	for _, p := range broad {
 		_, err := c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("app/db"), ResourcePolicy: aws.String(p),
 			BlockPublicPolicy: aws.Bool(true)})
 		requireSMError(t, err, "PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.")
@@ -82,7 +95,15 @@ func TestBlockPublicPolicy(t *testing.T) {
 	}
 	restricted := string(policy(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"000000000000"}}}`))
 	denyAll := string(policy(`{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}`))
-	for _, p := range []string{restricted, denyAll, readerPolicy} {
+	byArn := string(policy(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::000000000000:role/x"}}}`))
+	// The resource policy credstage attaches to every secret it provisions.
+	access := iampolicy.SecretAccess{Readers: []string{readerARN}, Worker: workerARN,
+		CLI: "arn:aws:iam::000000000000:role/credstage-cli", BreakGlass: "arn:aws:iam::000000000000:root"}
+	if err := access.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	credstage := iampolicy.Compact(access.Policy())
+	for _, p := range []string{restricted, denyAll, readerPolicy, byArn, credstage} {
 		mustSM(c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("app/db"), ResourcePolicy: aws.String(p),
 			BlockPublicPolicy: aws.Bool(true)}))(t)
 	}
