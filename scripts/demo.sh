@@ -80,8 +80,23 @@ bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "
 pids+=($!)
 wait_port "$TEMPORAL_PORT" temporal "${pids[-1]}"
 
-bold "starting localaws on 127.0.0.1:$AWS_PORT (real PostgreSQL behind RDS)"
-bin/localaws --addr "127.0.0.1:$AWS_PORT" --data-dir "$data/localaws" --log-level warn >"$data/localaws.log" 2>&1 &
+# IAM as on AWS: localaws checks every call's signature and policies. The
+# worker and the CLI hold only the policies credstage ships; "local" is an
+# administrator for looking around with the AWS CLI.
+cat >"$data/iam.json" <<JSON
+{"principals": [
+  {"arn": "arn:aws:iam::000000000000:role/credstage-worker", "accessKeyId": "credstage-demo-worker",
+   "secretAccessKey": "credstage-demo-worker", "policyFiles": ["$root/deploy/iam/credstage-worker-policy.json"]},
+  {"arn": "arn:aws:iam::000000000000:role/credstage-cli", "accessKeyId": "credstage-demo",
+   "secretAccessKey": "credstage-demo", "policyFiles": ["$root/deploy/iam/credstage-cli-policy.json"]},
+  {"arn": "arn:aws:iam::000000000000:user/local", "accessKeyId": "local", "secretAccessKey": "local",
+   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]}
+]}
+JSON
+
+bold "starting localaws on 127.0.0.1:$AWS_PORT (real PostgreSQL behind RDS, TLS forced, IAM enforced)"
+bin/localaws --addr "127.0.0.1:$AWS_PORT" --data-dir "$data/localaws" --log-level warn \
+	--enforce-iam --iam-config "$data/iam.json" >"$data/localaws.log" 2>&1 &
 pids+=($!)
 wait_port "$AWS_PORT" localaws "${pids[-1]}"
 
@@ -92,8 +107,9 @@ export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" CREDSTAGE_UI_ADDRESS="http://
 # certificates against localaws's CA, as it would against RDS's bundle.
 export CREDSTAGE_RDS_CA_BUNDLE="$data/localaws/rds-ca/global-bundle.pem"
 
-bold "starting the credstage worker"
-bin/credstage-worker --log-format text --log-level info >"$data/worker.log" 2>&1 &
+bold "starting the credstage worker (with deploy/iam/credstage-worker-policy.json only)"
+AWS_ACCESS_KEY_ID=credstage-demo-worker AWS_SECRET_ACCESS_KEY=credstage-demo-worker \
+	bin/credstage-worker --log-format text --log-level info >"$data/worker.log" 2>&1 &
 pids+=($!)
 sleep 1
 kill -0 "${pids[-1]}" || { tail -n 30 "$data/worker.log" >&2; exit 1; }
@@ -133,6 +149,7 @@ cs metrics --since 30m
 bold "the stack is up"
 echo "Temporal Web UI:  http://localhost:$UI_PORT/namespaces/default/workflows"
 echo "try:              TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL bin/credstage list"
+echo "AWS CLI:          AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws secretsmanager list-secrets"
 if [[ "${DEMO_EXIT:-0}" == "1" ]]; then
 	exit 0
 fi
