@@ -63,7 +63,7 @@ type Cache struct {
 	opts Options
 
 	mu      sync.Mutex
-	entries map[string]*entry
+	entries map[Key]*entry
 
 	describes, fetches, hits, stale atomic.Int64
 }
@@ -72,7 +72,7 @@ type Cache struct {
 // concurrent readers wait for that one call instead of making their own.
 type entry struct {
 	mu       sync.Mutex
-	value    Secret
+	value    Value
 	loaded   bool
 	checkDue time.Time
 	lastRead time.Time // under Cache.mu
@@ -89,19 +89,19 @@ func New(api API, opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{api: api, opts: opts, entries: map[string]*entry{}}
+	return &Cache{api: api, opts: opts, entries: map[Key]*entry{}}
 }
 
 // Get returns the AWSCURRENT value of secretID, checked within the last
 // CheckInterval, or the last good value marked Stale when the check failed.
 func (c *Cache) Get(ctx context.Context, secretID string) (Secret, error) {
-	return c.get(ctx, secretID, false)
+	return c.secret(ctx, Key{SecretID: secretID}, false)
 }
 
 // Refresh checks secretID now, whatever the interval says: after a login
 // was refused, say, since the secret may have been rotated since.
 func (c *Cache) Refresh(ctx context.Context, secretID string) (Secret, error) {
-	return c.get(ctx, secretID, true)
+	return c.secret(ctx, Key{SecretID: secretID}, true)
 }
 
 // Pending reads the AWSPENDING version of secretID, uncached: a rotation
@@ -117,12 +117,40 @@ func (c *Cache) Pending(ctx context.Context, secretID string) (s Secret, ok bool
 		}
 		return Secret{}, false, fmt.Errorf("secretcache: read %s of %s: %w", StagePending, secretID, err)
 	}
-	s, err = parse(secretID, out)
+	s, err = parse(secretID, valueOf(out))
 	return s, err == nil, err
 }
 
-func (c *Cache) get(ctx context.Context, secretID string, force bool) (Secret, error) {
-	e := c.entry(secretID)
+func (c *Cache) secret(ctx context.Context, k Key, force bool) (Secret, error) {
+	v, err := c.Value(ctx, k, force)
+	if err != nil {
+		return Secret{}, err
+	}
+	s, err := parse(k.SecretID, v)
+	s.Stale = v.Stale
+	return s, err
+}
+
+// Key names what is cached: a secret's version by stage (AWSCURRENT when
+// neither field is set) or by id.
+type Key struct {
+	SecretID     string
+	VersionID    string
+	VersionStage string
+}
+
+func (k Key) stage() string {
+	if k.VersionID == "" && k.VersionStage == "" {
+		return StageCurrent
+	}
+	return k.VersionStage
+}
+
+// Value returns what GetSecretValue answers for k, from the cache when it
+// was checked within CheckInterval and force is false. A version named by
+// id is re-checked too: its value never changes, but its stages do.
+func (c *Cache) Value(ctx context.Context, k Key, force bool) (Value, error) {
+	e := c.entry(k)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := c.opts.Now()
@@ -130,44 +158,58 @@ func (c *Cache) get(ctx context.Context, secretID string, force bool) (Secret, e
 		c.hits.Add(1)
 		return e.value, nil
 	}
-	err := c.check(ctx, secretID, e)
+	err := c.check(ctx, k, e)
 	e.checkDue = c.opts.Now().Add(c.interval())
 	switch {
 	case err == nil:
 		return e.value, nil
+	case isNotFound(err):
+		// Gone, not unreachable: the secret, version or stage no longer
+		// exists, and serving the old value would hide it.
+		e.loaded = false
+		return Value{}, err
 	case e.loaded:
 		c.stale.Add(1)
-		s := e.value
-		s.Stale = err
-		return s, nil
+		v := e.value
+		v.Stale = err
+		return v, nil
 	default:
-		return Secret{}, err
+		return Value{}, err
 	}
 }
 
-// check finds AWSCURRENT's version and fetches it when it moved. An entry
+// check finds the version k names and fetches it when it moved. An entry
 // never loaded is fetched straight away: the describe would tell nothing.
-func (c *Cache) check(ctx context.Context, secretID string, e *entry) error {
+func (c *Cache) check(ctx context.Context, k Key, e *entry) error {
 	if e.loaded {
 		c.describes.Add(1)
-		out, err := c.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID)})
+		out, err := c.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(k.SecretID)})
 		if err != nil {
-			return fmt.Errorf("secretcache: check %s: %w", secretID, err)
+			return fmt.Errorf("secretcache: check %s: %w", k.SecretID, err)
 		}
-		if currentVersion(out) == e.value.VersionID {
+		version := k.VersionID
+		if version == "" {
+			version = versionWith(out, k.stage())
+		}
+		stages, listed := out.VersionIdsToStages[version]
+		if version == e.value.VersionID && listed {
+			e.value.VersionStages = append([]string(nil), stages...)
 			return nil
 		}
 	}
 	c.fetches.Add(1)
-	out, err := c.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
-	if err != nil {
-		return fmt.Errorf("secretcache: read %s: %w", secretID, err)
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(k.SecretID)}
+	if k.VersionID != "" {
+		in.VersionId = aws.String(k.VersionID)
 	}
-	s, err := parse(secretID, out)
-	if err != nil {
-		return err
+	if k.VersionStage != "" {
+		in.VersionStage = aws.String(k.VersionStage)
 	}
-	e.value, e.loaded = s, true
+	out, err := c.api.GetSecretValue(ctx, in)
+	if err != nil {
+		return fmt.Errorf("secretcache: read %s: %w", k.SecretID, err)
+	}
+	e.value, e.loaded = valueOf(out), true
 	return nil
 }
 
@@ -178,36 +220,38 @@ func (c *Cache) interval() time.Duration {
 }
 
 // entry returns the secret's entry, making room when the cache is full.
-func (c *Cache) entry(secretID string) *entry {
+func (c *Cache) entry(k Key) *entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[secretID]
+	e := c.entries[k]
 	if e == nil {
 		if len(c.entries) >= c.opts.MaxSecrets {
 			c.evictLocked()
 		}
 		e = &entry{}
-		c.entries[secretID] = e
+		c.entries[k] = e
 	}
 	e.lastRead = c.opts.Now()
 	return e
 }
 
 func (c *Cache) evictLocked() {
-	var oldest string
+	var oldest Key
 	var at time.Time
-	for id, e := range c.entries {
-		if oldest == "" || e.lastRead.Before(at) {
-			oldest, at = id, e.lastRead
+	found := false
+	for k, e := range c.entries {
+		if !found || e.lastRead.Before(at) {
+			oldest, at, found = k, e.lastRead, true
 		}
 	}
 	delete(c.entries, oldest)
 }
 
-func currentVersion(out *secretsmanager.DescribeSecretOutput) string {
+// versionWith is the version holding stage, "" when none does.
+func versionWith(out *secretsmanager.DescribeSecretOutput, stage string) string {
 	for id, stages := range out.VersionIdsToStages {
 		for _, s := range stages {
-			if s == StageCurrent {
+			if s == stage {
 				return id
 			}
 		}

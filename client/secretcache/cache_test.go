@@ -209,7 +209,7 @@ func TestCacheIsBounded(t *testing.T) {
 		}
 	}
 	c.mu.Lock()
-	n, has0 := len(c.entries), c.entries["s0"] != nil
+	n, has0 := len(c.entries), c.entries[Key{SecretID: "s0"}] != nil
 	c.mu.Unlock()
 	if n != 3 || has0 {
 		t.Fatalf("%d entries (s0 kept: %v), want the 3 read last", n, has0)
@@ -232,8 +232,8 @@ func TestPending(t *testing.T) {
 }
 
 func TestSecretNeverPrintsItsPassword(t *testing.T) {
-	s, err := parse("app", &secretsmanager.GetSecretValueOutput{VersionId: aws.String("v"),
-		SecretString: aws.String(`{"host":"db","port":"6432","username":"app","password":"hunter2-secret","dbname":"d"}`)})
+	s, err := parse("app", valueOf(&secretsmanager.GetSecretValueOutput{VersionId: aws.String("v"),
+		SecretString: aws.String(`{"host":"db","port":"6432","username":"app","password":"hunter2-secret","dbname":"d"}`)}))
 	if err != nil || s.Port != 6432 {
 		t.Fatalf("parse: %v %v", s, err)
 	}
@@ -242,7 +242,7 @@ func TestSecretNeverPrintsItsPassword(t *testing.T) {
 			t.Fatalf("printed the password: %s", text)
 		}
 	}
-	if _, err := parse("app", &secretsmanager.GetSecretValueOutput{SecretString: aws.String(`{"password":"hunter2-secret"`)}); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if _, err := parse("app", Value{SecretString: `{"password":"hunter2-secret"`}); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad JSON: %v", err)
 	}
 }

@@ -67,8 +67,8 @@ func TestAgainstLocalAWS(t *testing.T) {
 	// A version list of another shape than the fake's: the real
 	// DescribeSecret after a rotation lists AWSPREVIOUS too.
 	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("staging/orders/app")})
-	if err != nil || currentVersion(out) != s.VersionID {
-		t.Fatalf("current version %q, served %q: %v", currentVersion(out), s.VersionID, err)
+	if err != nil || versionWith(out, StageCurrent) != s.VersionID {
+		t.Fatalf("current version %q, served %q: %v", versionWith(out, StageCurrent), s.VersionID, err)
 	}
 }
 

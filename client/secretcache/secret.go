@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -43,14 +44,37 @@ func (s Secret) String() string {
 // GoString keeps %#v from printing the password.
 func (s Secret) GoString() string { return "secretcache.Secret(" + s.String() + ")" }
 
-// parse reads a GetSecretValue answer. Errors name the secret and the key,
-// never a value.
-func parse(secretID string, out *secretsmanager.GetSecretValueOutput) (Secret, error) {
+// Value is one version as GetSecretValue answers it. Its String leaves the
+// secret out.
+type Value struct {
+	ARN, Name, VersionID string
+	SecretString         string
+	SecretBinary         []byte
+	VersionStages        []string
+	CreatedDate          time.Time
+	// Stale, when not nil, says the value could not be checked (the error).
+	Stale error
+}
+
+func (v Value) String() string { return fmt.Sprintf("%s (version %s)", v.Name, v.VersionID) }
+
+// GoString keeps %#v from printing the secret.
+func (v Value) GoString() string { return "secretcache.Value(" + v.String() + ")" }
+
+func valueOf(out *secretsmanager.GetSecretValueOutput) Value {
+	return Value{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), VersionID: aws.ToString(out.VersionId),
+		SecretString: aws.ToString(out.SecretString), SecretBinary: out.SecretBinary,
+		VersionStages: out.VersionStages, CreatedDate: aws.ToTime(out.CreatedDate)}
+}
+
+// parse reads a database secret's JSON. Errors name the secret and the
+// key, never a value.
+func parse(secretID string, v Value) (Secret, error) {
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &raw); err != nil {
+	if err := json.Unmarshal([]byte(v.SecretString), &raw); err != nil {
 		return Secret{}, fmt.Errorf("secretcache: secret %s is not a JSON object", secretID)
 	}
-	s := Secret{VersionID: aws.ToString(out.VersionId), Raw: raw}
+	s := Secret{VersionID: v.VersionID, Raw: raw}
 	for key, dst := range map[string]*string{"engine": &s.Engine, "host": &s.Host, "username": &s.Username,
 		"password": &s.Password, "dbname": &s.DBName, "sslmode": &s.SSLMode, "sslrootcert": &s.SSLRootCert} {
 		if v, ok := raw[key]; ok {

@@ -75,6 +75,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newMetricsCmd(a),
 		newCodecServerCmd(a),
 		newIAMCmd(a),
+		newAgentCmd(a),
 	)
 	return root
 }
