@@ -260,7 +260,7 @@ func (r *results) finish(main design) {
 	}
 	b4["single-user-no-retry"] = appTotals(r.runs["b4-no-retry"])
 	b4["application"] = map[string]any{"connections_per_s": c.AppRate, "secrets": c.AppSecrets, "cache_ttl_s": c.AppCacheTTL.Seconds(),
-		"pattern": "read AWSCURRENT through a cache; on an authentication failure refresh it (waiting up to 5 s for a version other than the refused one) and retry once (README.md)"}
+		"pattern": "read AWSCURRENT through a cache; on an authentication failure refresh it (waiting up to 5 s for a version other than the refused one) and retry once (tests/bench/app_test.go; client/pgsecret does more)"}
 	j["b2"], j["b4"] = b2, b4
 	if len(other) > 0 {
 		j[otherKey] = other
