@@ -81,13 +81,9 @@ func (sm *secretsManager) goneSecretAnswer(id string, now time.Time) smDeleteSec
 // restoreSecret cancels a scheduled deletion. Restoring a secret that is not
 // scheduled for deletion succeeds and changes nothing.
 func (sm *secretsManager) restoreSecret(c *Call) (any, error) {
-	in, derr := smDecode[smSecretIDInput](c)
-	if derr != nil {
-		return nil, derr
-	}
-	id, verr := smRequireSecretID(in.SecretId)
-	if verr != nil {
-		return nil, verr
+	id, aerr := smSecretIDOf(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	return sm.run(func(now time.Time) (any, error) {
 		s, err := sm.lookupLocked(id)

@@ -97,13 +97,9 @@ func (sm *secretsManager) putResourcePolicy(c *Call) (any, error) {
 }
 
 func (sm *secretsManager) getResourcePolicy(c *Call) (any, error) {
-	in, derr := smDecode[smSecretIDInput](c)
-	if derr != nil {
-		return nil, derr
-	}
-	id, verr := smRequireSecretID(in.SecretId)
-	if verr != nil {
-		return nil, verr
+	id, aerr := smSecretIDOf(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
@@ -122,13 +118,9 @@ func (sm *secretsManager) getResourcePolicy(c *Call) (any, error) {
 // deleteResourcePolicy removes the policy; a secret without one answers
 // the same, so a repeated delete is harmless.
 func (sm *secretsManager) deleteResourcePolicy(c *Call) (any, error) {
-	in, derr := smDecode[smSecretIDInput](c)
-	if derr != nil {
-		return nil, derr
-	}
-	id, verr := smRequireSecretID(in.SecretId)
-	if verr != nil {
-		return nil, verr
+	id, aerr := smSecretIDOf(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	return sm.run(func(now time.Time) (any, error) {
 		s, err := sm.liveLocked(id)

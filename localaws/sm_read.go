@@ -9,13 +9,9 @@ import (
 // secrets scheduled for deletion (that is how a caller sees DeletedDate) and
 // on secrets other services own.
 func (sm *secretsManager) describeSecret(c *Call) (any, error) {
-	in, derr := smDecode[smSecretIDInput](c)
-	if derr != nil {
-		return nil, derr
-	}
-	id, verr := smRequireSecretID(in.SecretId)
-	if verr != nil {
-		return nil, verr
+	id, aerr := smSecretIDOf(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	return sm.run(func(now time.Time) (any, error) {
 		s, err := sm.lookupLocked(id)

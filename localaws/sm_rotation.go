@@ -83,13 +83,9 @@ func (sm *secretsManager) rotateSecret(c *Call) (any, error) {
 // for a later RotateSecret. The answer names the version of an unfinished
 // rotation (AWSPENDING off AWSCURRENT), which the caller may need to clean.
 func (sm *secretsManager) cancelRotateSecret(c *Call) (any, error) {
-	in, derr := smDecode[smSecretIDInput](c)
-	if derr != nil {
-		return nil, derr
-	}
-	id, verr := smRequireSecretID(in.SecretId)
-	if verr != nil {
-		return nil, verr
+	id, aerr := smSecretIDOf(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	return sm.run(func(now time.Time) (any, error) {
 		s, err := sm.mutableLocked(id)

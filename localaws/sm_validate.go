@@ -57,6 +57,15 @@ func smValidateSecretName(name *string) *APIError {
 	return nil
 }
 
+// smSecretIDOf is the SecretId of a request that names nothing else.
+func smSecretIDOf(c *Call) (string, *APIError) {
+	in, derr := smDecode[smSecretIDInput](c)
+	if derr != nil {
+		return "", derr
+	}
+	return smRequireSecretID(in.SecretId)
+}
+
 func smRequireSecretID(id *string) (string, *APIError) {
 	if id == nil {
 		return "", smMissing("secretId")

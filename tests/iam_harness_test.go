@@ -19,8 +19,6 @@ const (
 	cliAccessKey  = "credstage-cli"
 	cliSecretKey  = "credstage-cli-secret"
 	workerSecret  = "credstage-worker-secret"
-	adminKey      = "credstage-test" // stack.AWSConfig's key: the test's own clients
-	adminSecret   = "credstage-test"
 	allowAllRules = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 )
 
@@ -40,7 +38,7 @@ func e2eIAM(t *testing.T, workerPolicy json.RawMessage, extra ...localaws.IAMPri
 		worker.PolicyFiles = []string{filepath.Join(root, "deploy", "iam", "credstage-worker-policy.json")}
 	}
 	cfg := &localaws.IAMConfig{Principals: append([]localaws.IAMPrincipal{
-		{ARN: adminARN, AccessKeyID: adminKey, SecretAccessKey: adminSecret, Policies: []json.RawMessage{json.RawMessage(allowAllRules)}},
+		{ARN: adminARN, AccessKeyID: stack.TestAccessKey, SecretAccessKey: stack.TestSecretKey, Policies: []json.RawMessage{json.RawMessage(allowAllRules)}},
 		worker,
 		{ARN: cliARN, AccessKeyID: cliAccessKey, SecretAccessKey: cliSecretKey,
 			PolicyFiles: []string{filepath.Join(root, "deploy", "iam", "credstage-cli-policy.json")}},

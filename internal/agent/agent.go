@@ -31,7 +31,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -232,6 +231,3 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
-
-// secretIDOf trims the path form's prefix.
-func secretIDOf(path string) string { return strings.TrimPrefix(path, pathPrefix) }

@@ -25,7 +25,7 @@ func parseQuery(u *url.URL) (query, *httpError) {
 	switch {
 	case u.Path == "/secretsmanager/get":
 	case byPath:
-		if q.key.SecretID = secretIDOf(u.Path); q.key.SecretID == "" {
+		if q.key.SecretID = strings.TrimPrefix(u.Path, pathPrefix); q.key.SecretID == "" {
 			return q, &httpError{400, "missing secret ID"}
 		}
 	default:

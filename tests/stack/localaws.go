@@ -56,12 +56,19 @@ func StartLocalAWSE(opts localaws.Options) (*LocalAWS, error) {
 	return &LocalAWS{Server: srv, URL: srv.URL(), Config: cfg}, nil
 }
 
+// TestAccessKey and TestSecretKey sign the calls of AWSConfig: the tests'
+// own clients.
+const (
+	TestAccessKey = "credstage-test"
+	TestSecretKey = "credstage-test"
+)
+
 // AWSConfig is the default config chain with static test credentials and the
 // endpoint overridden, as AWS_ENDPOINT_URL would do.
 func AWSConfig(endpoint string) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("credstage-test", "credstage-test", "")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(TestAccessKey, TestSecretKey, "")),
 		config.WithBaseEndpoint(endpoint),
 	)
 	return cfg, err
