@@ -349,6 +349,7 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	start := time.Now()
 	o := BatchOutcome{SecretID: t.SecretID}
 	step := t.step(b.in.Environment)
+	step.Drain = b.in.Drain
 	finish := func() BatchOutcome {
 		o.DurationMS = time.Since(start).Milliseconds()
 		return o
@@ -370,8 +371,11 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	// password back but before AWSCURRENT moved: set makes sure the
 	// database holds the token's password (a SCRAM check, nothing when it
 	// does) and promote finishes what is left; test was done then.
+	var clock drainClock
 	if err := b.step(&o, step, StepSet, func(ctx context.Context) error {
-		_, err := b.a.setPendingPassword(ctx, step, acq.pending)
+		res, err := b.a.setPendingPassword(ctx, step, acq.pending)
+		clock.observe(&res, err)
+		o.Drain = res.Drain
 		return err
 	}); err != nil {
 		b.fail(&o, step, err)

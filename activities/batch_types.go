@@ -48,6 +48,8 @@ type RotateBatchInput struct {
 	// OutageBudget is how long each step waits out an unreachable
 	// database (default engine.DefaultOutageBudget).
 	OutageBudget time.Duration `json:"outageBudget,omitempty"`
+	// Drain is the stage's consumer drain policy (nil: warn).
+	Drain *Drain `json:"drain,omitempty"`
 }
 
 // BatchOutcome is how one secret of a batch ended, and what a later
@@ -68,8 +70,10 @@ type BatchOutcome struct {
 	Promoted                  bool   `json:"promoted,omitempty"`
 	ValidationFailed          bool   `json:"validationFailed,omitempty"`
 	StaleCleared              string `json:"staleCleared,omitempty"`
-	Error                     string `json:"error,omitempty"`
-	ErrorType                 string `json:"errorType,omitempty"`
+	// Drain is what the consumer drain check found (alternating users).
+	Drain     *DrainReport `json:"drain,omitempty"`
+	Error     string       `json:"error,omitempty"`
+	ErrorType string       `json:"errorType,omitempty"`
 	// Attention: the secret is in a state a human must look at (its
 	// rollback failed).
 	Attention  bool  `json:"attention,omitempty"`

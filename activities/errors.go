@@ -19,6 +19,7 @@ const (
 	ErrAuthMethodRefused    = "AuthMethodRefused"    // the server asked for a cleartext or MD5 password; none was sent
 	ErrAlreadyRotating      = "AlreadyRotating"      // another run holds the secret's lease (lease.go)
 	ErrNotCredstages        = "NotCredstages"        // it exists without credstage's mark; adopt it explicitly (ownership.go)
+	ErrConsumersActive      = "ConsumersActive"      // clients still log in as the role a rotation would change (drain.go)
 )
 
 // ErrDatabaseOutage: the database stayed unreachable (refused, timed out,

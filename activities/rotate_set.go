@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -10,8 +11,10 @@ import (
 // SetPending is the set step of a rotation (docs/architecture.md §2, step 2).
 func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResult, error) {
 	var res SetResult
+	var clock drainClock
 	err := stepFor(ctx, StepSet, step.OutageBudget).run(ctx, ctx, secretSubject(step.SecretID), func(ctx context.Context) (err error) {
 		res, err = a.setPending(ctx, step)
+		clock.observe(&res, err)
 		return err
 	})
 	return res, err
@@ -30,10 +33,19 @@ func (a *Activities) SetPending(ctx context.Context, step RotationStep) (SetResu
 // ones); for alternating users they still do, and the clone has the
 // original's attributes, settings and access to the other's objects.
 //
+// Alternating users: before anything changes, the drain check looks for
+// clients still logging in as the pending role (the one AWSPREVIOUS
+// holds): its sessions opened since AWSCURRENT's version was created
+// (drainDecision). warn proceeds and reports them, fail refuses with
+// ConsumersActive having changed nothing, wait polls (stepRun) until they
+// are gone or the drain timeout has passed.
+//
 // If the process dies right after the ALTER ROLE, the retry finds the
 // password in place (SCRAM verifier check when pg_authid is readable, or
 // a pending login without a master) or sets it again: ALTER ROLE with the
-// same password is harmless.
+// same password is harmless. A retry runs the drain check again, which
+// changes nothing; a refusal then counts as may-have-acted
+// (engine.AfterAttempts) and the rollback undoes the first attempt.
 func (a *Activities) setPending(ctx context.Context, step RotationStep) (SetResult, error) {
 	if err := validateStep(step); err != nil {
 		return SetResult{}, err
@@ -68,11 +80,26 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		return a.setOwnPassword(ctx, step, pending)
 	}
 	res := SetResult{Username: pending.Username}
+	var since time.Time
+	if step.Strategy == StrategyAlternatingUsers {
+		if since, err = a.versionCreated(ctx, step.SecretID, stageCurrent); err != nil {
+			return SetResult{}, err
+		}
+	}
 	err = a.withMaster(ctx, step.SecretID, m, func(q Querier) error {
 		fail := func(err error) error {
 			return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
 		}
 		if step.Strategy == StrategyAlternatingUsers {
+			// Before anything changes: who still logs in as the role
+			// about to get a new password (consumers.go).
+			sessions, err := sessionsSince(ctx, q, pending.Username, since)
+			if err != nil {
+				return fail(err)
+			}
+			if res.Drain, err = drainDecision(step, sessions); err != nil {
+				return err
+			}
 			created, passwordSet, err := ensureAlternateRole(ctx, q, step, pending.Username, pending.Password)
 			res.CreatedRole = created
 			if err != nil || passwordSet {

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -57,6 +58,11 @@ func (r stepRun) try(sctx context.Context, fn func(context.Context) error) error
 type stepBeat struct {
 	OutageSince time.Time `json:"outageSince,omitzero"`
 	OutageSeen  time.Time `json:"outageSeen,omitzero"`
+	// DrainSince is when the set step began waiting for clients of the
+	// role it would change (drain.go), and Drain what it last found, so
+	// the wait shows in the pending activity and a retry keeps its clock.
+	DrainSince time.Time `json:"drainSince,omitzero"`
+	Drain      *Sessions `json:"drain,omitempty"`
 }
 
 // outageMemory is how recently an earlier attempt must have seen an
@@ -92,7 +98,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 		if r.heartbeat && activity.HasHeartbeatDetails(actx) {
 			_ = activity.GetHeartbeatDetails(actx, &beat)
 			if time.Since(beat.OutageSeen) > outageMemory {
-				beat = stepBeat{}
+				beat.OutageSince, beat.OutageSeen = time.Time{}, time.Time{}
 			}
 		}
 	}
@@ -118,6 +124,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 	}
 	transientUntil := time.Now().Add(r.transientFor)
 	var pause time.Duration
+	var drain *drainPending
 	for try := 0; ; try++ {
 		err := r.try(sctx, fn)
 		if err == nil {
@@ -125,7 +132,21 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 		}
 		now := time.Now()
 		switch {
-		case isOutage(err):
+		case errors.As(err, &drain):
+			mu.Lock()
+			if beat.DrainSince.IsZero() {
+				beat.DrainSince = now
+				logger(actx).Warn("waiting for clients of the role to stop logging in", "subject", subject, "step", r.name,
+					"sessions", drain.sessions.String(), "timeout", drain.timeout.String())
+			}
+			sessions := drain.sessions
+			beat.Drain = &sessions
+			drainSince := beat.DrainSince
+			mu.Unlock()
+			if waited := now.Sub(drainSince); waited >= drain.timeout {
+				return drain.refusal(waited)
+			}
+			pause = engine.DrainPollEvery
 			mu.Lock()
 			beat.OutageSeen = now
 			if beat.OutageSince.IsZero() {
@@ -147,7 +168,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 			return err
 		default:
 			mu.Lock()
-			beat = stepBeat{}
+			beat.OutageSince, beat.OutageSeen = time.Time{}, time.Time{}
 			mu.Unlock()
 			pause = engine.Backoff(pause, engine.RetryMax)
 			if now.Add(pause).After(transientUntil) {

@@ -87,6 +87,9 @@ type RotationStep struct {
 	// OutageBudget is how long the step waits out an unreachable database
 	// before it fails (default engine.DefaultOutageBudget).
 	OutageBudget time.Duration `json:"outageBudget,omitempty"`
+	// Drain is the stage's consumer drain policy (alternating users; nil
+	// is warn).
+	Drain *Drain `json:"drain,omitempty"`
 }
 
 // CreateResult is what the create step found and did.
@@ -118,6 +121,8 @@ type SetResult struct {
 	Username    string `json:"username"`
 	AlreadySet  bool   `json:"alreadySet,omitempty"`
 	CreatedRole bool   `json:"createdRole,omitempty"`
+	// Drain is what the consumer drain check found (alternating users).
+	Drain *DrainReport `json:"drain,omitempty"`
 }
 
 // TestResult lists the probes that passed over a fresh login with the

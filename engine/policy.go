@@ -89,3 +89,25 @@ func Backoff(prev, limit time.Duration) time.Duration {
 	}
 	return min(prev*RetryCoefficient, limit)
 }
+
+// The consumer drain check's wait (activities/drain.go): a stage with
+// drain mode wait looks again every DrainPollEvery for up to its timeout,
+// DefaultDrainTimeout when it sets none.
+const (
+	DefaultDrainTimeout = 10 * time.Minute
+	DrainPollEvery      = 5 * time.Second
+)
+
+// DrainTimeout is timeout, or DefaultDrainTimeout when it is not set.
+func DrainTimeout(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return DefaultDrainTimeout
+	}
+	return timeout
+}
+
+// SetAttemptTimeout bounds one attempt of the set step: an ordinary
+// attempt, plus the drain wait when the stage waits for consumers.
+func SetAttemptTimeout(budget, drainWait time.Duration) time.Duration {
+	return AttemptTimeout(budget) + drainWait
+}

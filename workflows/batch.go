@@ -247,7 +247,7 @@ func (s *stagedRun) rotateBatch(ctx workflow.Context, b *batchedStage, k, per in
 	stage := s.plan.Stages[b.i]
 	batch := b.batches[k]
 	in := activities.RotateBatchInput{Holder: b.holder, Environment: stage.Name, Validators: stage.Validators,
-		Concurrency: per, StepTimeout: stage.StepTimeout, OutageBudget: s.plan.OutageBudget}
+		Concurrency: per, StepTimeout: stage.StepTimeout, OutageBudget: s.plan.OutageBudget, Drain: stage.Drain}
 	step := fmt.Sprintf("batch %d/%d", k+1, len(b.batches))
 	for _, j := range batch.idx {
 		t := stage.Targets[j]
@@ -292,6 +292,9 @@ func batchTarget(stage Stage, t Target, token string, o activities.BatchOutcome)
 		LastStep: o.LastStep, VersionID: token, PreviousVersionID: o.PreviousVersionID, Promoted: o.Promoted,
 		OriginalPreviousVersionID: o.OriginalPreviousVersionID, PreviousKnown: o.PreviousKnown,
 		ValidationFailed: o.ValidationFailed, StaleCleared: o.StaleCleared, Error: o.Error, ErrorType: o.ErrorType, DurationMS: o.DurationMS}
+	if o.Drain.Notable() {
+		out.Drain = o.Drain
+	}
 	if o.ErrorType == activities.ErrAlreadyRotating {
 		out.ErrorType = ErrAlreadyRotating
 	}
@@ -301,7 +304,7 @@ func batchTarget(stage Stage, t Target, token string, o activities.BatchOutcome)
 func (s *stagedRun) showTarget(b *batchedStage, j int) {
 	tp := &s.progress.Stages[b.i].Targets[j]
 	o := b.targets[j].outcome
-	tp.Status, tp.Step, tp.Error, tp.StaleCleared = o.Status, o.LastStep, o.Error, o.StaleCleared
+	tp.Status, tp.Step, tp.Error, tp.StaleCleared, tp.Drain = o.Status, o.LastStep, o.Error, o.StaleCleared, o.Drain
 }
 
 // rollbackBatched rolls back, under this run's leases, every batched
@@ -445,7 +448,7 @@ func withBatchOptions(ctx workflow.Context, n, per int, stage Stage) workflow.Co
 	step := engine.StepTimeout(stage.StepTimeout)
 	// Each wave of `per` secrets could spend every step's timeout.
 	waves := (n + per - 1) / per
-	attempt := time.Duration(waves)*5*step + 30*time.Minute
+	attempt := time.Duration(waves)*(5*step+stage.drainWait()) + 30*time.Minute
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    attempt,
 		ScheduleToCloseTimeout: 2 * attempt,

@@ -44,6 +44,7 @@ var nonRetryableTypes = []string{
 	activities.ErrAWSRequestRefused,
 	activities.ErrTLSRequired,
 	activities.ErrAuthMethodRefused,
+	activities.ErrConsumersActive,
 	activities.ErrDatabaseRefused,
 	activities.ErrDatabaseOutage,
 }

@@ -33,7 +33,16 @@ func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 // inside, heartbeating, so a dead worker is noticed within the heartbeat
 // timeout), and the step as a whole room for the budget twice over.
 func withStepOptions(ctx workflow.Context, stepTimeout, outageBudget time.Duration) workflow.Context {
-	attempt := engine.AttemptTimeout(outageBudget)
+	return stepOptions(ctx, stepTimeout, engine.AttemptTimeout(outageBudget))
+}
+
+// withSetOptions is withStepOptions for the set step, whose attempt also
+// has room for a drain wait (engine.SetAttemptTimeout).
+func withSetOptions(ctx workflow.Context, stepTimeout, outageBudget, drainWait time.Duration) workflow.Context {
+	return stepOptions(ctx, stepTimeout, engine.SetAttemptTimeout(outageBudget, drainWait))
+}
+
+func stepOptions(ctx workflow.Context, stepTimeout, attempt time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, bounded(workflow.ActivityOptions{
 		StartToCloseTimeout:    attempt,
 		ScheduleToCloseTimeout: max(engine.DefaultStepTimeout, 2*attempt),

@@ -91,6 +91,7 @@ func (p Plan) Validate() error {
 			secretAt[name] = tp
 		}
 		checkValidators(&problems, sp+".validators", st.Validators)
+		checkDrain(&problems, sp+".drain", st.Drain, st.StepTimeout)
 	}
 	return problems.planError()
 }
@@ -162,6 +163,23 @@ func checkTarget(p *planProblems, path string, t Target) {
 	}
 	if t.Strategy == activities.StrategyManagedMaster && len(t.Probes) > 0 {
 		p.add(path+".probes", "an rds-managed-master rotation runs no probes (RDS sets the password)")
+	}
+}
+
+// checkDrain: a known mode, a timeout ≥ 0, and a wait that the stage's
+// step timeout does not cut short.
+func checkDrain(p *planProblems, path string, d *activities.Drain, stepTimeout time.Duration) {
+	if d == nil {
+		return
+	}
+	if !d.Mode.Valid() {
+		p.add(path+".mode", "unknown drain mode %q (want %s, %s or %s)", d.Mode, activities.DrainWarn, activities.DrainWait, activities.DrainFail)
+	}
+	if d.Timeout < 0 {
+		p.add(path+".timeout", "must be ≥ 0 (0 means %s), got %s", engine.DefaultDrainTimeout, d.Timeout)
+	}
+	if w := drainWait(d); stepTimeout > 0 && w >= stepTimeout {
+		p.add(path+".timeout", "the wait (%s) must be shorter than the stage's stepTimeout (%s), which bounds the set step", w, stepTimeout)
 	}
 }
 

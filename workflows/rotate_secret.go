@@ -78,6 +78,7 @@ func RotateSecret(ctx workflow.Context, in RotateSecretInput) (TargetOutcome, er
 		Environment:  in.Environment,
 		Probes:       in.Target.Probes,
 		OutageBudget: in.OutageBudget,
+		Drain:        in.Drain,
 	}
 	r.outcome.VersionID = token
 	r.rotateSteps(ctx)
@@ -134,11 +135,16 @@ func (r *rotation) rotateSteps(ctx workflow.Context) {
 
 	// set: the database accepts the pending password.
 	var set activities.SetResult
-	if err := r.step(sctx, activities.StepSet, a.SetPending, r.rs, &set); err != nil {
+	setCtx := withSetOptions(ctx, r.in.StepTimeout, r.in.OutageBudget, drainWait(r.in.Drain))
+	if err := r.step(setCtx, activities.StepSet, a.SetPending, r.rs, &set); err != nil {
 		r.fail(ctx, err)
 		return
 	}
 	r.passwordSet = true
+	if set.Drain.Notable() {
+		r.outcome.Drain, r.progress.Drain = set.Drain, set.Drain
+		workflow.GetLogger(ctx).Warn("consumer drain check", "secret", r.rs.SecretID, "drain", set.Drain.String())
+	}
 
 	// test: a fresh login with the pending credentials passes the probes.
 	var tested activities.TestResult
@@ -296,5 +302,6 @@ func validateRotateInput(in RotateSecretInput) error {
 	checkTarget(&problems, "target", in.Target)
 	checkValidators(&problems, "validators", in.Validators)
 	checkStepTimeout(&problems, "stepTimeout", in.StepTimeout)
+	checkDrain(&problems, "drain", in.Drain, in.StepTimeout)
 	return problems.err("rotate secret")
 }

@@ -144,6 +144,7 @@ func (s *stagedRun) rotateTarget(ctx workflow.Context, i, j int) stageTarget {
 		MetricsNamespace: s.plan.MetricsNamespace,
 		StepTimeout:      stage.StepTimeout,
 		OutageBudget:     s.plan.OutageBudget,
+		Drain:            stage.Drain,
 	})
 	var res stageTarget
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -153,7 +154,7 @@ func (s *stagedRun) rotateTarget(ctx workflow.Context, i, j int) stageTarget {
 		var out TargetOutcome
 		res = childOutcome(base, out, fut.Get(ctx, &out))
 	}
-	tp.Status, tp.Step, tp.Error, tp.StaleCleared = res.outcome.Status, res.outcome.LastStep, res.outcome.Error, res.outcome.StaleCleared
+	tp.Status, tp.Step, tp.Error, tp.StaleCleared, tp.Drain = res.outcome.Status, res.outcome.LastStep, res.outcome.Error, res.outcome.StaleCleared, res.outcome.Drain
 	return res
 }
 

@@ -42,7 +42,7 @@ func (s *stagedRun) summary(res StagedRotationResult) string {
 		b.WriteString(fmt.Sprintf(" (%d targets: %s)", len(sp.Targets), strings.Join(parts, ", ")))
 		listed := 0
 		for _, t := range sp.Targets {
-			if t.Status == StatusSucceeded && t.Error == "" && t.StaleCleared == "" || t.Status == StatusSkipped {
+			if t.Status == StatusSucceeded && t.Error == "" && t.StaleCleared == "" && t.Drain == nil || t.Status == StatusSkipped {
 				continue
 			}
 			if listed == maxSummaryTargets {
@@ -59,6 +59,9 @@ func (s *stagedRun) summary(res StagedRotationResult) string {
 			}
 			if t.StaleCleared != "" {
 				b.WriteString(" (cleared a stale AWSPENDING on version " + t.StaleCleared + ")")
+			}
+			if t.Drain != nil {
+				b.WriteString(" (" + t.Drain.String() + ")")
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // Plan is a staged rotation: stages run in order, each only after the one
@@ -43,6 +44,21 @@ type Stage struct {
 	// child per target; n > 0 batches of n. RDS-managed master targets
 	// always get a child of their own.
 	BatchSize int `json:"batchSize,omitempty"`
+	// Drain is what an alternating-users rotation does when clients still
+	// log in as the role it is about to change (nil: warn).
+	Drain *activities.Drain `json:"drain,omitempty"`
+}
+
+// drainWait is how long the stage's set steps may wait for consumers.
+func (st Stage) drainWait() time.Duration {
+	return drainWait(st.Drain)
+}
+
+func drainWait(d *activities.Drain) time.Duration {
+	if d == nil || d.Mode != activities.DrainWait {
+		return 0
+	}
+	return engine.DrainTimeout(d.Timeout)
 }
 
 // Target is one secret to rotate.
@@ -93,6 +109,8 @@ type RotateSecretInput struct {
 	StepTimeout time.Duration `json:"stepTimeout,omitempty"`
 	// OutageBudget: see Plan.OutageBudget.
 	OutageBudget time.Duration `json:"outageBudget,omitempty"`
+	// Drain: see Stage.Drain.
+	Drain *activities.Drain `json:"drain,omitempty"`
 }
 
 // TargetOutcome is how one secret's rotation ended.
@@ -114,9 +132,12 @@ type TargetOutcome struct {
 	// StaleCleared is the version id of an AWSPENDING left by an earlier,
 	// crashed rotation that the create step removed first.
 	StaleCleared string `json:"staleCleared,omitempty"`
-	Error        string `json:"error,omitempty"`
-	ErrorType    string `json:"errorType,omitempty"`
-	DurationMS   int64  `json:"durationMs"`
+	// Drain is what the consumer drain check found before set
+	// (alternating users): clients still logging in as the old role.
+	Drain      *activities.DrainReport `json:"drain,omitempty"`
+	Error      string                  `json:"error,omitempty"`
+	ErrorType  string                  `json:"errorType,omitempty"`
+	DurationMS int64                   `json:"durationMs"`
 }
 
 // RollbackSecretInput undoes a completed rotation of one secret: back to
@@ -179,6 +200,8 @@ type TargetProgress struct {
 	Error    string `json:"error,omitempty"`
 	// StaleCleared: see TargetOutcome.
 	StaleCleared string `json:"staleCleared,omitempty"`
+	// Drain: see TargetOutcome.
+	Drain *activities.DrainReport `json:"drain,omitempty"`
 }
 
 // ApproveInput and AbortInput are the update arguments.

@@ -36,6 +36,9 @@ func progressLines(p workflows.Progress, workflowID string, now time.Time) []str
 			if t.Error != "" {
 				out = append(out, "      error: "+t.Error)
 			}
+			if t.Drain.Notable() {
+				out = append(out, "      "+t.Drain.String())
+			}
 		}
 	}
 	return out

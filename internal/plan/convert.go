@@ -37,6 +37,9 @@ func stagePlan(i int, st StageSpec, line func(string) int) (workflows.Stage, []O
 		Bake:            st.Bake.D(),
 		RequireApproval: st.RequireApproval,
 	}
+	if st.Drain != nil {
+		stage.Drain = &activities.Drain{Mode: activities.DrainMode(st.Drain.Mode), Timeout: st.Drain.Timeout.D()}
+	}
 	var origins []Origin
 	for j, t := range st.Targets {
 		path := fmt.Sprintf("stages[%d].targets[%d].secret", i, j)

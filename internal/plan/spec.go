@@ -94,6 +94,21 @@ type StageSpec struct {
 	// Validators run after each of the stage's secrets is promoted; a
 	// failure rolls the stage back.
 	Validators []ValidatorSpec `yaml:"validators"`
+	// Drain says what an alternating-users rotation does when clients
+	// still log in as the role it is about to change (the one AWSPREVIOUS
+	// holds): {mode: warn|wait|fail, timeout: 10m}. warn (the default)
+	// proceeds and reports the sessions; fail stops before anything
+	// changes, naming the clients; wait polls until they are gone, for
+	// up to timeout (default 10m), then fails as fail does.
+	Drain *DrainSpec `yaml:"drain"`
+}
+
+// DrainSpec is a stage's consumer drain policy.
+type DrainSpec struct {
+	// Mode is warn, wait or fail. Optional, default warn.
+	Mode string `yaml:"mode"`
+	// Timeout bounds wait. Optional, default 10m.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // TargetSpec is one secret to rotate.

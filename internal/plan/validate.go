@@ -29,6 +29,9 @@ const (
 	// Temporal payload.
 	batchSizeLimit = 1000
 	maxTimeout     = 10 * time.Minute
+	// maxDrainTimeout keeps a set step's wait for consumers well inside
+	// the attempt timeouts of a batch and a workflow.
+	maxDrainTimeout = 2 * time.Hour
 )
 
 // DefaultStrategy applies when neither a target nor its stage names one:
@@ -81,6 +84,14 @@ func (p *Parsed) validate() yamlnode.Errors {
 		}
 		if st.BatchSize < -1 || st.BatchSize > batchSizeLimit {
 			bad(sp+".batchSize", "must be -1 (one workflow per secret), 0 (automatic) or a batch size up to %d, got %d", batchSizeLimit, st.BatchSize)
+		}
+		if d := st.Drain; d != nil {
+			if !activities.DrainMode(d.Mode).Valid() {
+				bad(sp+".drain.mode", "unknown drain mode %q (want warn, wait or fail)", d.Mode)
+			}
+			if d.Timeout.D() < 0 || d.Timeout.D() > maxDrainTimeout {
+				bad(sp+".drain.timeout", "must be between 0 (10m) and %s, got %s", maxDrainTimeout, d.Timeout.D())
+			}
 		}
 		if len(st.Targets) == 0 && st.Selector == nil {
 			bad(sp, "stage %q has no targets and no selector", st.Name)
