@@ -133,6 +133,9 @@ func (s *stagedRun) bake(ctx workflow.Context, i int) bool {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	timer := workflow.NewTimer(timerCtx, d)
+	if workflow.GetVersion(ctx, changeConsumerWatch, workflow.DefaultVersion, consumerWatchV1) >= consumerWatchV1 {
+		s.watchConsumers(ctx, i, d, timer)
+	}
 	err := workflow.Await(ctx, func() bool { return timer.IsReady() || s.aborted })
 	sp.Status = StatusSucceeded
 	if err != nil && !s.aborted {

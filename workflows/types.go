@@ -184,12 +184,15 @@ type Progress struct {
 
 // StageProgress is one stage's state and its targets.
 type StageProgress struct {
-	Name       string           `json:"name"`
-	Status     string           `json:"status"`
-	StartedAt  time.Time        `json:"startedAt,omitzero"`
-	FinishedAt time.Time        `json:"finishedAt,omitzero"`
-	BakeUntil  time.Time        `json:"bakeUntil,omitzero"`
-	Targets    []TargetProgress `json:"targets"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	BakeUntil  time.Time `json:"bakeUntil,omitzero"`
+	// Consumers are the samples taken while the stage baked
+	// (staged_consumers.go).
+	Consumers []ConsumerSample `json:"consumers,omitempty"`
+	Targets   []TargetProgress `json:"targets"`
 }
 
 // TargetProgress is one target's state within its stage.

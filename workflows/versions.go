@@ -56,6 +56,14 @@ const (
 	provisionOwnershipV1 workflow.Version = 1
 )
 
+// changeConsumerWatch: a bake samples its stage's consumers
+// (CountConsumers, staged_consumers.go) about ten times.
+const (
+	changeConsumerWatch = "credstage/consumer-watch"
+
+	consumerWatchV1 workflow.Version = 1
+)
+
 // originalRunID is the run id before any reset: the same on every replay,
 // retried workflow task and reset, so what a run names after it (a
 // rotation token, a provisioning's ownership mark) stays its own.

@@ -45,6 +45,18 @@ func progressLines(p workflows.Progress, workflowID string, now time.Time) []str
 }
 
 func stageNote(s workflows.StageProgress, workflowID string, now time.Time) string {
+	note := stageState(s, workflowID, now)
+	if n := len(s.Consumers); n > 0 {
+		c := s.Consumers[n-1]
+		note += fmt.Sprintf("; sessions on the new credentials %d, on the old %d (%d secrets, at %s)", c.OnCurrent, c.OnPrevious, c.Secrets, timestamp(c.At))
+		if c.Uncounted > 0 {
+			note += fmt.Sprintf(", %d not counted", c.Uncounted)
+		}
+	}
+	return note
+}
+
+func stageState(s workflows.StageProgress, workflowID string, now time.Time) string {
 	switch s.Status {
 	case workflows.StatusAwaitingApproval:
 		return fmt.Sprintf("waiting: credstage approve %s --stage %s", workflowID, s.Name)
