@@ -44,6 +44,8 @@ const (
 	MetricProvisionSucceeded = "ProvisionSucceeded"
 	MetricProvisionFailed    = "ProvisionFailed"
 	MetricProvisionDuration  = "ProvisionDuration"
+	MetricPreviousRevoked    = "PreviousRevoked"
+	MetricRevokeFailed       = "RevokeFailed"
 )
 
 // ErrDatabaseOutage is the error type of a step that gave up after the

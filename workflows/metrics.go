@@ -21,6 +21,8 @@ const (
 	MetricProvisionSucceeded = engine.MetricProvisionSucceeded
 	MetricProvisionFailed    = engine.MetricProvisionFailed
 	MetricProvisionDuration  = engine.MetricProvisionDuration
+	MetricPreviousRevoked    = engine.MetricPreviousRevoked
+	MetricRevokeFailed       = engine.MetricRevokeFailed
 
 	unitCount        = "Count"
 	unitMilliseconds = "Milliseconds"

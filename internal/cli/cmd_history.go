@@ -46,7 +46,7 @@ outcome, last step, duration and error. Runs are found through visibility
 			if err != nil {
 				return err
 			}
-			query := fmt.Sprintf("%s AND (%s = %s OR WorkflowId = %s)", typeClause([]string{wfRotateSecret, wfRollbackSecret}), saSecret, q, idq)
+			query := fmt.Sprintf("%s AND (%s = %s OR WorkflowId = %s)", typeClause([]string{wfRotateSecret, wfRollbackSecret, wfRevokeSecret}), saSecret, q, idq)
 			runs, err := a.listRuns(ctx, c, query, limit)
 			if err != nil {
 				return err

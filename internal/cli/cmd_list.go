@@ -15,6 +15,7 @@ var runTypes = map[string]string{
 	"staged":    wfStagedRotation,
 	"rotate":    wfRotateSecret,
 	"rollback":  wfRollbackSecret,
+	"revoke":    wfRevokeSecret,
 	"provision": wfProvisionDatabase,
 }
 
@@ -32,7 +33,7 @@ type listFlags struct {
 
 // listQuery builds the visibility query of `list` from its filters.
 func (f listFlags) query() (string, error) {
-	types := []string{wfStagedRotation, wfRotateSecret, wfRollbackSecret, wfProvisionDatabase}
+	types := []string{wfStagedRotation, wfRotateSecret, wfRollbackSecret, wfRevokeSecret, wfProvisionDatabase}
 	if f.kind != "" {
 		t, ok := runTypes[f.kind]
 		if !ok {
@@ -43,7 +44,7 @@ func (f listFlags) query() (string, error) {
 			}
 		}
 		if !ok {
-			return "", badInput("--type: unknown type %q (want staged, rotate, rollback or provision)", f.kind)
+			return "", badInput("--type: unknown type %q (want staged, rotate, rollback, revoke or provision)", f.kind)
 		}
 		types = []string{t}
 	}
@@ -129,7 +130,7 @@ attributes CredstageEnvironment, CredstageSecret and CredstageStatus.`,
 	fl.StringVar(&f.environment, "environment", "", "only runs of this environment (stage name)")
 	fl.StringVar(&f.secret, "secret", "", "only runs touching this secret")
 	fl.StringVar(&f.status, "status", "", "only runs in this credstage status: "+strings.Join(knownStatuses, ", "))
-	fl.StringVar(&f.kind, "type", "", "only runs of this type: staged, rotate, rollback or provision")
+	fl.StringVar(&f.kind, "type", "", "only runs of this type: staged, rotate, rollback, revoke or provision")
 	fl.IntVar(&f.limit, "limit", 50, "at most this many runs")
 	return cmd
 }

@@ -70,6 +70,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newApproveCmd(a),
 		newAbortCmd(a),
 		newRollbackCmd(a),
+		newRevokeCmd(a),
 		newHistoryCmd(a),
 		newScheduleCmd(a),
 		newMetricsCmd(a),

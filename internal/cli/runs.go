@@ -19,6 +19,7 @@ const (
 	wfStagedRotation    = "StagedRotation"
 	wfRotateSecret      = "RotateSecret"
 	wfRollbackSecret    = "RollbackSecret"
+	wfRevokeSecret      = "RevokeSecret"
 	wfProvisionDatabase = "ProvisionDatabase"
 )
 

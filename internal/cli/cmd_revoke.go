@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/internal/plan"
+	"github.com/credstage/credstage/workflows"
+)
+
+func newRevokeCmd(a *app) *cobra.Command {
+	var in workflows.RevokeSecretInput
+	var previous, wait bool
+	cmd := &cobra.Command{
+		Use:   "revoke SECRET --previous",
+		Short: "Make a secret's previous credentials stop working now",
+		Long: `With alternating users the role AWSPREVIOUS names keeps a working password
+until the next rotation, so a leaked previous credential stays valid for
+days. revoke --previous gives that role a fresh password that nobody is
+told, ends its open sessions with --terminate (sessions survive a password
+change), and removes AWSPREVIOUS from the version, so that a rollback cannot
+bring the old password back. It shows who still used the role: its sessions
+opened since the current version was created.
+
+Runs as workflow rotate/<secret>, like a rotation, so it is refused while a
+rotation of that secret is running, and is recorded like one (credstage
+history SECRET; the PreviousRevoked metric). A single-user secret has
+nothing to revoke: its previous password stopped working when it was
+rotated away.`,
+		Example: `  credstage revoke staging/orders/app --previous --wait
+  credstage revoke staging/orders/app --previous --terminate --reason "laptop lost" --wait`,
+		Args: exactArgs("SECRET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !previous {
+				return badInput("say what to revoke: --previous (the credentials of the AWSPREVIOUS version)")
+			}
+			ctx := cmd.Context()
+			name, version, env, err := a.previousToRevoke(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			in.SecretID, in.VersionID = name, version
+			if in.Environment == "" {
+				in.Environment = env
+			}
+			c, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			id := workflows.RotateWorkflowID(name)
+			if err := a.refuseIfRunning(ctx, c, id, name); err != nil {
+				return err
+			}
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:                       id,
+				TaskQueue:                workflows.TaskQueue,
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+				StaticSummary:            "revoke the previous credentials of " + name,
+			}, wfRevokeSecret, in)
+			if err != nil {
+				var started *serviceerror.WorkflowExecutionAlreadyStarted
+				if errors.As(err, &started) {
+					return failed("secret %s is being changed right now by run %s: wait for it to end, then try again", name, id)
+				}
+				return a.temporalErr(err, runRef{})
+			}
+			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+			a.printStarted("revoke of the previous credentials of "+name, ref)
+			if !wait {
+				return nil
+			}
+			var res activities.RevokeResult
+			if err := run.Get(ctx, &res); err != nil {
+				return failed("revoke of %s failed: %s", name, failureMessage(err))
+			}
+			if a.jsonOutput() {
+				return writeJSON(a.stdout, map[string]any{"type": "result", "workflowId": ref.WorkflowID, "result": res})
+			}
+			fmt.Fprintf(a.stdout, "Revoked role %s (version %s): it has a password nobody knows.\n", res.Role, res.VersionID)
+			if res.Sessions.Count > 0 {
+				fmt.Fprintf(a.stdout, "Still used it: %s\n", res.Sessions)
+			}
+			fmt.Fprintf(a.stdout, "Open sessions: %d", res.OpenSessions)
+			if in.Terminate {
+				fmt.Fprintf(a.stdout, ", %d terminated", res.Terminated)
+			} else if res.OpenSessions > 0 {
+				fmt.Fprint(a.stdout, " (still open: --terminate ends them)")
+			}
+			fmt.Fprintln(a.stdout)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&previous, "previous", false, "revoke the credentials of the AWSPREVIOUS version (required)")
+	fl.BoolVar(&in.Terminate, "terminate", false, "also end the role's open sessions")
+	fl.StringVar(&in.Environment, "environment", "", "environment for metrics and the CredstageEnvironment search attribute (default: the secret's Environment tag)")
+	fl.StringVar(&in.Reason, "reason", "", "why, kept in the run's history")
+	fl.BoolVar(&wait, "wait", false, "wait for the revoke to finish; exit 1 if it fails")
+	return cmd
+}
+
+// previousToRevoke reads with DescribeSecret (metadata only) the secret's
+// name, its AWSPREVIOUS version and its Environment tag.
+func (a *app) previousToRevoke(ctx context.Context, secret string) (name, previous, env string, err error) {
+	sm, err := a.secretsClient(ctx)
+	if err != nil {
+		return "", "", "", err
+	}
+	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
+	var nf *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return "", "", "", badInput("secret %q not found in Secrets Manager", secret)
+	case err != nil:
+		return "", "", "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
+	}
+	for id, stages := range out.VersionIdsToStages {
+		for _, s := range stages {
+			if s == "AWSPREVIOUS" {
+				previous = id
+			}
+		}
+	}
+	for _, t := range out.Tags {
+		if aws.ToString(t.Key) == "Environment" {
+			env = aws.ToString(t.Value)
+		}
+	}
+	if previous == "" {
+		return "", "", "", badInput("secret %s has no AWSPREVIOUS version: nothing to revoke (never rotated, or already revoked)", aws.ToString(out.Name))
+	}
+	return aws.ToString(out.Name), previous, env, nil
+}
