@@ -29,6 +29,9 @@ type fakeActivities struct {
 	failedCheck   bool // Verify returns a failed check without an error
 	adoptInstance bool
 	adoptUsers    map[string]bool
+	// drainSessions makes SetPending of an alternating-users target
+	// report that many sessions still on the old role.
+	drainSessions int
 	// now stamps calls (the test environment's clock), if set.
 	now func() time.Time
 	// slow makes a call ("Activity:subject") take this long in real time;
@@ -132,7 +135,29 @@ func (f *fakeActivities) SetPending(ctx context.Context, step activities.Rotatio
 	if err := f.record(ctx, "SetPending", step.SecretID, step); err != nil {
 		return activities.SetResult{}, err
 	}
-	return activities.SetResult{Username: "app"}, nil
+	res := activities.SetResult{Username: "app"}
+	if step.Strategy == activities.StrategyAlternatingUsers && f.drainSessions > 0 {
+		res.Drain = &activities.DrainReport{Mode: activities.DrainWarn, Sessions: activities.Sessions{Role: "app_clone", Count: f.drainSessions,
+			Clients: []activities.SessionClient{{Address: "10.0.0.7", ApplicationName: "billing", Sessions: f.drainSessions}}}}
+	}
+	return res, nil
+}
+
+// CountConsumers reports consumers moving over: each sample has one more
+// session on the new credentials and one fewer on the old.
+func (f *fakeActivities) CountConsumers(ctx context.Context, in activities.CountConsumersInput) (activities.ConsumerCounts, error) {
+	if err := f.record(ctx, "CountConsumers", "", in); err != nil {
+		return activities.ConsumerCounts{}, err
+	}
+	n := len(f.called("CountConsumers"))
+	return activities.ConsumerCounts{Secrets: len(in.Targets), OnCurrent: n, OnPrevious: max(0, 10-n)}, nil
+}
+
+func (f *fakeActivities) RevokePrevious(ctx context.Context, in activities.RevokeInput) (activities.RevokeResult, error) {
+	if err := f.record(ctx, "RevokePrevious", in.SecretID, in); err != nil {
+		return activities.RevokeResult{}, err
+	}
+	return activities.RevokeResult{Role: "app_clone", VersionID: in.VersionID, OpenSessions: 2, Terminated: 2}, nil
 }
 
 func (f *fakeActivities) TestPending(ctx context.Context, step activities.RotationStep) (activities.TestResult, error) {
@@ -278,6 +303,8 @@ func newTestEnv(t *testing.T, f *fakeActivities, delays activityDelays) *testsui
 		{"CreateAppUser", a.CreateAppUser, f.CreateAppUser},
 		{"DeleteAppUser", a.DeleteAppUser, f.DeleteAppUser},
 		{"DeleteDBInstance", a.DeleteDBInstance, f.DeleteDBInstance},
+		{"CountConsumers", a.CountConsumers, f.CountConsumers},
+		{"RevokePrevious", a.RevokePrevious, f.RevokePrevious},
 	}
 	for _, m := range mocks {
 		call := env.OnActivity(m.fn, mock.Anything, mock.Anything).Return(m.impl).Maybe()

@@ -169,6 +169,26 @@ func TestRecordHistories(t *testing.T) {
 			require.True(t, rolledBackB, "b's child rolled back its set step")
 			return run
 		}},
+		{"staged_rotation_consumer_watch", func() client.WorkflowRun {
+			// A bake long enough for three consumer samples, and a drain
+			// report from the alternating target's set step.
+			p := plan("rec-watch", "rec/watch/a", "rec/watch/b", "rec/watch/prod")
+			p.Stages[0].Bake = 12 * time.Second
+			p.Stages[0].Drain = &activities.Drain{Mode: activities.DrainWarn}
+			p.Stages[1].RequireApproval = false
+			f.drainSessions = 2
+			run := start("staged/rec-watch", StagedRotation, StagedRotationInput{Plan: p})
+			res := result(run)
+			f.drainSessions = 0
+			require.Equal(t, StatusSucceeded, res.Status)
+			require.Len(t, res.Stages[0].Consumers, 3)
+			require.NotNil(t, res.Stages[0].Targets[1].Drain)
+			return run
+		}},
+		{"revoke_secret", func() client.WorkflowRun {
+			return start(SecretWorkflowID("rec/revoke"), RevokeSecret, RevokeSecretInput{SecretID: "rec/revoke",
+				VersionID: "v-old", Terminate: true, Environment: "staging", Reason: "recorded"})
+		}},
 		{"rollback_secret", func() client.WorkflowRun {
 			return start(SecretWorkflowID("rec/rollback"), RollbackSecret, RollbackSecretInput{SecretID: "rec/rollback",
 				Strategy: activities.StrategySingleUser, ExpectCurrentVersionID: "v-new", Environment: "staging", Reason: "recorded"})
@@ -201,6 +221,7 @@ func registerFakeActivities(w worker.Worker, f *fakeActivities) {
 		"RotateManagedMaster": f.RotateManagedMaster, "VerifyLogin": f.VerifyLogin, "PublishMetrics": f.PublishMetrics,
 		"CreateDBInstance": f.CreateDBInstance, "WaitInstanceAvailable": f.WaitInstanceAvailable,
 		"CreateAppUser": f.CreateAppUser, "DeleteAppUser": f.DeleteAppUser, "DeleteDBInstance": f.DeleteDBInstance,
+		"CountConsumers": f.CountConsumers, "RevokePrevious": f.RevokePrevious,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

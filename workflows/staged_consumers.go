@@ -19,7 +19,8 @@ type ConsumerSample struct {
 }
 
 // Consumer watch cadence: about ten samples over a bake, none closer than
-// minConsumerInterval, plus one when the bake ends.
+// minConsumerInterval. None is taken when the bake ends, so the next
+// stage starts on time.
 const (
 	consumerSamplesPerBake = 10
 	minConsumerInterval    = 5 * time.Second
@@ -39,11 +40,7 @@ func (s *stagedRun) watchConsumers(ctx workflow.Context, i int, bake time.Durati
 	for {
 		s.sampleConsumers(ctx, i, targets)
 		over, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return bakeDone.IsReady() || s.aborted })
-		if err != nil || s.aborted {
-			return
-		}
-		if over {
-			s.sampleConsumers(ctx, i, targets)
+		if over || err != nil {
 			return
 		}
 	}
