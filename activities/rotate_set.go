@@ -86,6 +86,9 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 			return SetResult{}, err
 		}
 	}
+	// drained is the drain check's refusal or wait, returned once the
+	// master session is back (withMaster classifies its own errors).
+	var drained error
 	err = a.withMaster(ctx, step.SecretID, m, func(q Querier) error {
 		fail := func(err error) error {
 			return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
@@ -97,8 +100,8 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 			if err != nil {
 				return fail(err)
 			}
-			if res.Drain, err = drainDecision(step, sessions); err != nil {
-				return err
+			if res.Drain, drained = drainDecision(step, sessions); drained != nil {
+				return nil
 			}
 			created, passwordSet, err := ensureAlternateRole(ctx, q, step, pending.Username, pending.Password)
 			res.CreatedRole = created
@@ -116,6 +119,9 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		}
 		return fail(setRolePassword(ctx, q, pending.Username, pending.Password))
 	})
+	if err == nil {
+		err = drained
+	}
 	if err != nil {
 		return SetResult{}, err
 	}
