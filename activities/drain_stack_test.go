@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/sdk/temporal"
 )
 
 // appSession opens an application's session with s, named app, as a
@@ -67,6 +68,27 @@ func TestDrainPolicies(t *testing.T) {
 		app := mustFail(t, st, st.acts.SetPending, step, ErrConsumersActive)
 		if !strings.Contains(app.Error(), "waited") || time.Since(start) < time.Second {
 			t.Errorf("refusal after %s: %v", time.Since(start), app)
+		}
+		mustLogin(t, secret, prev)
+		must[RollbackResult](t, st, st.acts.Rollback, RollbackInput{Step: step, CurrentVersionID: c.CurrentVersionID})
+	})
+
+	t.Run("an attempt on another worker keeps the wait's clock", func(t *testing.T) {
+		step := newStep(secret, StrategyAlternatingUsers)
+		step.Drain = &Drain{Mode: DrainWait, Timeout: time.Minute}
+		c := must[CreateResult](t, st, st.acts.CreatePending, step)
+		env := st.suite.NewTestActivityEnvironment()
+		env.RegisterActivityWithOptions(st.acts, RegisterOptions)
+		// The earlier attempt's last heartbeat: waiting for two minutes.
+		env.SetHeartbeatDetails(stepBeat{DrainSince: time.Now().Add(-2 * time.Minute)})
+		start := time.Now()
+		_, err := env.ExecuteActivity(st.acts.SetPending, step)
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) || app.Type() != ErrConsumersActive || !strings.Contains(err.Error(), "waited 2m") {
+			t.Fatalf("a resumed wait past its timeout: %v, want ConsumersActive after 2m", err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Fatalf("the resumed wait started over: %s", took)
 		}
 		mustLogin(t, secret, prev)
 		must[RollbackResult](t, st, st.acts.Rollback, RollbackInput{Step: step, CurrentVersionID: c.CurrentVersionID})
