@@ -98,6 +98,11 @@ func isFinal(status string) bool {
 
 // progressEvents lists what changed between two snapshots, one plain line
 // per change, for logs where a redrawn table would be noise.
+// sameTarget compares what a progress line shows of a target.
+func sameTarget(a, b workflows.TargetProgress) bool {
+	return a.SecretID == b.SecretID && a.Status == b.Status && a.Step == b.Step && a.Error == b.Error && a.StaleCleared == b.StaleCleared
+}
+
 func progressEvents(prev, cur workflows.Progress) []string {
 	var out []string
 	if prev.Status != cur.Status {
@@ -117,7 +122,11 @@ func progressEvents(prev, cur workflows.Progress) []string {
 			oldT[t.SecretID] = t
 		}
 		for _, t := range s.Targets {
-			if pt := oldT[t.SecretID]; pt != t {
+			pt := oldT[t.SecretID]
+			if t.Drain.Notable() && !pt.Drain.Notable() {
+				out = append(out, fmt.Sprintf("stage %s: %s: %s", s.Name, t.SecretID, t.Drain))
+			}
+			if !sameTarget(pt, t) {
 				line := fmt.Sprintf("stage %s: %s: %s", s.Name, t.SecretID, t.Status)
 				if t.Step != "" {
 					line += " (" + t.Step + ")"
