@@ -38,7 +38,8 @@ type Pool struct {
 // NewPool makes the pool of secretID. It reads the secret once, so a
 // wrong secret id fails here, and then connects as pgxpool.NewWithConfig
 // does: lazily, or in the background for MinConns. Options.ConnString may
-// hold pgxpool's pool_* settings (pool_max_conns=10); configure may set
+// hold pgxpool's pool_* settings (pool_max_conns=10), which only NewPool
+// understands: Connect would send them to the server. configure may set
 // the rest of the pool's configuration (a BeforeConnect set there runs
 // after the one that sets the credentials). The configuration never holds
 // a password: each connection gets its own.
