@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/client/pgsecret"
@@ -21,7 +22,10 @@ import (
 // by client/secretcache, keeps every login working through rotations of
 // both strategies on the real stack (TLS verify-full, IAM enforced), sees
 // each new version within the check interval, and reads the secret's
-// value about once per rotation.
+// value about once per rotation. Beside it, with a cache of its own, an
+// application queries every 20 ms through a pgsecret.Pool whose
+// connections live 300 ms, so the pool logs in again and again through
+// the rotations: no acquire or query fails either.
 func TestClientLibraryThroughRotations(t *testing.T) {
 	s := startE2EStack(t)
 	keepLogOnFailure(t, s)
@@ -37,7 +41,27 @@ func TestClientLibraryThroughRotations(t *testing.T) {
 	for i, name := range names {
 		t.Run(string(users[i].Strategy), func(t *testing.T) {
 			cache := secretcache.New(secretsmanager.NewFromConfig(s.aws.Config), secretcache.Options{CheckInterval: interval})
-			app := startClientApp(ctx, cache, name, opts)
+			app := startClientApp(ctx, name, func(ctx context.Context) error {
+				conn, err := pgsecret.Connect(ctx, cache, name, opts)
+				if err != nil {
+					return err
+				}
+				defer conn.Close(context.Background())
+				var one int
+				return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+			})
+			poolCache := secretcache.New(secretsmanager.NewFromConfig(s.aws.Config), secretcache.Options{CheckInterval: interval})
+			pool, err := pgsecret.NewPool(ctx, poolCache, name, opts, func(c *pgxpool.Config) {
+				c.MaxConns, c.MaxConnLifetime, c.MaxConnLifetimeJitter = 2, 300*time.Millisecond, 100*time.Millisecond
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			poolApp := startClientApp(ctx, name+" (pool)", func(ctx context.Context) error {
+				var one int
+				return pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+			})
 			time.Sleep(200 * time.Millisecond)
 			const rotations = 2
 			for range rotations {
@@ -62,17 +86,26 @@ func TestClientLibraryThroughRotations(t *testing.T) {
 			if failed != 0 || ok < 20 {
 				t.Errorf("%d of %d logins failed through %d rotations (last: %v); want none", failed, ok+failed, rotations, lastErr)
 			}
+			queries, failedQueries, lastErr := poolApp.stop()
+			logins := pool.Stat().NewConnsCount()
+			t.Logf("%s (pool): %d queries, %d failed, on %d connections; cache %+v", name, queries, failedQueries, logins, poolCache.Stats())
+			if failedQueries != 0 || queries < 20 || logins < 5 {
+				t.Errorf("pool: %d of %d queries failed through %d rotations, on %d connections (last: %v); want none failed, on new connections throughout",
+					failedQueries, queries+failedQueries, rotations, logins, lastErr)
+			}
 			// The first read, then about one per rotation, and a spare for a
 			// refused login's re-read in the single-user window.
-			if st := cache.Stats(); st.Fetches > 1+2*rotations {
-				t.Errorf("%d GetSecretValue for %d rotations: the cache reads too often", st.Fetches, rotations)
+			for who, c := range map[string]*secretcache.Cache{"Connect": cache, "the pool": poolCache} {
+				if st := c.Stats(); st.Fetches > 1+2*rotations {
+					t.Errorf("%s: %d GetSecretValue for %d rotations: the cache reads too often", who, st.Fetches, rotations)
+				}
 			}
 			assertInvariant(ctx, t, s, name)
 		})
 	}
 }
 
-// clientApp opens a fresh connection through pgsecret every 20 ms.
+// clientApp logs in or queries through pgsecret every 20 ms.
 type clientApp struct {
 	ok, failed atomic.Int64
 	mu         sync.Mutex
@@ -81,24 +114,19 @@ type clientApp struct {
 	done       chan struct{}
 }
 
-func startClientApp(ctx context.Context, cache *secretcache.Cache, secretID string, o pgsecret.Options) *clientApp {
+func startClientApp(ctx context.Context, name string, use func(context.Context) error) *clientApp {
 	ctx, cancel := context.WithCancel(ctx)
 	a := &clientApp{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		for ctx.Err() == nil {
-			conn, err := pgsecret.Connect(ctx, cache, secretID, o)
-			if err == nil {
-				var one int
-				err = conn.QueryRow(ctx, "SELECT 1").Scan(&one)
-				conn.Close(context.Background())
-			}
+			err := use(ctx)
 			switch {
 			case ctx.Err() != nil:
 			case err != nil:
 				a.failed.Add(1)
 				a.mu.Lock()
-				a.lastErr = fmt.Errorf("%s: %w", secretID, err)
+				a.lastErr = fmt.Errorf("%s: %w", name, err)
 				a.mu.Unlock()
 			default:
 				a.ok.Add(1)

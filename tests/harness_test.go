@@ -27,6 +27,35 @@ import (
 // operator's machine would.
 var workerBinary string
 
+// binDir holds the programs built for the tests; TestMain removes it.
+var binDir string
+
+// cliBinary builds the credstage CLI into binDir on first use: only the
+// tests that run a command as a process (credstage agent) wait for it.
+var cliBinary = sync.OnceValues(func() (string, error) {
+	root, err := stack.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(binDir, "credstage")
+	build := exec.Command("go", "build", "-o", bin, "./starter")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the credstage CLI: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// credstageBinary is the real credstage CLI program.
+func credstageBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := cliBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "credstage-e2e-bin-")
 	if err != nil {
@@ -35,6 +64,7 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
+		binDir = dir
 		root, err := stack.RepoRoot()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

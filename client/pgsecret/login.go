@@ -1,9 +1,11 @@
 // Package pgsecret opens PostgreSQL connections with the credentials of a
 // Secrets Manager secret, read through a secretcache.Cache at every new
-// connection, so a rotation never needs a restart or a code change.
+// connection, so a rotation never needs a restart or a code change: one
+// connection with Connect (pgx), a database/sql pool with OpenDB, a pgxpool
+// with NewPool.
 //
-// A login refused for its password (SQLSTATE 28P01) is retried inside
-// Connect, in the order a rotation makes necessary:
+// A login refused for its password (SQLSTATE 28P01) is retried by each of
+// them, in the order a rotation makes necessary:
 //
 //  1. the secret is checked again at once (Cache.Refresh): it may have
 //     been rotated since it was cached;
@@ -57,6 +59,23 @@ func (o Options) withDefaults() Options {
 
 // Config is the pgx configuration of a login with s.
 func Config(s secretcache.Secret, o Options) (*pgx.ConnConfig, error) {
+	settings, err := connSettings(s, o)
+	if err != nil {
+		return nil, err
+	}
+	// The password is set on the parsed config, never written into a
+	// connection string, which pgx may quote in an error.
+	cfg, err := pgx.ParseConfig(settings)
+	if err != nil {
+		return nil, fmt.Errorf("pgsecret: connection settings of %s: %w", s, err)
+	}
+	cfg.Password = s.Password
+	return cfg, nil
+}
+
+// connSettings is the connection string of a login with s, without its
+// password.
+func connSettings(s secretcache.Secret, o Options) (string, error) {
 	settings := []string{o.ConnString,
 		"host=" + quote(s.Host), "port=" + strconv.Itoa(max(s.Port, 0)),
 		"user=" + quote(s.Username), "dbname=" + quote(s.DBName)}
@@ -65,18 +84,11 @@ func Config(s secretcache.Secret, o Options) (*pgx.ConnConfig, error) {
 	}
 	switch {
 	case strings.Contains(s.SSLRootCert, "-----BEGIN"):
-		return nil, fmt.Errorf("pgsecret: secret %s holds its sslrootcert inline; give the bundle as a file (sslrootcert= in Options.ConnString)", s)
+		return "", fmt.Errorf("pgsecret: secret %s holds its sslrootcert inline; give the bundle as a file (sslrootcert= in Options.ConnString)", s)
 	case s.SSLRootCert != "":
 		settings = append(settings, "sslrootcert="+quote(s.SSLRootCert))
 	}
-	// The password is set on the parsed config, never written into a
-	// connection string, which pgx may quote in an error.
-	cfg, err := pgx.ParseConfig(strings.Join(settings, " "))
-	if err != nil {
-		return nil, fmt.Errorf("pgsecret: connection settings of %s: %w", s, err)
-	}
-	cfg.Password = s.Password
-	return cfg, nil
+	return strings.Join(settings, " "), nil
 }
 
 // quote writes a keyword/value connection string value.
@@ -87,17 +99,24 @@ func quote(v string) string {
 // login runs connect with the secret's current credentials and retries a
 // refused password as the package comment says.
 func login[C any](ctx context.Context, cache *secretcache.Cache, secretID string, o Options, connect func(context.Context, secretcache.Secret) (C, error)) (C, error) {
-	o = o.withDefaults()
-	var zero C
 	s, err := cache.Get(ctx, secretID)
 	if err != nil {
+		var zero C
 		return zero, err
 	}
 	conn, err := connect(ctx, s)
 	if !refusedPassword(err) {
 		return conn, err
 	}
-	refused := s.VersionID
+	return retryRefused(ctx, cache, secretID, o, s.VersionID, err, connect)
+}
+
+// retryRefused is steps 1 to 3 of the package comment, after the login
+// with version refused failed with err.
+func retryRefused[C any](ctx context.Context, cache *secretcache.Cache, secretID string, o Options, refused string, err error, connect func(context.Context, secretcache.Secret) (C, error)) (C, error) {
+	o = o.withDefaults()
+	var zero C
+	var conn C
 	if s, rerr := cache.Refresh(ctx, secretID); rerr == nil && s.Stale == nil && s.VersionID != refused {
 		if conn, err = connect(ctx, s); !refusedPassword(err) {
 			return conn, err
@@ -131,10 +150,13 @@ func login[C any](ctx context.Context, cache *secretcache.Cache, secretID string
 	return zero, fmt.Errorf("pgsecret: the login with secret %s is still refused after %v of re-reading it: %w", secretID, o.MaxWait, err)
 }
 
-// refusedPassword: the server refused the password (SQLSTATE 28P01).
+// refusedPassword: the server refused the password (SQLSTATE 28P01) of
+// a login. A statement that raises 28P01 is no login: retrying it would
+// run it again.
 func refusedPassword(err error) bool {
+	var connErr *pgconn.ConnectError
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "28P01"
+	return errors.As(err, &connErr) && errors.As(err, &pgErr) && pgErr.Code == "28P01"
 }
 
 // Connect opens one pgx connection with the credentials of secretID.

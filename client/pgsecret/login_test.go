@@ -21,7 +21,8 @@ import (
 type versions struct {
 	mu               sync.Mutex
 	current, pending string
-	reads            int
+	reads, describes int
+	port             int // of the secret's database, 5432 when 0
 }
 
 func (v *versions) set(current, pending string) {
@@ -40,13 +41,18 @@ func (v *versions) GetSecretValue(_ context.Context, in *secretsmanager.GetSecre
 			return nil, notFound{}
 		}
 	}
+	host, port := "db", 5432
+	if v.port != 0 {
+		host, port = "127.0.0.1", v.port
+	}
 	return &secretsmanager.GetSecretValueOutput{VersionId: aws.String(id),
-		SecretString: aws.String(`{"host":"db","port":5432,"username":"app","password":"` + id + `","dbname":"orders"}`)}, nil
+		SecretString: aws.String(fmt.Sprintf(`{"host":%q,"port":%d,"username":"app","password":%q,"dbname":"orders"}`, host, port, id))}, nil
 }
 
 func (v *versions) DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.describes++
 	return &secretsmanager.DescribeSecretOutput{VersionIdsToStages: map[string][]string{v.current: {secretcache.StageCurrent}}}, nil
 }
 
@@ -55,11 +61,17 @@ type notFound struct{}
 func (notFound) Error() string     { return "ResourceNotFoundException" }
 func (notFound) ErrorCode() string { return "ResourceNotFoundException" }
 
-// database accepts one password at a time and records the ones tried.
+// database accepts one password at a time and records the ones tried;
+// it refuses the others as pgx reports a refused login.
 type database struct {
 	mu       sync.Mutex
 	accepted string
 	tried    []string
+	refusal  error
+}
+
+func newDatabase(t *testing.T, accepted string) *database {
+	return &database{accepted: accepted, refusal: refusedLogin(t)}
 }
 
 func (d *database) connect(_ context.Context, s secretcache.Secret) (string, error) {
@@ -67,7 +79,7 @@ func (d *database) connect(_ context.Context, s secretcache.Secret) (string, err
 	defer d.mu.Unlock()
 	d.tried = append(d.tried, s.Password)
 	if s.Password != d.accepted {
-		return "", &pgconn.PgError{Severity: "FATAL", Code: "28P01", Message: "password authentication failed"}
+		return "", d.refusal
 	}
 	return "conn as " + s.Password, nil
 }
@@ -98,7 +110,7 @@ func TestLoginRetriesAsARotationRequires(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sm, db := &versions{current: "v1"}, &database{accepted: "v1"}
+			sm, db := &versions{current: "v1"}, newDatabase(t, "v1")
 			cache := secretcache.New(sm, secretcache.Options{CheckInterval: time.Hour})
 			if _, err := login(context.Background(), cache, "app", fast(), db.connect); err != nil {
 				t.Fatal(err)
@@ -120,7 +132,7 @@ func TestLoginRetriesAsARotationRequires(t *testing.T) {
 }
 
 func TestLoginGivesUpBoundedAndNamesTheSecret(t *testing.T) {
-	sm, db := &versions{current: "v1"}, &database{accepted: "nobody"}
+	sm, db := &versions{current: "v1"}, newDatabase(t, "nobody")
 	cache := secretcache.New(sm, secretcache.Options{CheckInterval: time.Hour})
 	start := time.Now()
 	_, err := login(context.Background(), cache, "prod/app", fast(), db.connect)
@@ -148,6 +160,18 @@ func TestLoginDoesNotRetryOtherErrors(t *testing.T) {
 	_, err := login(context.Background(), cache, "app", fast(), func(context.Context, secretcache.Secret) (string, error) {
 		calls++
 		return "", errors.New("dial tcp: connection refused")
+	})
+	if err == nil || calls != 1 {
+		t.Fatalf("calls %d, err %v", calls, err)
+	}
+}
+
+func TestLoginDoesNotRetryAStatementRaising28P01(t *testing.T) {
+	cache := secretcache.New(&versions{current: "v1"}, secretcache.Options{})
+	calls := 0
+	_, err := login(context.Background(), cache, "app", fast(), func(context.Context, secretcache.Secret) (string, error) {
+		calls++
+		return "", &pgconn.PgError{Severity: "ERROR", Code: "28P01", Message: "raised by a function, after the login"}
 	})
 	if err == nil || calls != 1 {
 		t.Fatalf("calls %d, err %v", calls, err)
