@@ -73,10 +73,18 @@ func Config(s secretcache.Secret, o Options) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
+// defaultSettings come first, so Options.ConnString and the secret may
+// override them: TLS with the certificate and host checked (pgx's own
+// default, prefer, falls back to plaintext silently), and the password
+// only ever through SCRAM, so a server asking for cleartext or an MD5 hash
+// (an impostor, or a misconfigured pg_hba.conf) gets nothing derived from
+// it.
+const defaultSettings = "sslmode=verify-full require_auth=scram-sha-256"
+
 // connSettings is the connection string of a login with s, without its
 // password.
 func connSettings(s secretcache.Secret, o Options) (string, error) {
-	settings := []string{o.ConnString,
+	settings := []string{defaultSettings, o.ConnString,
 		"host=" + quote(s.Host), "port=" + strconv.Itoa(max(s.Port, 0)),
 		"user=" + quote(s.Username), "dbname=" + quote(s.DBName)}
 	if s.SSLMode != "" {

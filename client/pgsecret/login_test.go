@@ -195,3 +195,20 @@ func TestConfigTakesTheSecretAndNeverWritesThePassword(t *testing.T) {
 		t.Fatalf("inline sslrootcert: %v", err)
 	}
 }
+
+func TestConfigDefaultsToVerifiedTLSAndSCRAM(t *testing.T) {
+	s := secretcache.Secret{Host: "db.example", Port: 5432, Username: "app", Password: "pw", DBName: "orders"}
+	cfg, err := Config(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TLSConfig == nil || cfg.TLSConfig.InsecureSkipVerify || cfg.TLSConfig.ServerName != "db.example" || len(cfg.Fallbacks) != 0 {
+		t.Fatalf("no sslmode anywhere must mean verify-full without a plaintext fall-back: %+v, %d fall-backs", cfg.TLSConfig, len(cfg.Fallbacks))
+	}
+	if cfg.RequireAuth != "scram-sha-256" {
+		t.Fatalf("require_auth %q, want scram-sha-256", cfg.RequireAuth)
+	}
+	if cfg, err = Config(s, Options{ConnString: "require_auth=scram-sha-256,md5"}); err != nil || cfg.RequireAuth != "scram-sha-256,md5" {
+		t.Fatalf("ConnString must override the default: %v %q", err, cfg.RequireAuth)
+	}
+}

@@ -23,7 +23,7 @@ func newTestPool(t *testing.T, interval time.Duration, configure ...func(*pgxpoo
 	sm := &versions{current: "v1", port: db.port()}
 	cache := secretcache.New(sm, secretcache.Options{CheckInterval: interval})
 	o := fast()
-	o.ConnString = "sslmode=disable default_query_exec_mode=simple_protocol"
+	o.ConnString = "sslmode=disable require_auth=password default_query_exec_mode=simple_protocol" // the fake server: plaintext, cleartext password
 	p, err := NewPool(context.Background(), cache, "app", o, configure...)
 	if err != nil {
 		t.Fatal(err)
