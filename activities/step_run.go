@@ -147,6 +147,7 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 				return drain.refusal(waited)
 			}
 			pause = engine.DrainPollEvery
+		case isOutage(err):
 			mu.Lock()
 			beat.OutageSeen = now
 			if beat.OutageSince.IsZero() {

@@ -9,7 +9,7 @@ func TestListQuery(t *testing.T) {
 		t.Errorf("got %q, %v\nwant %q", q, err, want)
 	}
 	q, _ = listFlags{}.query()
-	if q != "(WorkflowType = 'StagedRotation' OR WorkflowType = 'RotateSecret' OR WorkflowType = 'RollbackSecret' OR WorkflowType = 'ProvisionDatabase')" {
+	if q != "(WorkflowType = 'StagedRotation' OR WorkflowType = 'RotateSecret' OR WorkflowType = 'RollbackSecret' OR WorkflowType = 'RevokeSecret' OR WorkflowType = 'ProvisionDatabase')" {
 		t.Errorf("default query %q", q)
 	}
 	for _, f := range []listFlags{{secret: "x' OR 1=1 --"}, {status: "done"}, {kind: "cron"}, {environment: `a"b`}} {
