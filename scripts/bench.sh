@@ -2,7 +2,7 @@
 # Runs the benchmarks of tests/bench on the local stack (README.md,
 # Benchmarks): one table on stdout, every figure in bench-results.json.
 #
-# The full run takes about 50 minutes on 2 cores (most of it B3 at 5,000
+# The full run takes about an hour on 2 cores (most of it B3 at 5,000
 # secrets and the one-workflow-per-secret runs). Shrink or grow it with:
 #
 #   CREDSTAGE_BENCH_SIZES=100,1000,5000  B3 fleet sizes
