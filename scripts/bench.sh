@@ -2,7 +2,7 @@
 # Runs the benchmarks of tests/bench on the local stack (README.md,
 # Benchmarks): one table on stdout, every figure in bench-results.json.
 #
-# The full run takes about 50 minutes on 2 cores (most of it B3 at 5,000
+# The full run takes about an hour on 2 cores (most of it B3 at 5,000
 # secrets and the one-workflow-per-secret runs). Shrink or grow it with:
 #
 #   CREDSTAGE_BENCH_SIZES=100,1000,5000  B3 fleet sizes
@@ -18,10 +18,18 @@
 #   CREDSTAGE_BENCH_APP_RATE=10          B4: new connections per second
 #   CREDSTAGE_BENCH_APP_SECRETS=20       B4: secrets the simulated application uses
 #   CREDSTAGE_BENCH_PROVISION=10         B6: instances provisioned at once, per wait design (0: skip)
+#   CREDSTAGE_BENCH_CHECK_INTERVAL=15s   B4 library/agent, B7, B8: the library's and the agent's version check
+#   CREDSTAGE_BENCH_AGENT_READS=2000     B8: reads per measurement (sequential, then concurrent)
+#   CREDSTAGE_BENCH_AGENT_GOROUTINES=4   B8: goroutines of the concurrent reads
+#   CREDSTAGE_BENCH_ONLY=                groups to run, comma separated (default all): rotation (the
+#                                        baselines, B1-B3, B4 hand-written, B5), provisioning (B6),
+#                                        clients (B4 through the library and the agent, B7, B8)
 #   CREDSTAGE_BENCH_AWS_DIR=/dev/shm     where localaws keeps its state ("disk": $TMPDIR)
 #   CREDSTAGE_BENCH_OUT=bench-results.json
 #
 # Example, a quick run: CREDSTAGE_BENCH_SIZES=100,1000 CREDSTAGE_BENCH_REPS=1 make bench
+# Only the application figures (a few minutes):
+#   CREDSTAGE_BENCH_ONLY=clients CREDSTAGE_BENCH_B2_SECRETS=200 CREDSTAGE_BENCH_REPS=1 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec go test -run '^$' -bench . -benchtime 1x -timeout 150m ./tests/bench/ "$@"

@@ -1,11 +1,14 @@
 // Package bench holds credstage's benchmarks (README.md, Benchmarks):
 // baselines without orchestration, rotation latency (B1), fleet throughput
-// (B2), scaling (B3), availability during rotation (B4), rollback time
-// (B5) and the RDS calls of provisioning a fleet of instances at once
-// (B6), measured side by side on one local stack: the Temporal dev server
-// from bin/temporal (SQLite file, WAL), localaws in-process with a real
-// PostgreSQL cluster per instance, and the worker built from ./worker as
-// its own process.
+// (B2), scaling (B3), availability during rotation (B4: an application
+// with the hand-written pattern, with client/pgsecret, and through
+// `credstage agent`), rollback time (B5), the RDS calls of provisioning a
+// fleet of instances at once (B6), how soon an application reads a new
+// version (B7) and the agent's read latency (B8), measured side by side
+// on one local stack: the Temporal dev server from bin/temporal (SQLite
+// file, WAL), localaws in-process with a real PostgreSQL cluster per
+// instance, and the worker built from ./worker and the agent built from
+// ./starter as their own processes.
 //
 // `make bench` runs BenchmarkCredstage once: it prints one table and
 // writes bench-results.json. TestBenchHarnessSmall runs the same harness
@@ -21,7 +24,8 @@ import (
 	"github.com/credstage/credstage/tests/stack"
 )
 
-var workerBin string
+// workerBin is the worker, cliBin the credstage command (for its agent).
+var workerBin, cliBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "credstage-bench-bin-")
@@ -31,7 +35,11 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		if workerBin, err = buildWorker(dir); err != nil {
+		if workerBin, err = buildBinary(dir, "credstage-worker", "./worker"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if cliBin, err = buildBinary(dir, "credstage", "./starter"); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -52,7 +60,7 @@ func BenchmarkCredstage(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res := runSuite(b, c, workerBin, os.Stdout)
+		res := runSuite(b, c, workerBin, cliBin, os.Stdout)
 		fmt.Println()
 		res.print(os.Stdout)
 		if err := res.write(c.Out); err != nil {
@@ -70,7 +78,7 @@ func TestBenchHarnessSmall(t *testing.T) {
 		t.Skip("starts the whole local stack")
 	}
 	c := smallConfig(t.TempDir())
-	res := runSuite(t, c, workerBin, testWriter{t})
+	res := runSuite(t, c, workerBin, cliBin, testWriter{t})
 	var table bytes.Buffer
 	res.print(&table)
 	t.Log("\n" + table.String())

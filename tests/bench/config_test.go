@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/credstage/credstage/client/secretcache"
 )
 
 // config sizes one benchmark run. fullConfig is what `make bench` runs;
@@ -28,6 +30,15 @@ type config struct {
 	AppRate      float64 // B4: new connections per second
 	AppSecrets   int     // B4: secrets the simulated application uses
 	AppCacheTTL  time.Duration
+	// CheckInterval is the library's and the agent's version check in
+	// B4's library and agent runs, B7 and B8.
+	CheckInterval time.Duration
+	// AgentReads and AgentGoroutines size B8: reads per measurement, and
+	// the goroutines of its concurrent half.
+	AgentReads, AgentGoroutines int
+	// Only, when not empty, names the groups of figures to run
+	// (groupRotation, groupProvisioning, groupClients).
+	Only []string
 	// ProvisionInstances is how many instances the provisioning figure
 	// creates at once (0: skip it), waiting with these delays.
 	ProvisionInstances                 int
@@ -43,6 +54,7 @@ func fullConfig(root string) config {
 		Instances: 4, B2Secrets: 1000, Sizes: []int{100, 1000, 5000},
 		Reps: 3, B3Reps: 2, ChildReps: 1, LatencyRuns: 20, SeqRotations: 50,
 		Parallel: 16, AppRate: 10, AppSecrets: 20, AppCacheTTL: time.Minute,
+		CheckInterval: secretcache.DefaultCheckInterval, AgentReads: 2000, AgentGoroutines: 4,
 		// ProvisionDatabase's default delays, as in production.
 		ProvisionInstances: 10, ProvisionWaitMin: 2 * time.Second, ProvisionWaitMax: 30 * time.Second,
 		StatsWait: 1200 * time.Millisecond,
@@ -55,6 +67,7 @@ func smallConfig(dir string) config {
 		Instances: 1, B2Secrets: 6, Sizes: []int{4, 6},
 		Reps: 1, B3Reps: 1, ChildReps: 1, LatencyRuns: 2, SeqRotations: 3,
 		Parallel: 4, BatchSize: 2, AppRate: 10, AppSecrets: 3, AppCacheTTL: time.Minute,
+		CheckInterval: time.Second, AgentReads: 100, AgentGoroutines: 2,
 		ProvisionInstances: 2, ProvisionWaitMin: 200 * time.Millisecond, ProvisionWaitMax: time.Second,
 		StatsWait: 300 * time.Millisecond,
 		Out:       filepath.Join(dir, "bench-results.json"),
@@ -79,6 +92,8 @@ func (c config) fromEnv() (config, error) {
 		{"CREDSTAGE_BENCH_BATCH_SIZE", &c.BatchSize, 0},
 		{"CREDSTAGE_BENCH_APP_SECRETS", &c.AppSecrets, 1},
 		{"CREDSTAGE_BENCH_PROVISION", &c.ProvisionInstances, 0},
+		{"CREDSTAGE_BENCH_AGENT_READS", &c.AgentReads, 1},
+		{"CREDSTAGE_BENCH_AGENT_GOROUTINES", &c.AgentGoroutines, 1},
 	}
 	for _, v := range ints {
 		s := os.Getenv(v.name)
@@ -109,6 +124,23 @@ func (c config) fromEnv() (config, error) {
 		}
 		c.AppRate = f
 	}
+	if s := os.Getenv("CREDSTAGE_BENCH_CHECK_INTERVAL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 100*time.Millisecond {
+			return c, fmt.Errorf("CREDSTAGE_BENCH_CHECK_INTERVAL=%q: want a duration ≥ 100ms", s)
+		}
+		c.CheckInterval = d
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_ONLY"); s != "" {
+		c.Only = nil
+		for _, g := range strings.Split(s, ",") {
+			g = strings.TrimSpace(g)
+			if !slices.Contains(groups, g) {
+				return c, fmt.Errorf("CREDSTAGE_BENCH_ONLY=%q: want a comma-separated subset of %s", s, strings.Join(groups, ","))
+			}
+			c.Only = append(c.Only, g)
+		}
+	}
 	if s := os.Getenv("CREDSTAGE_BENCH_OUT"); s != "" {
 		c.Out = s
 	}
@@ -116,11 +148,25 @@ func (c config) fromEnv() (config, error) {
 	return c, nil
 }
 
+// Groups of figures, for CREDSTAGE_BENCH_ONLY.
+const (
+	groupRotation     = "rotation"     // baselines, B1, B2, B3, B4 with the hand-written pattern, B5
+	groupProvisioning = "provisioning" // B6
+	groupClients      = "clients"      // B4 through the library and the agent, B7, B8
+)
+
+var groups = []string{groupRotation, groupProvisioning, groupClients}
+
+// runs says whether the group's figures are measured.
+func (c config) runs(group string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, group) }
+
 // poolSize is how many secrets of one strategy the fleet needs.
 func (c config) poolSize() int {
 	n := c.B2Secrets
-	for _, s := range c.Sizes {
-		n = max(n, s)
+	if c.runs(groupRotation) {
+		for _, s := range c.Sizes {
+			n = max(n, s)
+		}
 	}
 	return n
 }

@@ -26,6 +26,10 @@ type results struct {
 	info      map[string]any
 	json      map[string]any
 	rows      [][]string
+
+	// b8Agent and b8Direct are a read through the agent and a
+	// GetSecretValue straight to localaws.
+	b8Agent, b8Direct readLatency
 }
 
 type seqRun struct {
@@ -175,11 +179,40 @@ func durStats(ds []time.Duration) stats {
 	return statsOf(xs)
 }
 
-// finish computes the figures; main is the design B2-B4 report.
+// finish computes the figures of the groups that ran; main is the
+// design B2-B4 report.
 func (r *results) finish(main design) {
 	c := r.c
 	j := map[string]any{"machine": r.info}
 	r.json = j
+	if c.runs(groupRotation) {
+		r.finishRotation(main)
+	}
+	if c.runs(groupClients) {
+		r.finishClients()
+	}
+	if p := r.provisioning(); p != nil {
+		j["provisioning"] = p
+	}
+
+	var all []runResult
+	for _, runs := range r.runs {
+		all = append(all, runs...)
+	}
+	j["runs"] = all
+	j["config"] = map[string]any{"instances": c.Instances, "b2_secrets": c.B2Secrets, "sizes": c.Sizes, "reps": c.Reps, "b3_reps": c.B3Reps,
+		"latency_runs": c.LatencyRuns, "parallel": c.Parallel, "batch_size": c.BatchSize, "seq_rotations": c.SeqRotations,
+		"app_rate": c.AppRate, "app_secrets": c.AppSecrets, "check_interval_s": c.CheckInterval.Seconds(),
+		"agent_reads": c.AgentReads, "agent_goroutines": c.AgentGoroutines, "only": c.Only,
+		"temporal": "dev server (bin/temporal), SQLite file with journal_mode=wal, synchronous=normal; worker as its own process",
+		"when":     time.Now().UTC().Format(time.RFC3339)}
+	r.table(main)
+}
+
+// finishRotation computes the baselines and B1-B5.
+func (r *results) finishRotation(main design) {
+	c := r.c
+	j := r.json
 
 	// Baselines.
 	base := map[string]any{"parallel_goroutines": c.Parallel, "by_strategy": map[string]any{}}
@@ -260,7 +293,7 @@ func (r *results) finish(main design) {
 	}
 	b4["single-user-no-retry"] = appTotals(r.runs["b4-no-retry"])
 	b4["application"] = map[string]any{"connections_per_s": c.AppRate, "secrets": c.AppSecrets, "cache_ttl_s": c.AppCacheTTL.Seconds(),
-		"pattern": "read AWSCURRENT through a cache; on an authentication failure refresh it (waiting up to 5 s for a version other than the refused one) and retry once (tests/bench/app_test.go; client/pgsecret does more)"}
+		"pattern": "read AWSCURRENT through a cache; on an authentication failure refresh it (waiting up to 5 s for a version other than the refused one) and retry once (tests/bench/app_test.go; b4_library is client/pgsecret's)"}
 	j["b2"], j["b4"] = b2, b4
 	if len(other) > 0 {
 		j[otherKey] = other
@@ -292,20 +325,6 @@ func (r *results) finish(main design) {
 		b5["min_ms"], b5["max_ms"] = round(s.Min), round(s.Max)
 	}
 	j["b5"] = b5
-	if p := r.provisioning(); p != nil {
-		j["provisioning"] = p
-	}
-
-	var all []runResult
-	for _, runs := range r.runs {
-		all = append(all, runs...)
-	}
-	j["runs"] = all
-	j["config"] = map[string]any{"instances": c.Instances, "b2_secrets": c.B2Secrets, "sizes": c.Sizes, "reps": c.Reps, "b3_reps": c.B3Reps,
-		"latency_runs": c.LatencyRuns, "parallel": c.Parallel, "batch_size": c.BatchSize, "seq_rotations": c.SeqRotations,
-		"temporal": "dev server (bin/temporal), SQLite file with journal_mode=wal, synchronous=normal; worker as its own process",
-		"when":     time.Now().UTC().Format(time.RFC3339)}
-	r.table(main)
 }
 
 func num(m map[string]any, k string) float64 {
@@ -412,6 +431,7 @@ func (r *results) table(main design) {
 			row(name+": provision p50", m, "provision_s_p50", "s", "", nil)
 		}
 	}
+	r.clientRows()
 }
 
 func verdict(ok bool) string { return map[bool]string{true: "met", false: "MISSED"}[ok] }

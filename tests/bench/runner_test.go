@@ -70,15 +70,16 @@ type runResult struct {
 	AWSCalls           map[string]int `json:"aws_calls"`
 	CPU                cpuUse         `json:"cpu_s"`
 	App                appCounts      `json:"app"`
+	AppKind            appKind        `json:"app_kind"`
 	AppRetry           bool           `json:"app_retry"`
 	WorkflowID         string         `json:"workflow_id,omitempty"`
 }
 
 // measure wraps one run: CPU, logins, AWS calls, the simulated
 // application and (for orchestrated runs) the worker's peak RSS.
-func measure(ctx context.Context, s *benchStack, f *fleet, c config, secrets []string, retry bool, worker bool, accessKey string,
+func measure(ctx context.Context, s *benchStack, f *fleet, c config, secrets []string, app simApp, worker bool, accessKey string,
 	run func(ctx context.Context) error) (runResult, error) {
-	res := runResult{Secrets: len(secrets), AppRetry: retry}
+	res := runResult{Secrets: len(secrets)}
 	if worker {
 		// A fresh worker per run: its peak RSS is this run's (a Go
 		// process keeps the heap of an earlier, bigger run for a while).
@@ -89,9 +90,11 @@ func measure(ctx context.Context, s *benchStack, f *fleet, c config, secrets []s
 	if err != nil {
 		return res, err
 	}
-	app := newApplication(appSMClient(s), s.aws.Server.RDSCABundlePath(), appSecretsOf(secrets, c.AppSecrets), c.AppRate, c.AppCacheTTL, retry)
+	stop, err := app.start(ctx)
+	if err != nil {
+		return res, fmt.Errorf("start the simulated application: %w", err)
+	}
 	cpu0 := s.cpu()
-	stop := app.start(ctx)
 	start := time.Now()
 	runErr := run(ctx)
 	res.WallS = time.Since(start).Seconds()
@@ -132,17 +135,32 @@ func appSMClient(s *benchStack) *secretsmanager.Client {
 	return c
 }
 
+// appFor builds B4's simulated application of a kind over secrets (the
+// agent kind through agent, which may be nil otherwise).
+func appFor(kind appKind, s *benchStack, c config, secrets []string, agent *agentProc) simApp {
+	ca := s.aws.Server.RDSCABundlePath()
+	prop := propagationOptions{admin: s.sm, checkInterval: c.CheckInterval}
+	switch kind {
+	case appLibrary:
+		return newLibraryApp(appSMClient(s), ca, secrets, c.AppRate, prop)
+	case appAgent:
+		return &agentApp{application: newApplication(agentSource{agent}, ca, secrets, c.AppRate, true), agent: agent, s: s, prop: prop}
+	}
+	return newApplication(newSMSource(appSMClient(s), c.AppCacheTTL), ca, secrets, c.AppRate, kind != appNoRetry)
+}
+
 var runSeq atomic.Int64
 
 // fleetRotation runs B2's plan over secrets with the given design and
-// measures it.
-func fleetRotation(ctx context.Context, s *benchStack, f *fleet, c config, pool string, n int, d design, retry bool) (runResult, error) {
+// measures it, with the simulated application of a kind.
+func fleetRotation(ctx context.Context, s *benchStack, f *fleet, c config, pool string, n int, d design, kind appKind, agent *agentProc) (runResult, error) {
 	secrets := f.pools[pool][:n]
 	strategy := f.strategy[pool]
 	id := fmt.Sprintf("bench-%s-%s-%d-%d", d, strategy, n, runSeq.Add(1))
 	plan := fleetPlan(strings.ReplaceAll(id, "/", "-"), secrets, strategy, d, c)
 	var runID string
-	res, err := measure(ctx, s, f, c, secrets, retry, true, workerAccessKey, func(ctx context.Context) error {
+	app := appFor(kind, s, c, appSecretsOf(secrets, c.AppSecrets), agent)
+	res, err := measure(ctx, s, f, c, secrets, app, true, workerAccessKey, func(ctx context.Context) error {
 		r, err := startPlan(ctx, s.client(), id, plan)
 		if err != nil {
 			return err
@@ -151,6 +169,7 @@ func fleetRotation(ctx context.Context, s *benchStack, f *fleet, c config, pool 
 		return waitPlan(ctx, r, id)
 	})
 	res.Design, res.Strategy, res.WorkflowID = string(d), string(strategy), id
+	res.AppKind, res.AppRetry = kind, kind != appNoRetry
 	if err != nil {
 		return res, err
 	}
@@ -209,12 +228,14 @@ func checkSettled(ctx context.Context, sm *secretsmanager.Client, secrets []stri
 func baselineRun(ctx context.Context, s *benchStack, f *fleet, c config, a *activities.Activities, pool string, n, workers int) (runResult, loopResult, error) {
 	secrets := f.pools[pool][:n]
 	var loop loopResult
-	res, err := measure(ctx, s, f, c, secrets, true, false, baselineAccessKey, func(ctx context.Context) error {
+	app := appFor(appHandWritten, s, c, appSecretsOf(secrets, c.AppSecrets), nil)
+	res, err := measure(ctx, s, f, c, secrets, app, false, baselineAccessKey, func(ctx context.Context) error {
 		var err error
 		loop, err = runLoop(ctx, a, secrets, f.strategy[pool], workers)
 		return err
 	})
 	res.Design, res.Strategy = fmt.Sprintf("baseline-%d-goroutines", workers), string(f.strategy[pool])
+	res.AppKind, res.AppRetry = appHandWritten, true
 	if err == nil {
 		res.RotationsPerS = loop.perSecond()
 	}

@@ -56,6 +56,19 @@ func checkShape(t *testing.T, path string) {
 	for _, k := range []string{alt, single, "single-user-no-retry"} {
 		nums("b4."+k, obj(b4, k), "attempts", "first_try_auth_failures", "failures_after_retry")
 	}
+	for _, k := range clientKinds {
+		b4c := obj(j, "b4_"+k.key)
+		b7 := obj(obj(j, "b7"), k.key)
+		for _, st := range []string{alt, single} {
+			nums("b4_"+k.key+"."+st, obj(b4c, st), "attempts", "first_try_auth_failures", "failures_after_retry")
+			nums("b7."+k.key+"."+st, obj(b7, st), "rotations", "p50_ms", "p95_ms", "get_secret_value_per_rotation", "unserved")
+		}
+	}
+	nums("b7", obj(j, "b7"), "check_interval_s", "poll_ms", "target_p95_ms")
+	b8 := obj(j, "b8")
+	for _, k := range []string{"agent", "direct_get_secret_value"} {
+		nums("b8."+k, obj(b8, k), "sequential_p50_ms", "sequential_p99_ms", "concurrent_reads_per_s", "reads", "goroutines")
+	}
 	nums("b5", obj(j, "b5"), "p50_ms", "p95_ms")
 	prov := obj(j, "provisioning")
 	nums("provisioning", prov, "instances", "wait_min_delay_s", "wait_max_delay_s")

@@ -54,19 +54,20 @@ type workerProc struct {
 	log  *os.File
 }
 
-// buildWorker builds ./worker once per test binary.
-func buildWorker(dir string) (string, error) {
+// buildBinary builds a main package of the repository (./worker, or
+// ./starter for the agent) once per test binary.
+func buildBinary(dir, name, pkg string) (string, error) {
 	root, err := stack.RepoRoot()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "credstage-worker")
-	cmd := exec.Command("go", "build", "-o", bin, "./worker")
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./worker: %v\n%s", err, out.String())
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out.String())
 	}
 	return bin, nil
 }
@@ -362,11 +363,16 @@ func (a cpuSample) to(b cpuSample) cpuUse {
 	return u
 }
 
-// awsCalls counts the worker's AWS calls since the last reset, by action.
+// awsCalls counts one caller's AWS calls since the last reset, by action.
 func (s *benchStack) awsCalls(accessKey string) map[string]int {
+	return s.awsCallsSince(accessKey, time.Time{})
+}
+
+// awsCallsSince counts one caller's AWS calls started since a time.
+func (s *benchStack) awsCallsSince(accessKey string, since time.Time) map[string]int {
 	out := map[string]int{}
 	for _, e := range s.aws.Server.Requests().Entries() {
-		if e.AccessKey == accessKey {
+		if e.AccessKey == accessKey && !e.Time.Before(since) {
 			out[e.Action]++
 		}
 	}

@@ -17,13 +17,14 @@ import (
 // suite runs every benchmark, side by side on one stack, and
 // collects the figures.
 type suite struct {
-	tb    testing.TB
-	c     config
-	s     *benchStack
-	f     *fleet
-	out   io.Writer
-	res   *results
-	start time.Time
+	tb     testing.TB
+	c      config
+	cliBin string // the credstage command, for its agent
+	s      *benchStack
+	f      *fleet
+	out    io.Writer
+	res    *results
+	start  time.Time
 }
 
 func (su *suite) logf(format string, args ...any) {
@@ -48,13 +49,13 @@ func designs() (children, batched bool) {
 	return children, batched
 }
 
-func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results {
+func runSuite(tb testing.TB, c config, workerBin, cliBin string, out io.Writer) *results {
 	// The baselines call the step functions outside any activity, where
 	// they log through slog's default logger: keep that quiet.
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 	tb.Cleanup(cancel)
-	su := &suite{tb: tb, c: c, out: out, start: time.Now(), res: newResults(c)}
+	su := &suite{tb: tb, c: c, cliBin: cliBin, out: out, start: time.Now(), res: newResults(c)}
 	su.logf("config %+v", c)
 	su.s = startBenchStack(tb, workerBin)
 	su.logf("stack up: dev server %s (SQLite %s), localaws %s, worker pid %d", su.s.temporal.Address, su.s.temporal.DBFile, su.s.aws.URL, su.s.workerPID())
@@ -83,55 +84,99 @@ func runSuite(tb testing.TB, c config, workerBin string, out io.Writer) *results
 	base := activities.New(cfg, activities.Options{RDSCABundle: bundle})
 	tb.Cleanup(base.Close)
 
-	su.baselines(ctx, base)
 	children, batched := designs()
-	// B1 and B5 run beside the sequential baseline they are compared
-	// with, before the fleet runs have grown localaws's state.
-	su.res.b1 = su.latency(ctx, 0)
-	if batched {
-		su.res.b1Batched = su.latency(ctx, 1)
-	}
-	su.rollback(ctx)
-	// Baseline and batched runs alternate, so both meet the same emulator
-	// state (every rotation adds a secret version to localaws).
-	for _, pool := range []string{poolAlt, poolSingle} {
-		strategy := string(f.strategy[pool])
-		for rep := range c.Reps {
-			r, _, err := baselineRun(ctx, su.s, f, c, base, pool, c.B2Secrets, c.Parallel)
-			su.must(err, "parallel baseline %s", strategy)
-			su.logf("baseline parallel %s rep %d: %.1f rotations/s (%.2f logins/rotation), cpu s: postgres %.1f, bench %.1f, other processes %.1f over %.1fs",
-				strategy, rep+1, r.RotationsPerS, r.LoginsPerRotation, r.CPU.Postgres, r.CPU.Bench, r.CPU.Other, r.CPU.Wall)
-			su.res.addRun("baseline-parallel", r)
-			if batched {
-				su.fleet(ctx, "b2-batched", pool, c.B2Secrets, designBatched, true, rep)
-			}
-		}
-	}
 	main := designBatched
 	if !batched {
 		main = designChildren
 	}
-	su.fleet(ctx, "b4-no-retry", poolSingle, c.B2Secrets, main, false, 0)
-	for rep := range c.B3Reps {
-		for _, n := range c.Sizes {
-			if n != c.B2Secrets { // B2's runs are B3's at its size
-				su.fleet(ctx, fmt.Sprintf("b3-%d", n), poolAlt, n, main, true, rep)
+	rotation := c.runs(groupRotation)
+	if rotation {
+		su.baselines(ctx, base)
+		// B1 and B5 run beside the sequential baseline they are compared
+		// with, before the fleet runs have grown localaws's state.
+		su.res.b1 = su.latency(ctx, 0)
+		if batched {
+			su.res.b1Batched = su.latency(ctx, 1)
+		}
+		su.rollback(ctx)
+		// Baseline and batched runs alternate, so both meet the same
+		// emulator state (every rotation adds a secret version to
+		// localaws).
+		for _, pool := range []string{poolAlt, poolSingle} {
+			strategy := string(f.strategy[pool])
+			for rep := range c.Reps {
+				r, _, err := baselineRun(ctx, su.s, f, c, base, pool, c.B2Secrets, c.Parallel)
+				su.must(err, "parallel baseline %s", strategy)
+				su.logf("baseline parallel %s rep %d: %.1f rotations/s (%.2f logins/rotation), cpu s: postgres %.1f, bench %.1f, other processes %.1f over %.1fs",
+					strategy, rep+1, r.RotationsPerS, r.LoginsPerRotation, r.CPU.Postgres, r.CPU.Bench, r.CPU.Other, r.CPU.Wall)
+				su.res.addRun("baseline-parallel", r)
+				if batched {
+					su.fleet(ctx, "b2-batched", pool, c.B2Secrets, designBatched, appHandWritten, rep)
+				}
+			}
+		}
+		su.fleet(ctx, "b4-no-retry", poolSingle, c.B2Secrets, main, appNoRetry, 0)
+	}
+	if c.runs(groupClients) {
+		su.clients(ctx, main)
+	}
+	if rotation {
+		for rep := range c.B3Reps {
+			for _, n := range c.Sizes {
+				if n != c.B2Secrets { // B2's runs are B3's at its size
+					su.fleet(ctx, fmt.Sprintf("b3-%d", n), poolAlt, n, main, appHandWritten, rep)
+				}
+			}
+		}
+		// The one-workflow-per-secret runs come last: they leave a
+		// closed rotate/<secret> workflow per secret behind, which every
+		// later batched create would look up.
+		if children {
+			for rep := range c.ChildReps {
+				for _, pool := range []string{poolAlt, poolSingle} {
+					su.fleet(ctx, "b2-children", pool, c.B2Secrets, designChildren, appHandWritten, rep)
+				}
 			}
 		}
 	}
-	// The one-workflow-per-secret runs come last: they leave a closed
-	// rotate/<secret> workflow per secret behind, which every later
-	// batched create would look up.
-	if children {
-		for rep := range c.ChildReps {
-			for _, pool := range []string{poolAlt, poolSingle} {
-				su.fleet(ctx, "b2-children", pool, c.B2Secrets, designChildren, true, rep)
-			}
-		}
+	if c.runs(groupProvisioning) {
+		su.provisioning(ctx)
 	}
-	su.provisioning(ctx)
 	su.res.finish(main)
 	return su.res
+}
+
+// clients measures what applications see: B8, a cached read through
+// `credstage agent` beside a GetSecretValue, while nothing rotates; then
+// B4 with the application written with the library and through the
+// agent, during B2's fleet rotation of each strategy, and B7, how soon
+// each reads a new version.
+func (su *suite) clients(ctx context.Context, main design) {
+	c := su.c
+	ag, err := startAgent(su.s, su.cliBin, c.CheckInterval)
+	su.must(err, "credstage agent")
+	defer ag.stop()
+	secret := su.f.pools[poolAlt][0]
+	a, d, err := agentLatency(ctx, ag, appSMClient(su.s), secret, c.AgentReads, c.AgentGoroutines)
+	su.must(err, "B8")
+	su.res.b8Agent, su.res.b8Direct = a, d
+	su.logf("B8 agent (check every %v): p50 %.3f ms, p99 %.3f ms, %.0f reads/s on %d goroutines; GetSecretValue to localaws: p50 %.3f ms, p99 %.3f ms, %.0f reads/s",
+		c.CheckInterval, a.P50MS, a.P99MS, a.ReadsPerS, a.Goroutines, d.P50MS, d.P99MS, d.ReadsPerS)
+	for rep := range c.Reps {
+		for _, kind := range []appKind{appLibrary, appAgent} {
+			for _, pool := range []string{poolAlt, poolSingle} {
+				r := su.fleetWith(ctx, "b4-"+string(kind), pool, c.B2Secrets, main, kind, ag, rep)
+				if rd := r.App.Reads; rd != nil {
+					ds := make([]time.Duration, 0, len(rd.PropagationMS))
+					for _, x := range rd.PropagationMS {
+						ds = append(ds, time.Duration(x*float64(time.Millisecond)))
+					}
+					su.logf("    B7 %s %s: %d rotations, promote to first read p50 %.0f ms, p95 %.0f ms, %d unserved; GetSecretValue %d (AWSPENDING %d), DescribeSecret %d",
+						kind, r.Strategy, rd.Rotations, percentile(ds, 50), percentile(ds, 95), rd.Unserved, rd.GetSecretValue, rd.PendingReads, rd.Describes)
+				}
+			}
+		}
+	}
 }
 
 // provisioning is B6: c.ProvisionInstances instances provisioned at once,
@@ -156,14 +201,22 @@ func (su *suite) must(err error, format string, args ...any) {
 	}
 }
 
-func (su *suite) fleet(ctx context.Context, kind, pool string, n int, d design, retry bool, rep int) {
-	r, err := fleetRotation(ctx, su.s, su.f, su.c, pool, n, d, retry)
+func (su *suite) fleet(ctx context.Context, kind, pool string, n int, d design, app appKind, rep int) {
+	su.fleetWith(ctx, kind, pool, n, d, app, nil, rep)
+}
+
+// fleetWith is fleet with the agent the application may read through.
+func (su *suite) fleetWith(ctx context.Context, kind, pool string, n int, d design, app appKind, agent *agentProc, rep int) runResult {
+	r, err := fleetRotation(ctx, su.s, su.f, su.c, pool, n, d, app, agent)
 	su.must(err, "%s %s %d secrets", kind, pool, n)
+	counts := r.App
+	counts.Reads = nil // B7's figures have a line of their own
 	su.logf("%s %s %s n=%d rep %d: %.1fs, %.1f rotations/s, %.3f actions/rotation, %.2f logins/rotation, %.1f AWS calls/rotation, RSS %.0f MiB, app %+v",
-		kind, d, r.Strategy, n, rep+1, r.WallS, r.RotationsPerS, r.ActionsPerRotation, r.LoginsPerRotation, r.AWSCallsPerRot, r.WorkerPeakRSSMiB, r.App)
+		kind, d, r.Strategy, n, rep+1, r.WallS, r.RotationsPerS, r.ActionsPerRotation, r.LoginsPerRotation, r.AWSCallsPerRot, r.WorkerPeakRSSMiB, counts)
 	su.logf("    cpu s: worker %.1f, dev server %.1f, postgres %.1f, bench+localaws+app %.1f, other processes %.1f over %.1fs wall",
 		r.CPU.Worker, r.CPU.DevServer, r.CPU.Postgres, r.CPU.Bench, r.CPU.Other, r.CPU.Wall)
 	su.res.addRun(kind, r)
+	return r
 }
 
 func (su *suite) baselines(ctx context.Context, base *activities.Activities) {
