@@ -64,6 +64,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[Key]*entry
+	pending map[string]*pendingRead
 
 	describes, fetches, hits, stale atomic.Int64
 }
@@ -89,7 +90,7 @@ func New(api API, opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{api: api, opts: opts, entries: map[Key]*entry{}}
+	return &Cache{api: api, opts: opts, entries: map[Key]*entry{}, pending: map[string]*pendingRead{}}
 }
 
 // Get returns the AWSCURRENT value of secretID, checked within the last
@@ -104,21 +105,65 @@ func (c *Cache) Refresh(ctx context.Context, secretID string) (Secret, error) {
 	return c.secret(ctx, Key{SecretID: secretID}, true)
 }
 
-// Pending reads the AWSPENDING version of secretID, uncached: a rotation
-// in progress has set it in the database before it moves AWSCURRENT, so a
+// Pending reads the AWSPENDING version of secretID: a rotation in
+// progress has set it in the database before it moves AWSCURRENT, so a
 // client refused with AWSCURRENT may log in with it. ok is false when the
 // secret has no AWSPENDING.
+//
+// Every connection a client opens in a single-user rotation's window is
+// refused and asks for it, so one answer is shared for PendingMemo
+// (readers meanwhile wait for the one call in flight). A remembered
+// answer that is out of date is harmless: a promoted pending version logs
+// in as AWSCURRENT does, and a rolled-back one is refused, after which
+// the caller re-reads AWSCURRENT.
 func (c *Cache) Pending(ctx context.Context, secretID string) (s Secret, ok bool, err error) {
+	p := c.pendingEntry(secretID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := c.opts.Now()
+	if !p.at.IsZero() && now.Sub(p.at) < PendingMemo {
+		c.hits.Add(1)
+		return p.s, p.ok, nil
+	}
 	c.fetches.Add(1)
 	out, err := c.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(StagePending)})
-	if err != nil {
-		if isNotFound(err) {
-			return Secret{}, false, nil
-		}
+	switch {
+	case isNotFound(err):
+		p.s, p.ok, p.at = Secret{}, false, now
+		return Secret{}, false, nil
+	case err != nil:
 		return Secret{}, false, fmt.Errorf("secretcache: read %s of %s: %w", StagePending, secretID, err)
 	}
-	s, err = parse(secretID, valueOf(out))
-	return s, err == nil, err
+	if s, err = parse(secretID, valueOf(out)); err != nil {
+		return Secret{}, false, err
+	}
+	p.s, p.ok, p.at = s, true, now
+	return s, true, nil
+}
+
+// PendingMemo is how long one AWSPENDING answer is shared.
+const PendingMemo = 2 * time.Second
+
+// pendingRead is the shared AWSPENDING answer of one secret.
+type pendingRead struct {
+	mu sync.Mutex
+	s  Secret
+	ok bool
+	at time.Time
+}
+
+func (c *Cache) pendingEntry(secretID string) *pendingRead {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending[secretID]
+	if p == nil {
+		if len(c.pending) >= c.opts.MaxSecrets {
+			clear(c.pending) // a bound, not an LRU: these are seconds-long answers
+		}
+		p = &pendingRead{}
+		c.pending[secretID] = p
+	}
+	return p
 }
 
 func (c *Cache) secret(ctx context.Context, k Key, force bool) (Secret, error) {

@@ -217,17 +217,23 @@ func TestCacheIsBounded(t *testing.T) {
 }
 
 func TestPending(t *testing.T) {
-	sm := newFake()
+	sm, clk := newFake(), &clock{t: time.Unix(1_700_000_000, 0)}
 	sm.put("app", "v1", "pw-1")
-	c := New(sm, Options{})
+	c := New(sm, Options{Now: clk.now})
 	if _, ok, err := c.Pending(context.Background(), "app"); ok || err != nil {
 		t.Fatalf("no AWSPENDING: ok %v, %v", ok, err)
 	}
 	sm.put("app2", "v2", "pw-2")
 	sm.pending["app"] = "v2"
-	s, ok, err := c.Pending(context.Background(), "app")
-	if !ok || err != nil || s.Password != "pw-2" {
-		t.Fatalf("AWSPENDING: %v %v %v", s, ok, err)
+	clk.add(PendingMemo)
+	for range 3 { // a burst of refused logins shares one read
+		s, ok, err := c.Pending(context.Background(), "app")
+		if !ok || err != nil || s.Password != "pw-2" {
+			t.Fatalf("AWSPENDING: %v %v %v", s, ok, err)
+		}
+	}
+	if st := c.Stats(); st.Fetches != 2 || st.Hits != 2 {
+		t.Fatalf("stats %+v, want 2 reads (one per memo period) and 2 shared answers", st)
 	}
 }
 
