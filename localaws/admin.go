@@ -13,6 +13,7 @@ import (
 //	DELETE /_localaws/faults[?id=ID]   remove one fault or all
 //	GET    /_localaws/requests         the request log
 //	DELETE /_localaws/requests         empty the request log
+//	GET    /_localaws/quotas           the quota table enforced (quota mode)
 //
 // Services add their own routes (e.g. stopping an instance's PostgreSQL).
 func (s *Server) registerAdmin() {
@@ -44,6 +45,10 @@ func (s *Server) registerAdmin() {
 	s.admin.HandleFunc("DELETE /_localaws/requests", func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Reset()
 		w.WriteHeader(http.StatusNoContent)
+	})
+	s.admin.HandleFunc("GET /_localaws/quotas", func(w http.ResponseWriter, r *http.Request) {
+		table := s.QuotaTable()
+		writeAdminJSON(w, http.StatusOK, map[string]any{"enabled": table != nil, "families": table})
 	})
 	s.rds.registerAdmin(s.admin)
 }

@@ -73,7 +73,7 @@ func (e *iamEnforcer) authenticate(r *http.Request, rawBody []byte, c *Call) (*i
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(auth.signature))) != 1 {
 		return refuse(failSignature, "deny: signature does not match", msgBadSignature)
 	}
-	c.Principal = id.arn
+	c.Principal, c.account = id.arn, id.account
 	return id, nil
 }
 

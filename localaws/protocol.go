@@ -55,6 +55,14 @@ type Call struct {
 	// outcome, both empty when IAM is not enforced.
 	Principal string
 	Decision  string
+	// Region is the credential scope's, empty on an unsigned call. Quotas
+	// are counted per Region.
+	Region string
+	// ThrottledBy names the quota family whose bucket refused the call
+	// (quota mode), empty if none did.
+	ThrottledBy string
+	// account is the authenticated principal's account (IAM enforced).
+	account string
 	// authz checks per-item permissions when IAM is enforced; nil if not.
 	authz *callAuthz
 }
@@ -62,7 +70,8 @@ type Call struct {
 // classify finds the service, operation and protocol of an HTTP request.
 // ok is false when the request is not an AWS call this emulator knows.
 func classify(r *http.Request, body []byte) (c *Call, ok bool, err *APIError) {
-	c = &Call{AccessKey: accessKeyOf(r)}
+	region, scopeService := signatureScope(r)
+	c = &Call{AccessKey: accessKeyOf(r), Region: region}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		switch {
 		case strings.HasPrefix(target, smTargetPrefix):
@@ -100,8 +109,8 @@ func classify(r *http.Request, body []byte) (c *Call, ok bool, err *APIError) {
 	case cwAPIVersion:
 		c.Service = svcCloudWatch
 	default:
-		if scope := serviceOfSignature(r); scope == svcRDS || scope == svcCloudWatch {
-			c.Service = scope
+		if scopeService == svcRDS || scopeService == svcCloudWatch {
+			c.Service = scopeService
 		} else {
 			return c, false, nil
 		}
@@ -173,19 +182,19 @@ func accessKeyOf(r *http.Request) string {
 	return key
 }
 
-// serviceOfSignature returns the service name of the SigV4 credential scope
-// (AKID/date/region/service/aws4_request).
-func serviceOfSignature(r *http.Request) string {
+// signatureScope returns the region and service of the SigV4 credential
+// scope (AKID/date/region/service/aws4_request), empty when unsigned.
+func signatureScope(r *http.Request) (region, service string) {
 	_, rest, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
 	if !ok {
-		return ""
+		return "", ""
 	}
 	scope, _, _ := strings.Cut(rest, ",")
 	parts := strings.Split(scope, "/")
 	if len(parts) < 5 {
-		return ""
+		return "", ""
 	}
-	return parts[3]
+	return parts[2], parts[3]
 }
 
 // readBody returns the body as sent (raw: what a SigV4 signature covers)

@@ -17,8 +17,13 @@ type RequestEntry struct {
 	// Principal is the authenticated caller (its ARN) and Decision the IAM
 	// outcome ("allow: identity policy", "deny: signature does not
 	// match", ...); both empty when IAM is not enforced.
-	Principal  string  `json:"principal,omitempty"`
-	Decision   string  `json:"decision,omitempty"`
+	Principal string `json:"principal,omitempty"`
+	Decision  string `json:"decision,omitempty"`
+	// Throttled says quota mode refused the call (Error is the service's
+	// throttling code) and Quota names the family whose bucket was empty;
+	// such a call reached no service.
+	Throttled  bool    `json:"throttled,omitempty"`
+	Quota      string  `json:"quota,omitempty"`
 	Status     int     `json:"status"`
 	Error      string  `json:"error,omitempty"` // AWS error code, empty on success
 	DurationMS float64 `json:"durationMs"`
@@ -40,7 +45,8 @@ func (l *RequestLog) add(c *Call, start time.Time, code string, status int) {
 		return
 	}
 	e := RequestEntry{Time: start, Service: c.Service, Op: c.Op, Action: c.action(),
-		Resource: c.Resource, AccessKey: c.AccessKey, Principal: c.Principal, Decision: c.Decision, Status: status, Error: code,
+		Resource: c.Resource, AccessKey: c.AccessKey, Principal: c.Principal, Decision: c.Decision,
+		Throttled: c.ThrottledBy != "", Quota: c.ThrottledBy, Status: status, Error: code,
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 	l.mu.Lock()
 	defer l.mu.Unlock()

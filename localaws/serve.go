@@ -49,6 +49,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.Protocol = ProtoJSON11
 		cerr = errBadRequest("UnknownOperationException", "the request names no operation this endpoint serves")
 	}
+	if cerr == nil && s.quotas != nil {
+		// After authentication (the account to charge is the caller's),
+		// before any fault or handler: a throttled call changes nothing.
+		cerr = s.quotas.admit(call, s.quotaAccount(call), s.quotaRegion(call))
+	}
 	if cerr != nil {
 		writeError(w, call, requestID, cerr)
 		s.requests.add(call, start, cerr.Code, cerr.Status)

@@ -37,6 +37,11 @@ type Options struct {
 	// that principal's policies (and a secret's resource policy). Nil
 	// accepts every call, signed or not.
 	IAM *IAMConfig
+	// Quotas, when set, enforces AWS's request rates per account and
+	// Region (quota mode): a call over its quota family's rate is answered
+	// with its service's throttling error and reaches no service. Nil
+	// never throttles; &QuotaConfig{} is AWS's published table.
+	Quotas *QuotaConfig
 }
 
 // env is what every service needs from the server: naming, storage, logging.
@@ -58,7 +63,8 @@ type Server struct {
 	sm       *secretsManager
 	rds      *rdsService
 	cw       *cloudWatch
-	iam      *iamEnforcer // nil when IAM is not enforced
+	iam      *iamEnforcer  // nil when IAM is not enforced
+	quotas   *quotaLimiter // nil when quotas are not enforced
 	admin    *http.ServeMux
 
 	listener net.Listener
@@ -92,6 +98,13 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("localaws: IAM config: %w", err)
 		}
 		s.iam = enforcer
+	}
+	if opts.Quotas != nil {
+		limiter, err := newQuotaLimiter(opts.Quotas)
+		if err != nil {
+			return nil, fmt.Errorf("localaws: quota config: %w", err)
+		}
+		s.quotas = limiter
 	}
 	dataDir := opts.DataDir
 	if opts.Ephemeral {

@@ -32,9 +32,14 @@ func run(args []string) error {
 	logLevel := flags.String("log-level", "info", "debug, info, warn or error")
 	enforceIAM := flags.Bool("enforce-iam", false, "verify SigV4 signatures and evaluate IAM policies as AWS does (needs --iam-config)")
 	iamConfig := flags.String("iam-config", "", "JSON file of principals, access keys and policies, for --enforce-iam")
+	quotas := flags.String("quotas", "off", "aws: throttle calls over AWS's request rates per account and Region, as AWS does; off: never")
+	quotaConfig := flags.String("quota-config", "", "YAML or JSON file of a scale and per-family rates, for --quotas aws")
+	quotaScale := flags.Float64("quota-scale", 1, "multiply AWS's rates and bursts by this (0.1: a tenth), for --quotas aws; overrides the file's scale")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	scaleSet := false
+	flags.Visit(func(f *flag.Flag) { scaleSet = scaleSet || f.Name == "quota-scale" })
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -44,8 +49,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	quotaCfg, err := loadQuotas(*quotas, *quotaConfig, *quotaScale, scaleSet)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam})
+	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam, Quotas: quotaCfg})
 	if err != nil {
 		return err
 	}
@@ -57,7 +66,7 @@ func run(args []string) error {
 	if *ephemeral {
 		where = "(ephemeral)"
 	}
-	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where, "enforceIAM", iam != nil)
+	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where, "enforceIAM", iam != nil, "quotas", *quotas)
 	fmt.Printf("localaws listening on %s\n", srv.URL())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -80,6 +89,40 @@ func loadIAM(enforce bool, path string) (*localaws.IAMConfig, error) {
 		return nil, nil
 	}
 	return localaws.LoadIAMConfig(path)
+}
+
+// loadQuotas builds the quota config of --quotas aws. The file and the
+// scale without quota mode are refused, as the IAM flags are: a limit
+// that silently does not apply is never what was meant.
+func loadQuotas(mode, path string, scale float64, scaleSet bool) (*localaws.QuotaConfig, error) {
+	switch mode {
+	case "aws":
+	case "off":
+		switch {
+		case path != "":
+			return nil, errors.New("--quota-config is only read with --quotas aws")
+		case scaleSet:
+			return nil, errors.New("--quota-scale is only read with --quotas aws")
+		}
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("--quotas %q: want aws or off", mode)
+	}
+	cfg := &localaws.QuotaConfig{}
+	if path != "" {
+		var err error
+		if cfg, err = localaws.LoadQuotaConfig(path); err != nil {
+			return nil, err
+		}
+	}
+	if scaleSet {
+		// In a config 0 means "unscaled"; on the command line it is a mistake.
+		if !(scale > 0) {
+			return nil, fmt.Errorf("--quota-scale %v: must be a positive number", scale)
+		}
+		cfg.Scale = scale
+	}
+	return cfg, cfg.Validate()
 }
 
 func defaultDataDir() string {
