@@ -56,6 +56,9 @@ type Options struct {
 	// tick (instance_watch.go): the design before the shared one, kept so
 	// the benchmarks can measure both.
 	PollEachInstance bool
+	// WriteBudget bounds this worker's Secrets Manager writes
+	// (write_budget.go); nil means none.
+	WriteBudget *WriteBudget
 }
 
 // RegisterOptions must be used to register an *Activities with a worker:
@@ -95,10 +98,10 @@ type Activities struct {
 // localaws without any code here knowing.
 func New(cfg aws.Config, opts Options) *Activities {
 	if opts.SecretsManager == nil {
-		opts.SecretsManager = secretsmanager.NewFromConfig(cfg)
+		opts.SecretsManager = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Retryer = throttleTolerantRetryer() })
 	}
 	if opts.RDS == nil {
-		opts.RDS = rds.NewFromConfig(cfg)
+		opts.RDS = rds.NewFromConfig(cfg, func(o *rds.Options) { o.Retryer = throttleTolerantRetryer() })
 	}
 	if opts.CloudWatch == nil {
 		// PublishMetrics retries on its own, with a bound that keeps a
@@ -129,7 +132,7 @@ func NewWithClients(opts Options) *Activities {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
-	return &Activities{sm: opts.SecretsManager, rds: opts.RDS, cw: opts.CloudWatch,
+	return &Activities{sm: Budgeted(opts.SecretsManager, opts.WriteBudget), rds: opts.RDS, cw: opts.CloudWatch,
 		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, stopTimeout: opts.StopTimeout, opts: opts,
 		watch: newInstanceWatch(opts.RDS)}
 }

@@ -88,8 +88,11 @@ func (a *Activities) countConsumers(ctx context.Context, t ConsumerTarget) (onCu
 		return 0, 0, err
 	}
 	m, err := a.masterFor(ctx, t.SecretID, cur)
-	if err != nil || m == nil {
+	if err != nil {
 		return 0, 0, err
+	}
+	if m == nil {
+		return 0, 0, invalidInput("secret %s: no master to read its sessions with", t.SecretID)
 	}
 	created := aws.ToTime(got.CreatedDate)
 	err = a.withMaster(ctx, t.SecretID, m, func(q Querier) error {

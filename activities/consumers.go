@@ -65,6 +65,10 @@ type SessionClient struct {
 // Sessions is what a drain check found: the sessions of Role opened
 // after Since, never a password.
 type Sessions struct {
+	// Unseen: the master may not read other roles' sessions (it lacks
+	// pg_read_all_stats, which RDS's master has through pg_monitor), so
+	// none could be counted.
+	Unseen      bool            `json:"unseen,omitempty"`
 	Role        string          `json:"role"`
 	Since       time.Time       `json:"since,omitzero"`
 	Count       int             `json:"count"`
@@ -74,6 +78,9 @@ type Sessions struct {
 
 // String names the sessions for errors, logs and the CLI.
 func (s Sessions) String() string {
+	if s.Unseen {
+		return fmt.Sprintf("the sessions of role %q cannot be seen: the master lacks pg_read_all_stats (grant it pg_monitor)", s.Role)
+	}
 	if s.Count == 0 {
 		return fmt.Sprintf("no session opened as role %q since %s", s.Role, s.Since.UTC().Format(time.RFC3339))
 	}
@@ -102,6 +109,14 @@ type DrainReport struct {
 // client.
 func sessionsSince(ctx context.Context, q Querier, role string, since time.Time) (Sessions, error) {
 	s := Sessions{Role: role, Since: since}
+	var sees bool
+	if err := q.QueryRow(ctx, "SELECT pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')").Scan(&sees); err != nil {
+		return s, err
+	}
+	if !sees {
+		s.Unseen = true
+		return s, nil
+	}
 	rows, err := q.Query(ctx, `SELECT COALESCE(host(client_addr), 'local'), COALESCE(application_name, ''),
 			count(*), max(backend_start)
 		FROM pg_catalog.pg_stat_activity
@@ -148,24 +163,27 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// versionCreated is when the version holding stage was created: for
-// AWSCURRENT, the previous rotation's create step, seconds before its
-// promote (the drain check's "since").
-func (a *Activities) versionCreated(ctx context.Context, secretID, stage string) (time.Time, error) {
+// versionCreated is the version holding stage and when it was created:
+// for AWSCURRENT, the previous rotation's create step, before its promote
+// (the drain check's "since").
+func (a *Activities) versionCreated(ctx context.Context, secretID, stage string) (string, time.Time, error) {
 	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(stage)})
 	if err != nil {
-		return time.Time{}, awsError(ctx, secretSubject(secretID), "GetSecretValue", err)
+		return "", time.Time{}, awsError(ctx, secretSubject(secretID), "GetSecretValue", err)
 	}
-	return aws.ToTime(out.CreatedDate), nil
+	return aws.ToString(out.VersionId), aws.ToTime(out.CreatedDate), nil
 }
 
 // Notable: the report has something to tell (sessions found, or a wait).
 func (r *DrainReport) Notable() bool {
-	return r != nil && (r.Sessions.Count > 0 || r.WaitedMS > 0)
+	return r != nil && (r.Sessions.Count > 0 || r.WaitedMS > 0 || r.Sessions.Unseen)
 }
 
 // String says what the drain check found, for progress and summaries.
 func (r *DrainReport) String() string {
+	if r.Sessions.Unseen {
+		return fmt.Sprintf("drain %s: %s", r.Mode, r.Sessions)
+	}
 	if r.Sessions.Count == 0 {
 		return fmt.Sprintf("drain %s: clients stopped logging in as role %q after a wait of %s", r.Mode, r.Sessions.Role,
 			(time.Duration(r.WaitedMS) * time.Millisecond).Round(time.Second))

@@ -33,6 +33,9 @@ func drainDecision(step RotationStep, s Sessions) (*DrainReport, error) {
 		timeout = engine.DrainTimeout(step.Drain.Timeout)
 	}
 	report := &DrainReport{Mode: mode, Sessions: s}
+	if s.Unseen && mode != DrainWarn {
+		return nil, nonRetryable(ErrConsumersActive, fmt.Sprintf("secret %s: drain %s needs the sessions, but %s. Nothing was changed", step.SecretID, mode, s))
+	}
 	if s.Count == 0 {
 		return report, nil
 	}

@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 	"time"
 )
@@ -37,8 +35,8 @@ type RevokeResult struct {
 
 // RevokePrevious makes the previous credentials of an alternating-users
 // secret useless at once: the role the AWSPREVIOUS version names gets a
-// fresh random password that nobody is told (a SCRAM verifier computed
-// here; the password is dropped), its sessions are ended when asked, and
+// fresh password from GetRandomPassword that nobody is told (only its
+// SCRAM verifier reaches the database; the password is dropped), its sessions are ended when asked, and
 // AWSPREVIOUS comes off the version, so that an on-demand rollback cannot
 // give the old password back. The next rotation sets a new password on
 // that role as usual.
@@ -71,6 +69,10 @@ func (a *Activities) RevokePrevious(ctx context.Context, in RevokeInput) (Revoke
 	if err := a.refuseLiveLeases(ctx, in.SecretID, st); err != nil {
 		return RevokeResult{}, err
 	}
+	if p := st.versionWith(stagePrevious); p != "" && p != in.VersionID {
+		return RevokeResult{}, nonRetryable(ErrVersionConflict, "secret "+in.SecretID+": AWSPREVIOUS is on version "+p+", not the "+in.VersionID+
+			" asked for (a rotation ended meanwhile); run the revoke again")
+	}
 	prev, _, err := a.appSecret(ctx, in.SecretID, in.VersionID, "")
 	if err != nil {
 		return RevokeResult{}, err
@@ -87,7 +89,7 @@ func (a *Activities) RevokePrevious(ctx context.Context, in RevokeInput) (Revoke
 		return RevokeResult{}, invalidInput("secret %s: the previous version logs in as %q, which is not the alternate of %q; credstage revokes only its own alternating pair",
 			in.SecretID, prev.Username, cur.Username)
 	}
-	since, err := a.versionCreated(ctx, in.SecretID, stageCurrent)
+	_, since, err := a.versionCreated(ctx, in.SecretID, stageCurrent)
 	if err != nil {
 		return RevokeResult{}, err
 	}
@@ -99,7 +101,9 @@ func (a *Activities) RevokePrevious(ctx context.Context, in RevokeInput) (Revoke
 		return RevokeResult{}, invalidInput("secret %s: revoking %q needs the instance's master; add masterarn to the secret", in.SecretID, prev.Username)
 	}
 	res := RevokeResult{Role: prev.Username, VersionID: in.VersionID}
-	unknown, err := unknownPassword()
+	// A password like every other (GetRandomPassword), that is given to
+	// nobody: it is dropped once its verifier is set.
+	unknown, err := a.newPassword(ctx, secretSubject(in.SecretID))
 	if err != nil {
 		return RevokeResult{}, err
 	}
@@ -136,25 +140,28 @@ func (a *Activities) RevokePrevious(ctx context.Context, in RevokeInput) (Revoke
 	return res, nil
 }
 
-// unknownPassword is a password nobody is told: 32 random bytes.
-func unknownPassword() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", retryable("revoke: no randomness: %v", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // terminateSessions ends role's client sessions (the master may, through
 // pg_signal_backend, for any role that is not a superuser).
 func terminateSessions(ctx context.Context, q Querier, role string) (int, error) {
 	var n int
-	err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid, $2))
+	err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid))
 		FROM pg_catalog.pg_stat_activity
-		WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`, role, terminateWait.Milliseconds()).Scan(&n)
-	return n, err
+		WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`, role).Scan(&n)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	// pg_terminate_backend only signals: wait, briefly, for the sessions
+	// to be gone, so that the result means what it says.
+	for range 20 {
+		left, err := countSessions(ctx, q, role, zeroTime)
+		if err != nil || left == 0 {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return n, nil
 }
-
-// terminateWait is how long pg_terminate_backend waits for each session
-// to end.
-const terminateWait = 5 * time.Second

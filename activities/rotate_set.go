@@ -80,11 +80,17 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		return a.setOwnPassword(ctx, step, pending)
 	}
 	res := SetResult{Username: pending.Username}
+	// The drain check concerns a change still to come: not one that an
+	// earlier attempt already promoted (a resumed batch re-checks its
+	// password through set), nor, below, one already in the database.
 	var since time.Time
+	drain := false
 	if step.Strategy == StrategyAlternatingUsers {
-		if since, err = a.versionCreated(ctx, step.SecretID, stageCurrent); err != nil {
+		var current string
+		if current, since, err = a.versionCreated(ctx, step.SecretID, stageCurrent); err != nil {
 			return SetResult{}, err
 		}
+		drain = current != step.Token
 	}
 	// drained is the drain check's refusal or wait, returned once the
 	// master session is back (withMaster classifies its own errors).
@@ -93,7 +99,14 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 		fail := func(err error) error {
 			return dbError(ctx, secretSubject(step.SecretID), pending.target(), appLogin, err, pending.Password)
 		}
-		if step.Strategy == StrategyAlternatingUsers {
+		if drain {
+			held, _, err := passwordHeld(ctx, q, pending.Username, pending.Password)
+			if err != nil {
+				return fail(err)
+			}
+			drain = !held
+		}
+		if drain {
 			// Before anything changes: who still logs in as the role
 			// about to get a new password (consumers.go).
 			sessions, err := sessionsSince(ctx, q, pending.Username, since)
@@ -103,6 +116,8 @@ func (a *Activities) setPendingPassword(ctx context.Context, step RotationStep, 
 			if res.Drain, drained = drainDecision(step, sessions); drained != nil {
 				return nil
 			}
+		}
+		if step.Strategy == StrategyAlternatingUsers {
 			created, passwordSet, err := ensureAlternateRole(ctx, q, step, pending.Username, pending.Password)
 			res.CreatedRole = created
 			if err != nil || passwordSet {

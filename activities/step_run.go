@@ -134,6 +134,8 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 		switch {
 		case errors.As(err, &drain):
 			mu.Lock()
+			// The database answered: an outage seen before is over.
+			beat.OutageSince, beat.OutageSeen = time.Time{}, time.Time{}
 			if beat.DrainSince.IsZero() {
 				beat.DrainSince = now
 				logger(actx).Warn("waiting for clients of the role to stop logging in", "subject", subject, "step", r.name,
@@ -144,6 +146,9 @@ func (r stepRun) run(actx, sctx context.Context, subject string, fn func(context
 			drainSince := beat.DrainSince
 			mu.Unlock()
 			if waited := now.Sub(drainSince); waited >= drain.timeout {
+				if r.acts {
+					return engine.AfterAttempts(drain.refusal(waited), earlier+try)
+				}
 				return drain.refusal(waited)
 			}
 			pause = engine.DrainPollEvery

@@ -25,6 +25,7 @@
 #                                        baselines, B1-B3, B4 hand-written, B5), provisioning (B6),
 #                                        clients (B4 through the library and the agent, B7, B8)
 #   CREDSTAGE_BENCH_AWS_DIR=/dev/shm     where localaws keeps its state ("disk": $TMPDIR)
+#   CREDSTAGE_BENCH_WRITE_RATE=0         the workers' --aws-write-rate (0: no write budget)
 #   CREDSTAGE_BENCH_OUT=bench-results.json
 #
 # Example, a quick run: CREDSTAGE_BENCH_SIZES=100,1000 CREDSTAGE_BENCH_REPS=1 make bench

@@ -110,6 +110,8 @@ type e2eOptions struct {
 	workerEnv  []string
 	// iam is localaws's IAM; nil: e2eIAM with the shipped policies.
 	iam *localaws.IAMConfig
+	// quotas turns on localaws's quota mode.
+	quotas *localaws.QuotaConfig
 }
 
 func startE2EStack(t *testing.T) *e2eStack {
@@ -125,7 +127,7 @@ func startE2EStackWith(t *testing.T, opts e2eOptions) *e2eStack {
 		opts.iam = e2eIAM(t, nil)
 		s.opts.iam = opts.iam
 	}
-	s.aws = stack.StartLocalAWSWith(t, localaws.Options{IAM: opts.iam})
+	s.aws = stack.StartLocalAWSWith(t, localaws.Options{IAM: opts.iam, Quotas: opts.quotas})
 	s.sm = secretsmanager.NewFromConfig(s.aws.Config)
 	s.rds = rds.NewFromConfig(s.aws.Config)
 	s.cw = cloudwatch.NewFromConfig(s.aws.Config)
@@ -148,6 +150,13 @@ type workerProcess struct {
 
 func (s *e2eStack) startWorker() {
 	s.t.Helper()
+	s.worker = s.spawnWorker()
+}
+
+// spawnWorker starts a worker process with the stack's flags; the caller
+// stops it.
+func (s *e2eStack) spawnWorker() *workerProcess {
+	s.t.Helper()
 	// A short master-auth window: the bad-input tests' wrong master must
 	// fail within seconds, not after the two minutes RDS's own rotation
 	// is given in production.
@@ -169,7 +178,7 @@ func (s *e2eStack) startWorker() {
 	}
 	w := &workerProcess{cmd: cmd, done: make(chan error, 1)}
 	go func() { w.done <- cmd.Wait() }()
-	s.worker = w
+	return w
 }
 
 // kill ends the worker with SIGKILL: no graceful stop, activities cut off

@@ -119,3 +119,17 @@ func TestRevokeSecret(t *testing.T) {
 	assert.Equal(t, activities.ErrInvalidInput, app.Type())
 	assert.Equal(t, MetricRevokeFailed, f.datums()[0].Name)
 }
+
+func TestSlowConsumerCountDoesNotHoldTheBake(t *testing.T) {
+	f := newFake()
+	plan := twoStagePlan()
+	plan.Stages[0].Bake = time.Minute
+	env := newTestEnv(t, f, activityDelays{"CountConsumers": time.Hour})
+	start := env.Now()
+	env.ExecuteWorkflow(StagedRotation, StagedRotationInput{Plan: plan})
+	res := resultOf(t, env)
+	assert.Equal(t, StatusSucceeded, res.Status)
+	assert.Empty(t, res.Stages[0].Consumers)
+	prod := f.called("CreatePending")[2]
+	assert.WithinDuration(t, start.Add(time.Minute), prod.At, time.Second, "production starts when the bake ends, not when the count does")
+}

@@ -19,8 +19,8 @@ type ConsumerSample struct {
 }
 
 // Consumer watch cadence: about ten samples over a bake, none closer than
-// minConsumerInterval. None is taken when the bake ends, so the next
-// stage starts on time.
+// minConsumerInterval. None is taken when the bake ends, and one still
+// running then is cancelled, so the next stage starts on time.
 const (
 	consumerSamplesPerBake = 10
 	minConsumerInterval    = 5 * time.Second
@@ -38,7 +38,9 @@ func (s *stagedRun) watchConsumers(ctx workflow.Context, i int, bake time.Durati
 	}
 	interval := max(bake/consumerSamplesPerBake, minConsumerInterval)
 	for {
-		s.sampleConsumers(ctx, i, targets)
+		if s.sampleConsumers(ctx, i, targets, bakeDone) {
+			return
+		}
 		over, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return bakeDone.IsReady() || s.aborted })
 		if over || err != nil {
 			return
@@ -57,16 +59,25 @@ func (s *stagedRun) consumerTargets(stage string) []activities.ConsumerTarget {
 	return out
 }
 
-func (s *stagedRun) sampleConsumers(ctx workflow.Context, i int, targets []activities.ConsumerTarget) {
+// sampleConsumers takes one sample unless the bake ends or the run is
+// aborted first, which cancels it (over: stop watching), so a slow count
+// (unreachable instances) never holds the bake or an abort up.
+func (s *stagedRun) sampleConsumers(ctx workflow.Context, i int, targets []activities.ConsumerTarget, bakeDone workflow.Future) (over bool) {
 	var a *activities.Activities
+	sctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	fut := workflow.ExecuteActivity(withConsumerOptions(sctx), a.CountConsumers, activities.CountConsumersInput{Targets: targets})
+	if err := workflow.Await(ctx, func() bool { return fut.IsReady() || bakeDone.IsReady() || s.aborted }); err != nil || !fut.IsReady() {
+		return true
+	}
 	var counts activities.ConsumerCounts
-	err := workflow.ExecuteActivity(withConsumerOptions(ctx), a.CountConsumers, activities.CountConsumersInput{Targets: targets}).Get(ctx, &counts)
-	if err != nil {
+	if err := fut.Get(ctx, &counts); err != nil {
 		workflow.GetLogger(ctx).Warn("consumer count failed; the bake goes on", "stage", s.plan.Stages[i].Name, "error", err)
-		return
+		return false
 	}
 	sp := &s.progress.Stages[i]
 	sp.Consumers = append(sp.Consumers, ConsumerSample{At: workflow.Now(ctx), ConsumerCounts: counts})
+	return false
 }
 
 // withConsumerOptions: a count only reads; one retry, then the sample is

@@ -69,6 +69,10 @@ type Options struct {
 	// (activities.EnvRDSCABundle, read through Env when empty); ignored
 	// when Activities.RDSCABundle is set.
 	RDSCABundle string
+	// AWSWriteRate is the deployment's Secrets Manager write budget in
+	// calls a second, shared by every worker (write_share.go); 0 means
+	// none. Ignored when Activities.WriteBudget is set.
+	AWSWriteRate float64
 
 	Identity string
 	// Ready, when set, is called once the worker polls its task queue.
@@ -154,6 +158,9 @@ func Run(ctx context.Context, opts Options) error {
 	if actOpts.StopTimeout == 0 {
 		actOpts.StopTimeout = opts.StopTimeout
 	}
+	if actOpts.WriteBudget == nil && opts.AWSWriteRate > 0 {
+		actOpts.WriteBudget = activities.NewWriteBudget(opts.AWSWriteRate)
+	}
 	acts := activities.New(*cfg, actOpts)
 	defer acts.Close()
 
@@ -168,13 +175,16 @@ func Run(ctx context.Context, opts Options) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if actOpts.WriteBudget != nil {
+		go shareWriteBudget(ctx, c, actOpts.WriteBudget, logger)
+	}
 	encryption := "off"
 	if pc, _ := opts.Conn.PayloadCodec(); pc != nil {
 		encryption = "AES-256-GCM, active key " + pc.ActiveKeyID()
 	}
 	logger.Info("worker started", "taskQueue", workflows.TaskQueue, "namespace", opts.Conn.Namespace,
 		"address", opts.Conn.Address, "metrics", ready.MetricsAddress, "payloadEncryption", encryption,
-		"awsTimeout", opts.AWSTimeout)
+		"awsTimeout", opts.AWSTimeout, "awsWriteRate", opts.AWSWriteRate)
 	if opts.Ready != nil {
 		opts.Ready(ready)
 	}
