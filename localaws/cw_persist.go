@@ -91,7 +91,16 @@ func (cw *cloudWatch) save(final bool) error {
 // snapshot deep-copies the state; callers hold mu.
 func (cw *cloudWatch) snapshot() *cwState {
 	st := &cwState{Version: 1}
-	for _, s := range cw.series {
+	// Sorted by the map's keys: rebuilding a series' key in the comparison
+	// made the sort, under mu, cost more than the copy.
+	keys := make([]string, 0, len(cw.series))
+	for k := range cw.series {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	st.Metrics = make([]*cwSeries, 0, len(keys))
+	for _, k := range keys {
+		s := cw.series[k]
 		c := *s
 		c.Buckets = make([]cwBucket, len(s.Buckets))
 		for i, b := range s.Buckets {
@@ -100,7 +109,6 @@ func (cw *cloudWatch) snapshot() *cwState {
 		}
 		st.Metrics = append(st.Metrics, &c)
 	}
-	sort.Slice(st.Metrics, func(i, j int) bool { return st.Metrics[i].key() < st.Metrics[j].key() })
 	for _, a := range cw.alarms {
 		c := *a
 		st.Alarms = append(st.Alarms, &c)

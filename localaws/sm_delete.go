@@ -50,8 +50,7 @@ func (sm *secretsManager) deleteSecret(c *Call) (any, error) {
 			return nil, smManagedByService(s.OwningService)
 		}
 		if force {
-			delete(sm.secrets, s.Name)
-			sm.changed(nil)
+			sm.removeSecretLocked(s)
 			return smDeleteSecretOutput{ARN: s.ARN, Name: s.Name, DeletionDate: smEpochSeconds(now)}, nil
 		}
 		if s.scheduledForDeletion() {
@@ -114,13 +113,12 @@ func (sm *secretsManager) purgeExpiredLocked(now time.Time) {
 		return
 	}
 	var next time.Time
-	for name, s := range sm.secrets {
+	for _, s := range sm.secrets {
 		if s.DeletionDate == nil {
 			continue
 		}
 		if !now.Before(*s.DeletionDate) {
-			delete(sm.secrets, name)
-			sm.changed(nil)
+			sm.removeSecretLocked(s)
 			continue
 		}
 		if next.IsZero() || s.DeletionDate.Before(next) {

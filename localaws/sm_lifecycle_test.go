@@ -1,8 +1,6 @@
 package localaws
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -262,7 +260,7 @@ func TestSMRestartPersistence(t *testing.T) {
 	if err := stopSMServer(srv); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, smStateFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, smLogFile)); err != nil {
 		t.Fatalf("state file: %v", err)
 	}
 
@@ -343,107 +341,5 @@ func TestSMConcurrentPuts(t *testing.T) {
 	all := mustSM(c2.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("hot"), IncludeDeprecated: aws.Bool(true)}))(t)
 	if len(all.Versions) != writers*each+1 {
 		t.Fatalf("after restart %d versions, want %d", len(all.Versions), writers*each+1)
-	}
-}
-
-// TestSMEncodingCacheStaysFresh checks, after every kind of change, that no
-// secret's cached file encoding (sm_persist.go) is stale: a change that
-// forgot to call changed(s) would be lost at the next restart.
-func TestSMEncodingCacheStaysFresh(t *testing.T) {
-	srv, c := startSMServer(t, Options{})
-	ctx := smCtx(t)
-	check := func(step string) {
-		t.Helper()
-		srv.sm.mu.Lock()
-		defer srv.sm.mu.Unlock()
-		for _, s := range srv.sm.secrets {
-			if s.enc == nil {
-				continue
-			}
-			fresh, err := json.Marshal(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(fresh, s.enc) {
-				t.Fatalf("after %s the cached encoding of %s is stale", step, s.Name)
-			}
-		}
-	}
-	id := aws.String("cache")
-	lambda := aws.String("arn:aws:lambda:us-east-1:000000000000:function:f")
-	steps := []struct {
-		name string
-		call func() error
-	}{
-		{"CreateSecret", func() error {
-			_, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: id, SecretString: aws.String("1")})
-			return err
-		}},
-		{"GetSecretValue", func() error {
-			_, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: id})
-			return err
-		}},
-		{"PutSecretValue", func() error {
-			_, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: id, SecretString: aws.String("2"), VersionStages: []string{"AWSPENDING"}})
-			return err
-		}},
-		{"UpdateSecretVersionStage", func() error {
-			_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: id, VersionStage: aws.String("AWSPENDING"),
-				RemoveFromVersionId: aws.String(aws.ToString(valueAt(t, c, "cache", "AWSPENDING").VersionId))})
-			return err
-		}},
-		{"UpdateSecret", func() error {
-			_, err := c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: id, Description: aws.String("d"), SecretString: aws.String("3")})
-			return err
-		}},
-		{"TagResource", func() error {
-			_, err := c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: id, Tags: []smtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
-			return err
-		}},
-		{"UntagResource", func() error {
-			_, err := c.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: id, TagKeys: []string{"k"}})
-			return err
-		}},
-		{"RotateSecret", func() error {
-			_, err := c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: id, RotationLambdaARN: lambda,
-				RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(3)}})
-			return err
-		}},
-		{"PutSecretValue while rotation is on", func() error {
-			_, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: id, SecretString: aws.String("4")})
-			return err
-		}},
-		{"CancelRotateSecret", func() error {
-			_, err := c.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: id})
-			return err
-		}},
-		{"DeleteSecret", func() error {
-			_, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: id})
-			return err
-		}},
-		{"RestoreSecret", func() error {
-			_, err := c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: id})
-			return err
-		}},
-		{"putServiceSecretValue", func() error {
-			arn, err := srv.sm.createServiceSecret("rds!db-cache", "rds", "", nil, "m1")
-			if err != nil {
-				return err
-			}
-			return srv.sm.putServiceSecretValue(arn, "m2")
-		}},
-	}
-	for _, st := range steps {
-		if err := st.call(); err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		check(st.name)
-		// Encode everything so the next step starts from fresh caches.
-		srv.sm.mu.Lock()
-		_, err := srv.sm.encodeStateLocked()
-		srv.sm.mu.Unlock()
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -91,8 +91,7 @@ func (sm *secretsManager) deleteServiceSecret(arn string) error {
 		if err != nil {
 			return nil, nil
 		}
-		delete(sm.secrets, s.Name)
-		sm.changed(nil)
+		sm.removeSecretLocked(s)
 		return nil, nil
 	})
 	return err

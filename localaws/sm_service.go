@@ -9,12 +9,13 @@ import (
 )
 
 // secretsManager emulates AWS Secrets Manager on awsJson1_1. All state sits
-// behind one mutex (calls are short and in memory) and is written to
-// <dataDir>/secretsmanager.json before a changing call is answered.
+// behind one mutex (calls are short and in memory); a changing call appends
+// its changes to <dataDir>/secretsmanager.log before it is answered.
 //
 // Files: sm_service.go dispatch; sm_wire.go request/response shapes;
 // sm_errors.go and sm_validate.go AWS errors and input limits; sm_store.go
-// the model and SecretId lookup; sm_persist.go saving; sm_write.go create,
+// the model and SecretId lookup; sm_persist.go the log, sm_compact.go its
+// compaction, sm_load.go loading and migration; sm_write.go create,
 // update and put; sm_read.go get, batch get and describe; sm_versions.go
 // staging labels; sm_list.go and sm_filters.go listing; sm_tags.go;
 // sm_delete.go deletion and restore; sm_rotation.go; sm_password.go;
@@ -28,17 +29,15 @@ type secretsManager struct {
 	mu        sync.Mutex
 	secrets   map[string]*smSecret // by name; scheduled-for-deletion ones too
 	nextSeq   uint64
-	changes   uint64    // bumped by every change to the state
-	lazyDirty bool      // access dates changed, saved with the next commit
 	nextPurge time.Time // earliest DeletionDate to act on; zero when none
-
-	saveMu sync.Mutex // serialises writes of the state file
-	saved  uint64     // changes already on disk; guarded by saveMu
+	smJournal
 }
 
 func newSecretsManager(e *env) (*secretsManager, error) {
 	sm := &secretsManager{env: e, secrets: map[string]*smSecret{},
 		now: func() time.Time { return time.Now().UTC() }}
+	sm.lazy = map[string]struct{}{}
+	sm.compactMin = smCompactMinBytes
 	if err := sm.load(); err != nil {
 		return nil, err
 	}
@@ -76,15 +75,6 @@ func (sm *secretsManager) handle(_ context.Context, c *Call) (any, error) {
 		return nil, unknownOperation(c)
 	}
 	return h(sm, c)
-}
-
-// close flushes what is not on disk yet: access dates recorded since the
-// last change, or a change whose save failed.
-func (sm *secretsManager) close() error {
-	sm.mu.Lock()
-	upTo := sm.changes
-	sm.mu.Unlock()
-	return sm.commit(upTo, true)
 }
 
 // smDecode reads a request body into its shape. An empty body is an empty

@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// smStateFile is where Secrets Manager keeps its state under the data dir.
-const smStateFile = "secretsmanager.json"
-
 // smSecret is one secret with all of its versions. Every field is exported
 // only so encoding/json can persist it; nothing outside sm_* touches it.
 type smSecret struct {
@@ -38,8 +35,9 @@ type smSecret struct {
 	ResourcePolicy string `json:"resourcePolicy,omitempty"`
 	policy         *policyDoc
 
-	// enc caches the secret's encoding in the state file; nil when the
-	// secret changed since it was last encoded (see sm_persist.go).
+	// enc is the secret's encoding as its last log record holds it (access
+	// dates recorded since excepted), what a compaction writes; nil before
+	// the first record (see sm_persist.go).
 	enc []byte
 }
 
@@ -67,12 +65,6 @@ type smRotation struct {
 	ScheduleExpression     *string    `json:"scheduleExpression,omitempty"`
 	LastRotated            *time.Time `json:"lastRotated,omitempty"`
 	NextRotation           *time.Time `json:"smNextRotation,omitempty"`
-}
-
-// smPersisted is the file format: secrets in creation order.
-type smPersisted struct {
-	Secrets []*smSecret `json:"secrets"`
-	NextSeq uint64      `json:"nextSeq"`
 }
 
 func (s *smSecret) scheduledForDeletion() bool { return s.DeletionDate != nil }
@@ -234,7 +226,7 @@ func (sm *secretsManager) addSecretLocked(name string, now time.Time) *smSecret 
 func smAccessDay(now time.Time) time.Time { return now.UTC().Truncate(24 * time.Hour) }
 
 // touchAccessLocked records a read of version v. LastAccessedDate is
-// informational, so it is saved with the next change (or at close) rather
+// informational, so it is logged with the next change (or at close) rather
 // than making every first read of the day wait for a write.
 func (sm *secretsManager) touchAccessLocked(s *smSecret, v *smVersion, now time.Time) {
 	day := smAccessDay(now)
@@ -248,7 +240,6 @@ func (sm *secretsManager) touchAccessLocked(s *smSecret, v *smVersion, now time.
 		touched = true
 	}
 	if touched {
-		s.enc = nil
-		sm.lazyDirty = true
+		sm.lazy[s.Name] = struct{}{}
 	}
 }
