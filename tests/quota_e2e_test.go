@@ -18,6 +18,7 @@ import (
 // workers, which must keep every second's writes within the budget plus
 // its burst and draw no throttling at all.
 func TestThrottledFleetRotation(t *testing.T) {
+	t.Parallel() // mostly waiting on the quota: runs beside the other slow tests
 	const quota, budget, secrets = 10, 8, 24
 	s := startE2EStackWith(t, e2eOptions{
 		quotas:     &localaws.QuotaConfig{Families: map[string]localaws.QuotaLimit{"secretsmanager:writes": {Rate: quota}}},
@@ -50,14 +51,17 @@ func TestThrottledFleetRotation(t *testing.T) {
 	}
 	t.Logf("without a budget: %d writes, %d throttled, every rotation succeeded", len(writes), throttled)
 
-	// Two workers sharing the budget, each having counted the other.
+	// Two workers sharing the budget, each having counted the others.
+	// The stopped worker stays listed as a poller for a few minutes, so
+	// they may count three and write less: never more.
 	s.worker.stop(t)
 	s.opts.workerArgs = []string{"--aws-write-rate", fmt.Sprint(budget)}
+	logged := len(s.logs.String())
 	s.startWorker()
 	second := s.spawnWorker()
 	t.Cleanup(func() { second.stop(t) })
-	waitFor(ctx, t, "both workers to take half the budget", func() bool {
-		return strings.Count(s.logs.String(), `"msg":"write budget shared","workers":2`) >= 2
+	waitFor(ctx, t, "both workers to share the budget", func() bool {
+		return strings.Count(s.logs.String()[logged:], `"msg":"write budget shared"`) >= 2
 	})
 	from = rotateAll("budgeted")
 	writes, throttled = workerWrites(s, from)
