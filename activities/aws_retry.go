@@ -14,12 +14,12 @@ import (
 // throttled fleet into failed steps. credstage's own budget
 // (write_budget.go) keeps calls under the quota, and its steps retry
 // transient failures for the step's whole timeout (engine.StepTimeout),
-// so the SDK only needs to absorb short throttling bursts: more attempts,
-// a longer backoff, and no retry quota. A call that still fails reaches
-// the step runner as a transient error and is tried again, never as a
-// failed rotation.
+// so the SDK keeps its 3 attempts (a failure reaches the step runner
+// within seconds, naming its call, and is tried again there with the
+// engine's backoff) but loses the retry quota, which would fail calls
+// outright once sustained throttling has drained it.
 const (
-	sdkMaxAttempts = 8
+	sdkMaxAttempts = 3
 	sdkMaxBackoff  = 20 * time.Second
 )
 

@@ -9,9 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/plan"
@@ -53,30 +50,10 @@ rotated away.`,
 			if in.Environment == "" {
 				in.Environment = env
 			}
-			c, err := a.client(ctx)
+			run, ref, err := a.startUnderLock(ctx, name, "revoke of the previous credentials of "+name, wfRevokeSecret, in)
 			if err != nil {
 				return err
 			}
-			id := workflows.RotateWorkflowID(name)
-			if err := a.refuseIfRunning(ctx, c, id, name); err != nil {
-				return err
-			}
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID:                       id,
-				TaskQueue:                workflows.TaskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-				StaticSummary:            "revoke the previous credentials of " + name,
-			}, wfRevokeSecret, in)
-			if err != nil {
-				var started *serviceerror.WorkflowExecutionAlreadyStarted
-				if errors.As(err, &started) {
-					return failed("secret %s is being changed right now by run %s: wait for it to end, then try again", name, id)
-				}
-				return a.temporalErr(err, runRef{})
-			}
-			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
-			a.printStarted("revoke of the previous credentials of "+name, ref)
 			if !wait {
 				return nil
 			}

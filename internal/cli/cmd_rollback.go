@@ -53,32 +53,10 @@ also restores the password of a role that alternating users left alone.`,
 				// labels back.
 				in.ExpectCurrentVersionID = current
 			}
-			c, err := a.client(ctx)
+			run, ref, err := a.startUnderLock(ctx, name, "rollback of "+name, wfRollbackSecret, in)
 			if err != nil {
 				return err
 			}
-			id := workflows.RotateWorkflowID(name)
-			if err := a.refuseIfRunning(ctx, c, id, name); err != nil {
-				return err
-			}
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID:        id,
-				TaskQueue: workflows.TaskQueue,
-				// The ID is the per-secret lock: never start beside a
-				// rotation of the same secret.
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-				StaticSummary:            "rollback of " + name,
-			}, wfRollbackSecret, in)
-			if err != nil {
-				var started *serviceerror.WorkflowExecutionAlreadyStarted
-				if errors.As(err, &started) {
-					return failed("secret %s is being changed right now by run %s: wait for it to end, then try again", name, id)
-				}
-				return a.temporalErr(err, runRef{})
-			}
-			ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
-			a.printStarted("rollback of "+name, ref)
 			if !wait {
 				return nil
 			}
@@ -100,6 +78,39 @@ also restores the password of a role that alternating users left alone.`,
 	fl.StringVar(&in.Reason, "reason", "", "why, kept in the run's history")
 	fl.BoolVar(&wait, "wait", false, "wait for the rollback to finish; exit 1 if it fails")
 	return cmd
+}
+
+// startUnderLock starts a run of workflow type wf on one secret under
+// its rotate/<secret> lock: refused, naming the holder, while a rotation,
+// rollback or revoke of that secret runs.
+func (a *app) startUnderLock(ctx context.Context, name, what, wf string, in any) (client.WorkflowRun, runRef, error) {
+	c, err := a.client(ctx)
+	if err != nil {
+		return nil, runRef{}, err
+	}
+	id := workflows.RotateWorkflowID(name)
+	if err := a.refuseIfRunning(ctx, c, id, name); err != nil {
+		return nil, runRef{}, err
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: workflows.TaskQueue,
+		// The ID is the per-secret lock: never start beside a rotation
+		// of the same secret.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            what,
+	}, wf, in)
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return nil, runRef{}, failed("secret %s is being changed right now by run %s: wait for it to end, then try again", name, id)
+		}
+		return nil, runRef{}, a.temporalErr(err, runRef{})
+	}
+	ref := runRef{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+	a.printStarted(what, ref)
+	return run, ref, nil
 }
 
 // previousVersionExists checks with DescribeSecret (metadata only) that
@@ -151,8 +162,11 @@ func (a *app) refuseIfRunning(ctx context.Context, c client.Client, id, secret s
 		return nil
 	}
 	what := "rotated"
-	if info.Type.Name == wfRollbackSecret {
+	switch info.Type.Name {
+	case wfRollbackSecret:
 		what = "rolled back"
+	case wfRevokeSecret:
+		what = "revoked"
 	}
 	return failed("secret %s is being %s right now by run %s (run id %s): wait for it to end, or abort its staged run", secret, what, id, info.Execution.RunId)
 }
