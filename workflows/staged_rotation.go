@@ -154,10 +154,16 @@ func (s *stagedRun) continueAsNew(ctx workflow.Context, next int) (StagedRotatio
 		return StagedRotationResult{}, err
 	}
 	workflow.GetLogger(ctx).Info("continuing as new", "plan", s.plan.Name, "nextStage", next)
-	return StagedRotationResult{}, workflow.NewContinueAsNewError(ctx, StagedRotation, StagedRotationInput{
-		Plan:   s.plan,
-		Resume: &StagedRotationResume{NextStage: next, Progress: s.progress, Started: s.started, Summary: s.outcomes},
-	})
+	return StagedRotationResult{}, workflow.NewContinueAsNewError(ctx, StagedRotation, s.resumeInput(next))
+}
+
+// resumeInput is what the next run of the chain starts from. The outcomes
+// of finished stages stay behind: nothing after them reads them (a bake
+// watches its own stage's, before this), and at about 400 bytes a secret
+// they would take a 10,000-secret plan's input past Temporal's 2 MB
+// payload limit.
+func (s *stagedRun) resumeInput(next int) StagedRotationInput {
+	return StagedRotationInput{Plan: s.plan, Resume: &StagedRotationResume{NextStage: next, Progress: s.progress, Started: s.started}}
 }
 
 // setStatus records the run's status in progress and search attributes.

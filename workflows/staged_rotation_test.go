@@ -420,7 +420,7 @@ func TestStagedRotationContinuesAsNewBetweenStages(t *testing.T) {
 	require.NotNil(t, next.Resume)
 	assert.Equal(t, 1, next.Resume.NextStage)
 	assert.Equal(t, StatusSucceeded, next.Resume.Progress.Stages[0].Status)
-	assert.Len(t, next.Resume.Summary, 2)
+	assert.Empty(t, next.Resume.Summary, "finished stages' outcomes stay behind (resumeInput)")
 	for _, c := range f.calls {
 		assert.NotEqual(t, "production/a", c.Subject)
 	}

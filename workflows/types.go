@@ -77,10 +77,12 @@ type StagedRotationInput struct {
 
 // StagedRotationResume is the state a continued run picks up.
 type StagedRotationResume struct {
-	NextStage int             `json:"nextStage"`
-	Progress  Progress        `json:"progress"`
-	Started   time.Time       `json:"started"`
-	Summary   []TargetOutcome `json:"summary,omitempty"`
+	NextStage int       `json:"nextStage"`
+	Progress  Progress  `json:"progress"`
+	Started   time.Time `json:"started"`
+	// Summary: the outcomes of the stages before NextStage, which runs of
+	// earlier releases handed over; no longer written (resumeInput).
+	Summary []TargetOutcome `json:"summary,omitempty"`
 }
 
 // StagedRotationResult is the readable summary of a run (also its memo).
