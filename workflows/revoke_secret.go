@@ -39,16 +39,15 @@ func RevokeSecret(ctx workflow.Context, in RevokeSecretInput) (activities.Revoke
 	if err := problems.err("revoke secret"); err != nil {
 		return activities.RevokeResult{}, err
 	}
-	progress := TargetProgress{SecretID: in.SecretID, Status: StatusRunning, Step: stepRevoke}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (TargetProgress, error) { return progress, nil }); err != nil {
+	progress, err := startSecretRun(ctx, in.SecretID, in.Environment, stepRevoke)
+	if err != nil {
 		return activities.RevokeResult{}, err
 	}
-	upsertSearchAttrs(ctx, searchAttrs{Environment: in.Environment, Secret: in.SecretID, Status: StatusRunning})
 	workflow.GetLogger(ctx).Info("revoking the previous credentials", "secret", in.SecretID, "version", in.VersionID, "reason", in.Reason)
 
 	var a *activities.Activities
 	var res activities.RevokeResult
-	err := workflow.ExecuteActivity(withUndoOptions(ctx), a.RevokePrevious, activities.RevokeInput{
+	err = workflow.ExecuteActivity(withUndoOptions(ctx), a.RevokePrevious, activities.RevokeInput{
 		SecretID: in.SecretID, VersionID: in.VersionID, Terminate: in.Terminate,
 	}).Get(ctx, &res)
 	status, metric := StatusSucceeded, MetricPreviousRevoked
@@ -58,8 +57,7 @@ func RevokeSecret(ctx workflow.Context, in RevokeSecretInput) (activities.Revoke
 	}
 	progress.Status = status
 	upsertSearchAttrs(ctx, searchAttrs{Status: status})
-	dims := []activities.Dimension{{Name: "Environment", Value: in.Environment}, {Name: "SecretName", Value: SecretName(in.SecretID)}}
-	publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{datum(metric, 1, unitCount, workflow.Now(ctx), dims...)})
+	publishSecretCount(ctx, metric, in.Environment, in.SecretID)
 	if err != nil {
 		msg, typ := describeError(err)
 		if typ == "" {

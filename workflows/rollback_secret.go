@@ -10,6 +10,24 @@ import (
 // stepVerifyLogin is RollbackSecret's second step, as progress shows it.
 const stepVerifyLogin = "verify-login"
 
+// startSecretRun is how an on-demand run on one secret (RollbackSecret,
+// RevokeSecret) begins: its progress answers the query, and its search
+// attributes say running.
+func startSecretRun(ctx workflow.Context, secretID, environment, step string) (*TargetProgress, error) {
+	progress := &TargetProgress{SecretID: secretID, Status: StatusRunning, Step: step}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (TargetProgress, error) { return *progress, nil }); err != nil {
+		return nil, err
+	}
+	upsertSearchAttrs(ctx, searchAttrs{Environment: environment, Secret: secretID, Status: StatusRunning})
+	return progress, nil
+}
+
+// publishSecretCount publishes 1 of metric for one secret.
+func publishSecretCount(ctx workflow.Context, metric, environment, secretID string) {
+	dims := []activities.Dimension{{Name: "Environment", Value: environment}, {Name: "SecretName", Value: SecretName(secretID)}}
+	publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{datum(metric, 1, unitCount, workflow.Now(ctx), dims...)})
+}
+
 // RollbackSecret undoes a completed rotation on demand: the secret goes
 // back to its AWSPREVIOUS version (labels, and for single-user the
 // database password), refusing when AWSCURRENT is not
@@ -35,16 +53,15 @@ func RollbackSecret(ctx workflow.Context, in RollbackSecretInput) (activities.Re
 	if err := problems.err("rollback secret"); err != nil {
 		return activities.RestoreResult{}, err
 	}
-	progress := TargetProgress{SecretID: in.SecretID, Status: StatusRunning, Step: activities.StepRollback}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (TargetProgress, error) { return progress, nil }); err != nil {
+	progress, err := startSecretRun(ctx, in.SecretID, in.Environment, activities.StepRollback)
+	if err != nil {
 		return activities.RestoreResult{}, err
 	}
-	upsertSearchAttrs(ctx, searchAttrs{Environment: in.Environment, Secret: in.SecretID, Status: StatusRunning})
 	workflow.GetLogger(ctx).Info("rolling back", "secret", in.SecretID, "expectCurrent", in.ExpectCurrentVersionID, "reason", in.Reason)
 
 	var a *activities.Activities
 	var res activities.RestoreResult
-	err := workflow.ExecuteActivity(withUndoOptions(ctx), a.RestorePrevious, activities.RestoreInput{
+	err = workflow.ExecuteActivity(withUndoOptions(ctx), a.RestorePrevious, activities.RestoreInput{
 		SecretID:               in.SecretID,
 		Strategy:               in.Strategy,
 		ExpectCurrentVersionID: in.ExpectCurrentVersionID,
@@ -69,8 +86,7 @@ func RollbackSecret(ctx workflow.Context, in RollbackSecretInput) (activities.Re
 		if err != nil {
 			metric = MetricRotationFailed
 		}
-		dims := []activities.Dimension{{Name: "Environment", Value: in.Environment}, {Name: "SecretName", Value: SecretName(in.SecretID)}}
-		publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{datum(metric, 1, unitCount, workflow.Now(ctx), dims...)})
+		publishSecretCount(ctx, metric, in.Environment, in.SecretID)
 	}
 	if err != nil {
 		msg, typ := describeError(err)
