@@ -4,8 +4,9 @@
 // with the hand-written pattern, with client/pgsecret, and through
 // `credstage agent`), rollback time (B5), the RDS calls of provisioning a
 // fleet of instances at once (B6), how soon an application reads a new
-// version (B7) and the agent's read latency (B8), measured side by side
-// on one local stack: the Temporal dev server from bin/temporal (SQLite
+// version (B7), the agent's read latency (B8) and a fleet rotated under
+// AWS's request quotas (B9, on a second stack whose localaws runs in
+// quota mode; quota_test.go), measured side by side on one local stack: the Temporal dev server from bin/temporal (SQLite
 // file, WAL), localaws in-process with a real PostgreSQL cluster per
 // instance, and the worker built from ./worker and the agent built from
 // ./starter as their own processes.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/client/secretcache"
 )
 
@@ -37,12 +38,19 @@ type config struct {
 	// the goroutines of its concurrent half.
 	AgentReads, AgentGoroutines int
 	// Only, when not empty, names the groups of figures to run
-	// (groupRotation, groupProvisioning, groupClients).
+	// (groupRotation, groupProvisioning, groupClients, groupQuota).
 	Only []string
 	// ProvisionInstances is how many instances the provisioning figure
 	// creates at once (0: skip it), waiting with these delays.
 	ProvisionInstances                 int
 	ProvisionWaitMin, ProvisionWaitMax time.Duration
+	// QuotaSecrets is B9's fleet (0: skip it), rotated in one batched
+	// stage against localaws's quota mode at AWS's rates, QuotaReps times
+	// with each number of workers in QuotaWorkers, sharing a write budget
+	// of QuotaWriteRate calls a second.
+	QuotaSecrets, QuotaReps int
+	QuotaWorkers            []int
+	QuotaWriteRate          float64
 	// StatsWait lets PostgreSQL flush the statistics of connections just
 	// closed before pg_stat_database is read (logins per rotation).
 	StatsWait time.Duration
@@ -57,6 +65,7 @@ func fullConfig(root string) config {
 		CheckInterval: secretcache.DefaultCheckInterval, AgentReads: 2000, AgentGoroutines: 4,
 		// ProvisionDatabase's default delays, as in production.
 		ProvisionInstances: 10, ProvisionWaitMin: 2 * time.Second, ProvisionWaitMax: 30 * time.Second,
+		QuotaSecrets: 2000, QuotaReps: 1, QuotaWorkers: []int{1, 2}, QuotaWriteRate: activities.DefaultWriteRate,
 		StatsWait: 1200 * time.Millisecond,
 		Out:       filepath.Join(root, "bench-results.json"),
 	}
@@ -69,6 +78,7 @@ func smallConfig(dir string) config {
 		Parallel: 4, BatchSize: 2, AppRate: 10, AppSecrets: 3, AppCacheTTL: time.Minute,
 		CheckInterval: time.Second, AgentReads: 100, AgentGoroutines: 2,
 		ProvisionInstances: 2, ProvisionWaitMin: 200 * time.Millisecond, ProvisionWaitMax: time.Second,
+		QuotaSecrets: 8, QuotaReps: 1, QuotaWorkers: []int{1, 2}, QuotaWriteRate: activities.DefaultWriteRate,
 		StatsWait: 300 * time.Millisecond,
 		Out:       filepath.Join(dir, "bench-results.json"),
 	}
@@ -94,6 +104,8 @@ func (c config) fromEnv() (config, error) {
 		{"CREDSTAGE_BENCH_PROVISION", &c.ProvisionInstances, 0},
 		{"CREDSTAGE_BENCH_AGENT_READS", &c.AgentReads, 1},
 		{"CREDSTAGE_BENCH_AGENT_GOROUTINES", &c.AgentGoroutines, 1},
+		{"CREDSTAGE_BENCH_QUOTA_SECRETS", &c.QuotaSecrets, 0},
+		{"CREDSTAGE_BENCH_QUOTA_REPS", &c.QuotaReps, 1},
 	}
 	for _, v := range ints {
 		s := os.Getenv(v.name)
@@ -116,6 +128,23 @@ func (c config) fromEnv() (config, error) {
 			c.Sizes = append(c.Sizes, n)
 		}
 		slices.Sort(c.Sizes)
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_QUOTA_WORKERS"); s != "" {
+		c.QuotaWorkers = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("CREDSTAGE_BENCH_QUOTA_WORKERS=%q: want worker counts ≥ 1, comma separated", s)
+			}
+			c.QuotaWorkers = append(c.QuotaWorkers, n)
+		}
+	}
+	if s := os.Getenv("CREDSTAGE_BENCH_QUOTA_WRITE_RATE"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 {
+			return c, fmt.Errorf("CREDSTAGE_BENCH_QUOTA_WRITE_RATE=%q: want a number ≥ 0 (0: no budget)", s)
+		}
+		c.QuotaWriteRate = f
 	}
 	if s := os.Getenv("CREDSTAGE_BENCH_APP_RATE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
@@ -153,12 +182,24 @@ const (
 	groupRotation     = "rotation"     // baselines, B1, B2, B3, B4 with the hand-written pattern, B5
 	groupProvisioning = "provisioning" // B6
 	groupClients      = "clients"      // B4 through the library and the agent, B7, B8
+	groupQuota        = "quota"        // B9, on a stack of its own
 )
 
-var groups = []string{groupRotation, groupProvisioning, groupClients}
+var groups = []string{groupRotation, groupProvisioning, groupClients, groupQuota}
+
+// runsMain says whether any figure of the main stack (every group but
+// quota) is measured.
+func (c config) runsMain() bool {
+	return c.runs(groupRotation) || c.runs(groupProvisioning) || c.runs(groupClients)
+}
 
 // runs says whether the group's figures are measured.
 func (c config) runs(group string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, group) }
+
+// poolSizes sizes the main fleet's pools.
+func (c config) poolSizes() map[string]int {
+	return map[string]int{poolAlt: c.poolSize(), poolSingle: c.B2Secrets, poolB1: 2, poolB5: 1}
+}
 
 // poolSize is how many secrets of one strategy the fleet needs.
 func (c config) poolSize() int {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/credstage/credstage/activities"
 )
@@ -45,17 +46,21 @@ const (
 	poolSingle = "single"
 	poolB1     = "b1"
 	poolB5     = "b5"
+	// poolQuota is B9's fleet, on a stack of its own (quota_test.go).
+	poolQuota = "quota"
 )
 
 const dbName = "bench"
 
 // setupFleet provisions the instances and creates every role and secret
-// quickly: roles through the master session in one transaction per
-// instance, secrets with CreateSecret. None of this is measured.
-func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
+// of the pools sized in sizes quickly: roles through the master session
+// in one transaction per instance, secrets with CreateSecret (in quota
+// mode below CreateSecret's quota). None of this is measured.
+func setupFleet(ctx context.Context, s *benchStack, c config, sizes map[string]int) (*fleet, error) {
 	f := &fleet{pools: map[string][]string{}, strategy: map[string]activities.Strategy{
 		poolAlt: activities.StrategyAlternatingUsers, poolSingle: activities.StrategySingleUser,
 		poolB1: activities.StrategyAlternatingUsers, poolB5: activities.StrategySingleUser,
+		poolQuota: activities.StrategyAlternatingUsers,
 	}}
 	cfg, err := awsConfig(s)
 	if err != nil {
@@ -86,18 +91,21 @@ func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
 		}
 	}
 
-	sizes := map[string]int{poolAlt: c.poolSize(), poolSingle: c.B2Secrets, poolB1: 2, poolB5: 1}
-	type role struct{ name, password, secret string }
+	type role struct {
+		name, password, secret string
+		clone                  bool
+	}
 	perInstance := make([][]role, len(f.instances))
 	var secrets []struct {
 		name string
 		r    role
 		in   *instance
 	}
-	for _, pool := range []string{poolAlt, poolSingle, poolB1, poolB5} {
+	for _, pool := range []string{poolAlt, poolSingle, poolB1, poolB5, poolQuota} {
 		for i := range sizes[pool] {
 			name := fmt.Sprintf("bench/%s/%05d", pool, i)
-			r := role{name: fmt.Sprintf("b_%s_%05d", pool, i), password: randomPassword(), secret: name}
+			r := role{name: fmt.Sprintf("b_%s_%05d", pool, i), password: randomPassword(), secret: name,
+				clone: f.strategy[pool] == activities.StrategyAlternatingUsers}
 			k := i % len(f.instances)
 			perInstance[k] = append(perInstance[k], r)
 			f.pools[pool] = append(f.pools[pool], name)
@@ -117,7 +125,7 @@ func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
 		defer func() { _ = tx.Rollback(ctx) }()
 		for _, r := range perInstance[k] {
 			stmts := []string{fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, r.name, r.password)}
-			if strings.HasPrefix(r.name, "b_alt_") || strings.HasPrefix(r.name, "b_b1_") {
+			if r.clone {
 				// The clone of an alternating pair exists from the start,
 				// so every rotation does the same ALTER ROLE.
 				stmts = append(stmts, fmt.Sprintf(`CREATE ROLE %q LOGIN IN ROLE %q`, r.name+"_clone", r.name))
@@ -133,8 +141,17 @@ func setupFleet(ctx context.Context, s *benchStack, c config) (*fleet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Quota mode charges the harness's calls to the same account as the
+	// worker's: create below CreateSecret's 50 a second.
+	create := rate.NewLimiter(rate.Inf, 0)
+	if s.quotas != nil {
+		create = rate.NewLimiter(40, 1)
+	}
 	err = parallelDo(ctx, len(secrets), 16, func(ctx context.Context, i int) error {
 		sec := secrets[i]
+		if err := create.Wait(ctx); err != nil {
+			return err
+		}
 		value, _ := json.Marshal(map[string]any{
 			"engine": "postgres", "host": sec.in.host, "port": sec.in.port, "dbname": dbName,
 			"username": sec.r.name, "password": sec.r.password, "masterarn": sec.in.masterARN,

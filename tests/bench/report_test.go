@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +25,7 @@ type results struct {
 	b1Batched []time.Duration
 	b5        []time.Duration
 	provision []provisionResult
+	quota     []quotaResult // B9
 	info      map[string]any
 	json      map[string]any
 	rows      [][]string
@@ -132,6 +135,13 @@ func fleetFigures(runs []runResult, parallel stats) map[string]any {
 		}
 	}
 	m["cpu_ms_per_rotation"] = cpuPerRotation(runs)
+	// The worker's AWS calls per rotation by action, of the median run by
+	// throughput, and the kinds Secrets Manager's quotas count.
+	med := slices.Clone(runs)
+	slices.SortFunc(med, func(a, b runResult) int { return cmp.Compare(a.RotationsPerS, b.RotationsPerS) })
+	calls := callFigures(med[len(med)/2].AWSCalls, med[len(med)/2].Secrets)
+	m["aws_calls_per_rotation_by_action"] = calls.byAction
+	m["writes_per_rotation"], m["get_random_password_per_rotation"], m["reads_per_rotation"] = calls.writes, calls.random, calls.reads
 	return m
 }
 
@@ -194,6 +204,9 @@ func (r *results) finish(main design) {
 	if p := r.provisioning(); p != nil {
 		j["provisioning"] = p
 	}
+	if q := r.quotaFigures(); q != nil {
+		j["b9_quota"] = q
+	}
 
 	var all []runResult
 	for _, runs := range r.runs {
@@ -204,6 +217,7 @@ func (r *results) finish(main design) {
 		"latency_runs": c.LatencyRuns, "parallel": c.Parallel, "batch_size": c.BatchSize, "seq_rotations": c.SeqRotations,
 		"app_rate": c.AppRate, "app_secrets": c.AppSecrets, "check_interval_s": c.CheckInterval.Seconds(),
 		"agent_reads": c.AgentReads, "agent_goroutines": c.AgentGoroutines, "only": c.Only,
+		"quota_secrets": c.QuotaSecrets, "quota_reps": c.QuotaReps, "quota_workers": c.QuotaWorkers, "quota_write_rate": c.QuotaWriteRate,
 		"temporal": "dev server (bin/temporal), SQLite file with journal_mode=wal, synchronous=normal; worker as its own process",
 		"when":     time.Now().UTC().Format(time.RFC3339)}
 	r.table(main)
@@ -392,6 +406,8 @@ func (r *results) table(main design) {
 			row(name+": worker peak RSS", m, "worker_peak_rss_mib", "MiB", "", nil)
 			row(name+": Temporal actions/rotation", m, "actions_per_rotation", "", "", nil)
 			row(name+": fresh logins/rotation", m, "logins_per_rotation", "", "1", b(num(m, "logins_per_rotation") < 1.05))
+			r.rows = append(r.rows, []string{name + ": writes / GetRandomPassword / reads per rotation",
+				fmt.Sprintf("%v / %v / %v", m["writes_per_rotation"], m["get_random_password_per_rotation"], m["reads_per_rotation"]), "", "", ""})
 		}
 	}
 	b3, _ := j["b3"].([]map[string]any)
@@ -432,6 +448,7 @@ func (r *results) table(main design) {
 		}
 	}
 	r.clientRows()
+	r.quotaRows()
 }
 
 func verdict(ok bool) string { return map[bool]string{true: "met", false: "MISSED"}[ok] }

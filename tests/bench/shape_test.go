@@ -42,7 +42,9 @@ func checkShape(t *testing.T, path string) {
 	nums("b1", obj(j, "b1"), "p50_ms", "p95_ms", "ratio_to_baseline")
 	b2 := obj(j, "b2")
 	for _, st := range []string{alt, single} {
-		nums("b2."+st, obj(b2, st), "secrets", "wall_s", "rotations_per_s", "ratio_to_parallel_baseline", "worker_peak_rss_mib", "actions_per_rotation")
+		nums("b2."+st, obj(b2, st), "secrets", "wall_s", "rotations_per_s", "ratio_to_parallel_baseline", "worker_peak_rss_mib", "actions_per_rotation",
+			"writes_per_rotation", "get_random_password_per_rotation", "reads_per_rotation")
+		obj(obj(b2, st), "aws_calls_per_rotation_by_action")
 	}
 	b3, ok := j["b3"].([]any)
 	if !ok || len(b3) == 0 {
@@ -75,6 +77,16 @@ func checkShape(t *testing.T, path string) {
 	for _, wait := range []string{waitCoalesced, waitPerInstance} {
 		nums("provisioning."+wait, obj(prov, wait), "wall_s", "provision_s_p50", "rds_calls_per_instance",
 			"describe_calls_per_instance", "peak_rds_calls_per_s", "peak_describe_calls_per_s")
+	}
+	b9 := obj(j, "b9_quota")
+	nums("b9_quota", b9, "secrets", "instances", "write_budget_per_s")
+	for _, k := range []string{"1", "2"} {
+		w := obj(obj(b9, "by_workers"), k)
+		nums("b9_quota.by_workers."+k, w, "wall_s", "rotations_per_s", "ratio_to_budget_ceiling", "quota_ceiling_rotations_per_s",
+			"budget_ceiling_rotations_per_s", "writes_per_rotation", "get_random_password_per_rotation", "reads_per_rotation",
+			"failed_rotations", "throttled_calls", "peak_writes_per_s", "budget_plus_bursts_per_s", "worker_peak_rss_mib")
+		obj(w, "throttled_by_family")
+		obj(w, "aws_calls_per_rotation_by_action")
 	}
 	m := obj(j, "machine")
 	nums("machine", m, "cores")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,12 +47,32 @@ type benchStack struct {
 	awsDir    string // localaws's data folder, "" when ephemeral under $TMPDIR
 	// clusterDirs are the instances' PostgreSQL data folders.
 	clusterDirs []string
+	// quotas is localaws's quota mode, nil when off.
+	quotas *localaws.QuotaConfig
+	// writeRate is the workers' --aws-write-rate; identity, when set,
+	// their --identity (a restarted worker is then the same poller to
+	// Temporal, so it never shares the write budget with its own ghost).
+	writeRate, identity string
+	// extra are the workers started beside the first (spawnWorker).
+	extra []*workerProc
 }
 
 type workerProc struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  *os.File
+	// logPath and logFrom say where this process's log lines start.
+	logPath string
+	logFrom int64
+}
+
+// stackOptions are what a benchmark stack differs in: the main one has
+// none; the quota figure's runs localaws in quota mode with a budgeted
+// worker under a fixed identity.
+type stackOptions struct {
+	quotas    *localaws.QuotaConfig
+	writeRate string // --aws-write-rate; "" means CREDSTAGE_BENCH_WRITE_RATE, default 0
+	identity  string
 }
 
 // buildBinary builds a main package of the repository (./worker, or
@@ -72,10 +93,16 @@ func buildBinary(dir, name, pkg string) (string, error) {
 	return bin, nil
 }
 
-func startBenchStack(tb testing.TB, workerBin string) *benchStack {
+func startBenchStack(tb testing.TB, workerBin string, opts stackOptions) *benchStack {
 	tb.Helper()
 	dir := tb.TempDir()
-	s := &benchStack{tb: tb, dir: dir, workerBin: workerBin}
+	// The figures without quotas measure credstage's own cost, so the
+	// write budget, which exists for AWS's quota, is off unless asked.
+	writeRate := opts.writeRate
+	if writeRate == "" {
+		writeRate = envOr("CREDSTAGE_BENCH_WRITE_RATE", "0")
+	}
+	s := &benchStack{tb: tb, dir: dir, workerBin: workerBin, quotas: opts.quotas, writeRate: writeRate, identity: opts.identity}
 	tmp, err := stack.StartTemporalE(stack.TemporalOptions{DBFile: filepath.Join(dir, "temporal.db")})
 	if err != nil {
 		tb.Fatal(err)
@@ -89,6 +116,7 @@ func startBenchStack(tb testing.TB, workerBin string) *benchStack {
 		tb.Fatal(err)
 	}
 	s.awsDir = awsDir
+	awsOpts.Quotas = opts.quotas
 	l, err := stack.StartLocalAWSE(awsOpts)
 	if err != nil {
 		tb.Fatal(err)
@@ -106,7 +134,10 @@ func startBenchStack(tb testing.TB, workerBin string) *benchStack {
 	}
 	s.sm = secretsmanager.NewFromConfig(cfg)
 	s.startWorker()
-	tb.Cleanup(func() { s.stopWorker() })
+	tb.Cleanup(func() {
+		s.stopWorker()
+		s.stopExtraWorkers()
+	})
 	return s
 }
 
@@ -149,15 +180,31 @@ func (s *benchStack) client() client.Client { return s.temporal.Client }
 
 func (s *benchStack) startWorker(extraArgs ...string) {
 	s.tb.Helper()
-	logf, err := os.OpenFile(filepath.Join(s.dir, "worker.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	s.worker = s.launchWorker("worker.log", s.identity, extraArgs...)
+}
+
+// spawnWorker starts one more worker beside the first, under identity,
+// logging to its own file; stopExtraWorkers ends them.
+func (s *benchStack) spawnWorker(identity string) *workerProc {
+	s.tb.Helper()
+	w := s.launchWorker(identity+".log", identity)
+	s.extra = append(s.extra, w)
+	return w
+}
+
+func (s *benchStack) launchWorker(logName, identity string, extraArgs ...string) *workerProc {
+	s.tb.Helper()
+	logPath := filepath.Join(s.dir, logName)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		s.tb.Fatal(err)
 	}
-	// The figures without quotas measure credstage's own cost, so the
-	// write budget, which exists for AWS's quota, is off unless asked.
-	args := append([]string{"--log-format", "json", "--log-level", "info", "--stop-timeout", "5s",
-		"--aws-write-rate", envOr("CREDSTAGE_BENCH_WRITE_RATE", "0")}, extraArgs...)
-	cmd := exec.Command(s.workerBin, args...)
+	from, _ := logf.Seek(0, io.SeekEnd)
+	args := []string{"--log-format", "json", "--log-level", "info", "--stop-timeout", "5s", "--aws-write-rate", s.writeRate}
+	if identity != "" {
+		args = append(args, "--identity", identity)
+	}
+	cmd := exec.Command(s.workerBin, append(args, extraArgs...)...)
 	cmd.Env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal.Address,
 		"TEMPORAL_NAMESPACE=default",
@@ -171,18 +218,22 @@ func (s *benchStack) startWorker(extraArgs ...string) {
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatalf("start worker: %v", err)
 	}
-	w := &workerProc{cmd: cmd, done: make(chan error, 1), log: logf}
+	w := &workerProc{cmd: cmd, done: make(chan error, 1), log: logf, logPath: logPath, logFrom: from}
 	go func() { w.done <- cmd.Wait() }()
-	s.worker = w
+	return w
 }
 
-// stopWorker ends the worker by its process id, gracefully first.
-func (s *benchStack) stopWorker() {
-	w := s.worker
-	if w == nil {
-		return
+// logLines is what this worker process has logged so far.
+func (w *workerProc) logLines() []string {
+	b, err := os.ReadFile(w.logPath)
+	if err != nil || int64(len(b)) < w.logFrom {
+		return nil
 	}
-	s.worker = nil
+	return strings.Split(string(b[w.logFrom:]), "\n")
+}
+
+// stop ends the worker by its process id, gracefully first.
+func (w *workerProc) stop() {
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-w.done:
@@ -191,6 +242,24 @@ func (s *benchStack) stopWorker() {
 		<-w.done
 	}
 	_ = w.log.Close()
+}
+
+// stopWorker ends the first worker.
+func (s *benchStack) stopWorker() {
+	w := s.worker
+	if w == nil {
+		return
+	}
+	s.worker = nil
+	w.stop()
+}
+
+// stopExtraWorkers ends the workers spawnWorker started.
+func (s *benchStack) stopExtraWorkers() {
+	for _, w := range s.extra {
+		w.stop()
+	}
+	s.extra = nil
 }
 
 // restartWorker gives the next run a fresh worker process, so its peak
@@ -340,9 +409,18 @@ type cpuSample struct {
 	at                                          time.Time
 }
 
+// workersCPU is the CPU time of every worker process running.
+func (s *benchStack) workersCPU() float64 {
+	t := cpuSeconds(s.workerPID())
+	for _, w := range s.extra {
+		t += cpuSeconds(w.cmd.Process.Pid)
+	}
+	return t
+}
+
 func (s *benchStack) cpu() cpuSample {
 	return cpuSample{
-		worker: cpuSeconds(s.workerPID()), devServer: cpuSeconds(s.devPID),
+		worker: s.workersCPU(), devServer: cpuSeconds(s.devPID),
 		postgres: postgresCPU(s.clusterDirs), bench: cpuSeconds(os.Getpid()), machine: machineBusy(), at: time.Now(),
 	}
 }

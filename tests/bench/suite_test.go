@@ -20,11 +20,13 @@ type suite struct {
 	tb     testing.TB
 	c      config
 	cliBin string // the credstage command, for its agent
-	s      *benchStack
-	f      *fleet
-	out    io.Writer
-	res    *results
-	start  time.Time
+	// workerBin is the worker, started by each stack.
+	workerBin string
+	s         *benchStack
+	f         *fleet
+	out       io.Writer
+	res       *results
+	start     time.Time
 }
 
 func (su *suite) logf(format string, args ...any) {
@@ -55,11 +57,29 @@ func runSuite(tb testing.TB, c config, workerBin, cliBin string, out io.Writer) 
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 	tb.Cleanup(cancel)
-	su := &suite{tb: tb, c: c, cliBin: cliBin, out: out, start: time.Now(), res: newResults(c)}
+	su := &suite{tb: tb, c: c, workerBin: workerBin, cliBin: cliBin, out: out, start: time.Now(), res: newResults(c)}
 	su.logf("config %+v", c)
-	su.s = startBenchStack(tb, workerBin)
+	children, batched := designs()
+	main := designBatched
+	if !batched {
+		main = designChildren
+	}
+	if c.runsMain() {
+		su.mainStack(ctx, main, children, batched)
+	}
+	if c.runs(groupQuota) {
+		su.quota(ctx)
+	}
+	su.res.finish(main)
+	return su.res
+}
+
+// mainStack measures every figure but B9 on one stack, without quotas.
+func (su *suite) mainStack(ctx context.Context, main design, children, batched bool) {
+	tb, c := su.tb, su.c
+	su.s = startBenchStack(tb, su.workerBin, stackOptions{})
 	su.logf("stack up: dev server %s (SQLite %s), localaws %s, worker pid %d", su.s.temporal.Address, su.s.temporal.DBFile, su.s.aws.URL, su.s.workerPID())
-	f, err := setupFleet(ctx, su.s, c)
+	f, err := setupFleet(ctx, su.s, c, c.poolSizes())
 	if err != nil {
 		tb.Fatalf("fleet setup: %v", err)
 	}
@@ -84,11 +104,6 @@ func runSuite(tb testing.TB, c config, workerBin, cliBin string, out io.Writer) 
 	base := activities.New(cfg, activities.Options{RDSCABundle: bundle})
 	tb.Cleanup(base.Close)
 
-	children, batched := designs()
-	main := designBatched
-	if !batched {
-		main = designChildren
-	}
 	rotation := c.runs(groupRotation)
 	if rotation {
 		su.baselines(ctx, base)
@@ -142,8 +157,9 @@ func runSuite(tb testing.TB, c config, workerBin, cliBin string, out io.Writer) 
 	if c.runs(groupProvisioning) {
 		su.provisioning(ctx)
 	}
-	su.res.finish(main)
-	return su.res
+	// B9 runs on a stack of its own: this one's worker stops, leaving
+	// the machine to it.
+	su.s.stopWorker()
 }
 
 // clients measures what applications see: B8, a cached read through
