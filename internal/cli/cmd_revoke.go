@@ -2,16 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/spf13/cobra"
 
 	"github.com/credstage/credstage/activities"
-	"github.com/credstage/credstage/internal/plan"
 	"github.com/credstage/credstage/workflows"
 )
 
@@ -90,17 +86,9 @@ rotated away.`,
 // previousToRevoke reads with DescribeSecret (metadata only) the secret's
 // name, its AWSPREVIOUS version and its Environment tag.
 func (a *app) previousToRevoke(ctx context.Context, secret string) (name, previous, env string, err error) {
-	sm, err := a.secretsClient(ctx)
+	out, err := a.describeSecretMeta(ctx, secret)
 	if err != nil {
 		return "", "", "", err
-	}
-	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
-	var nf *smtypes.ResourceNotFoundException
-	switch {
-	case errors.As(err, &nf):
-		return "", "", "", badInput("secret %q not found in Secrets Manager", secret)
-	case err != nil:
-		return "", "", "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
 	}
 	for id, stages := range out.VersionIdsToStages {
 		for _, s := range stages {

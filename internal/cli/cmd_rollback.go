@@ -118,17 +118,9 @@ func (a *app) startUnderLock(ctx context.Context, name, what, wf string, in any)
 // secret's name, the form the rotate/<name> lock uses, and the version
 // AWSCURRENT is on.
 func (a *app) previousVersionExists(ctx context.Context, secret string) (name, current string, err error) {
-	sm, err := a.secretsClient(ctx)
+	out, err := a.describeSecretMeta(ctx, secret)
 	if err != nil {
 		return "", "", err
-	}
-	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
-	var nf *smtypes.ResourceNotFoundException
-	switch {
-	case errors.As(err, &nf):
-		return "", "", badInput("secret %q not found in Secrets Manager", secret)
-	case err != nil:
-		return "", "", &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
 	}
 	hasPrevious := false
 	for id, stages := range out.VersionIdsToStages {
@@ -145,6 +137,24 @@ func (a *app) previousVersionExists(ctx context.Context, secret string) (name, c
 		return aws.ToString(out.Name), current, nil
 	}
 	return "", "", badInput("secret %s has no AWSPREVIOUS version: there is nothing to roll back to", aws.ToString(out.Name))
+}
+
+// describeSecretMeta is DescribeSecret (metadata only) of a secret the
+// user named, with a missing secret as bad input.
+func (a *app) describeSecretMeta(ctx context.Context, secret string) (*secretsmanager.DescribeSecretOutput, error) {
+	sm, err := a.secretsClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secret)})
+	var nf *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return nil, badInput("secret %q not found in Secrets Manager", secret)
+	case err != nil:
+		return nil, &plan.AWSError{Op: "DescribeSecret " + secret, Err: err}
+	}
+	return out, nil
 }
 
 // refuseIfRunning names the run holding a secret's lock, if any.
