@@ -26,8 +26,8 @@ func (a *Activities) RotateBatch(ctx context.Context, in RotateBatchInput) (Rota
 // rotateBatch runs every target through the same steps as RotateSecret,
 // each secret on its own, at most in.Concurrency at once, in input order:
 //
-//	create (acquireAndCreate: lease + AWSPENDING) → set → test (the one
-//	fresh login) → promote → verify
+//	create (acquireAndCreate: the lease, and a single user's AWSPENDING)
+//	→ set → test (the one fresh login) → promote → verify
 //
 // Each step runs under the engine's rules (stepRun): transient failures
 // retried with the engine's backoff for up to in.StepTimeout, a database
@@ -393,10 +393,10 @@ func (b *batchRun) rotateOne(t BatchTarget) BatchOutcome {
 	}
 	if err := b.step(&o, step, StepPromote, func(ctx context.Context) error {
 		if acq.promoted {
-			_, err := b.a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID})
+			_, err := b.a.promoteAs(ctx, PromoteInput{Step: step, CurrentVersionID: acq.res.CurrentVersionID}, true)
 			return err
 		}
-		return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID)
+		return b.a.promoteKnown(ctx, step, acq.res.CurrentVersionID, acq.pendingLabel)
 	}); err != nil {
 		b.fail(&o, step, err)
 		return finish()

@@ -28,18 +28,25 @@ import (
 // finds it removes it, and an AWSPENDING its run left is cleared as a
 // stale one always was (docs/architecture.md §2, step 1).
 //
-// Acquisition (acquireLease) announces first and looks second:
+// Acquisition (acquireAndCreate) announces first and looks second:
 //
-//  1. PutSecretValue the token's version with the lease label (and, when
-//     the secret showed neither a lease nor an AWSPENDING a moment before,
-//     AWSPENDING too, which saves a call);
+//  1. PutSecretValue the token's version with the lease label (and, for a
+//     single user, when the secret showed neither a lease nor an
+//     AWSPENDING a moment before, AWSPENDING too, which saves a call);
 //  2. DescribeSecret again: a live foreign lease, or an open
 //     rotate/<secret> run, means back off (remove our label; nothing else
 //     was done) and report the secret as already being rotated;
-//  3. unless it is there already, move AWSPENDING onto the token with
-//     UpdateSecretVersionStage, naming the version it leaves
-//     (RemoveFromVersionId): Secrets Manager refuses the move if AWSPENDING
-//     went anywhere else meanwhile, so a lost race also backs off.
+//  3. for a single user, unless it is there already, move AWSPENDING onto
+//     the token with UpdateSecretVersionStage, naming the version it
+//     leaves (RemoveFromVersionId): Secrets Manager refuses the move if
+//     AWSPENDING went anywhere else meanwhile, so a lost race also backs
+//     off. For alternating users a stale AWSPENDING is removed the same
+//     way (labelsPending says why they take none).
+//
+// A batched rotation therefore writes three times for alternating users
+// (the put, AWSCURRENT's move, the release) and four for a single user
+// (AWSPENDING's removal at promote too); docs/architecture.md §4 counts
+// them against Secrets Manager's write quota.
 //
 // Two batches announcing at once: each looks after its own announcement,
 // so at least the later one sees the other and backs off (both may, which
@@ -71,6 +78,18 @@ import (
 //   - Someone outside credstage moving labels by hand: the same
 //     RemoveFromVersionId checks as before turn that into VersionConflict.
 const leaseLabelPrefix = "credstage-lease/"
+
+// labelsPending says whether a batched rotation of this strategy labels
+// its new version AWSPENDING besides the lease. A single user's clients
+// need it: between set and promote only the pending password logs in, and
+// a client refused at login reads AWSPENDING (client/pgsecret). Alternating
+// users' clients never do (AWSCURRENT's user logs in throughout), and
+// within credstage the lease label already marks the version as the one
+// being rotated in, and keeps every other rotation away, exactly as
+// AWSPENDING would with it. Leaving it out saves a write per rotation
+// against Secrets Manager's account-wide write quota: its removal at
+// promote. RotateSecret, which holds no lease, always labels AWSPENDING.
+func labelsPending(s Strategy) bool { return s != StrategyAlternatingUsers }
 
 // maxStageLabel is Secrets Manager's limit on a staging label's length.
 const maxStageLabel = 256

@@ -133,15 +133,19 @@ type acquired struct {
 	res      CreateResult
 	pending  DBSecret
 	promoted bool
+	// pendingLabel: the token's version carries AWSPENDING, which promote
+	// removes (labelsPending).
+	pendingLabel bool
 }
 
 // acquireAndCreate is the create step of a batched rotation: it takes the
-// secret's lease (lease.go) and makes the token's version AWSPENDING.
+// secret's lease (lease.go) and creates the token's version.
 //
 // Invariant afterwards: the token's version exists with the holder's
-// lease label and AWSPENDING (or, on a repeated attempt, is already
-// AWSCURRENT); no other live lease and no open rotate/<secret> run exists;
-// the database is untouched.
+// lease label, and for a single user AWSPENDING (labelsPending), or, on a
+// repeated attempt, is already AWSCURRENT; no other live lease, no open
+// rotate/<secret> run and no other AWSPENDING exists; the database is
+// untouched.
 //
 // It refuses with AlreadyRotating, having changed nothing (its own
 // announcement withdrawn), when another run holds the secret. If the
@@ -185,9 +189,12 @@ func (a *Activities) acquireAndCreateAt(ctx context.Context, step RotationStep, 
 			acq.res.PreviousVersionID, acq.res.PreviousKnown = "", false
 			return acq, nil
 		case st.has(step.Token, stagePending):
+			acq.pendingLabel = true
 			return acq, nil
 		}
-		// Announced by an earlier attempt that died before AWSPENDING.
+		// Announced by an earlier attempt that died before AWSPENDING, or
+		// an alternating users' version, which the lease alone marks: the
+		// look below decides again.
 	} else {
 		// Keep away without writing anything when a live lease is in sight.
 		quiet := !st.hasLeaseLabel() && st.versionWith(stagePending) == ""
@@ -200,11 +207,13 @@ func (a *Activities) acquireAndCreateAt(ctx context.Context, step RotationStep, 
 				return acquired{}, leaseHeldError(step.SecretID, live[0].holder.String())
 			}
 		}
-		// On a quiet secret (no lease, no AWSPENDING) the version goes in
-		// with AWSPENDING at once, saving a call; the look below still
-		// decides, and backs off, AWSPENDING included, when it must.
+		// On a quiet secret (no lease, no AWSPENDING) a single user's
+		// version goes in with AWSPENDING at once, saving a call; the look
+		// below still decides, and backs off, AWSPENDING included, when it
+		// must. An alternating users' version carries the lease alone
+		// (labelsPending).
 		labels := []string{label}
-		if quiet {
+		if quiet && labelsPending(step.Strategy) {
 			labels = append(labels, stagePending)
 		}
 		if acq.pending, err = a.putLeased(ctx, step, st, current, labels); err != nil {
@@ -247,25 +256,46 @@ func (a *Activities) acquireAndCreateAt(ctx context.Context, step RotationStep, 
 	if err := a.removeStaleLeases(ctx, step.SecretID, stale); err != nil {
 		return acquired{}, err
 	}
-	// Take AWSPENDING, naming where it was: Secrets Manager refuses the
-	// move if it went anywhere else since we looked.
-	switch stalePending := st.versionWith(stagePending); stalePending {
-	case step.Token:
-	default:
-		if err := a.moveStage(ctx, step.SecretID, stagePending, step.Token, stalePending); err != nil {
-			if isErrorType(err, ErrAWSRequestRefused) {
-				return acquired{}, a.backOff(ctx, step, label, leaseHeldError(step.SecretID, "another rotation (AWSPENDING moved while the lease was being taken)"))
-			}
-			return acquired{}, err
-		}
-		if stalePending != "" {
-			acq.res.StaleCleared = stalePending
-			logger(ctx).Warn("cleared a stale AWSPENDING left by an earlier run", "secret", step.SecretID, "staleVersion", stalePending)
-		}
+	if err := a.claimPending(ctx, step, label, st, &acq); err != nil {
+		return acquired{}, err
 	}
 	logger(ctx).Info("took the lease and created the pending version", "secret", step.SecretID, "version", step.Token,
 		"username", acq.res.Username, "holder", h.String(), "staleCleared", acq.res.StaleCleared)
 	return acq, nil
+}
+
+// claimPending gives a single user's token AWSPENDING, naming where the
+// label was: Secrets Manager refuses the move if it went anywhere else
+// since the look, and the lost race backs off. An alternating users'
+// token takes no AWSPENDING (labelsPending); a stale one elsewhere (a
+// closed run's: the look found no open rotation) is removed, naming its
+// version, so that none is left. A token that already carries AWSPENDING
+// (an earlier attempt) keeps it, and promote removes it.
+func (a *Activities) claimPending(ctx context.Context, step RotationStep, label string, st secretState, acq *acquired) error {
+	stalePending := st.versionWith(stagePending)
+	if stalePending == step.Token {
+		acq.pendingLabel = true
+		return nil
+	}
+	if stalePending == "" && !labelsPending(step.Strategy) {
+		return nil
+	}
+	to := ""
+	if labelsPending(step.Strategy) {
+		to = step.Token
+	}
+	if err := a.moveStage(ctx, step.SecretID, stagePending, to, stalePending); err != nil {
+		if isErrorType(err, ErrAWSRequestRefused) {
+			return a.backOff(ctx, step, label, leaseHeldError(step.SecretID, "another rotation (AWSPENDING moved while the lease was being taken)"))
+		}
+		return err
+	}
+	acq.pendingLabel = to != ""
+	if stalePending != "" {
+		acq.res.StaleCleared = stalePending
+		logger(ctx).Warn("cleared a stale AWSPENDING left by an earlier run", "secret", step.SecretID, "staleVersion", stalePending)
+	}
+	return nil
 }
 
 // putLeased writes the token's version, AWSCURRENT's JSON with a new

@@ -26,6 +26,13 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResul
 // AWSCURRENT has moved to a third version, someone else rotated the
 // secret: VersionConflict, and nothing is changed.
 func (a *Activities) promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
+	return a.promoteAs(ctx, in, false)
+}
+
+// promoteAs is promote; leased says the caller holds the secret's lease
+// on the token (a batch), which then marks the version to promote whether
+// or not it carries AWSPENDING (labelsPending).
+func (a *Activities) promoteAs(ctx context.Context, in PromoteInput, leased bool) (PromoteResult, error) {
 	step := in.Step
 	if err := validateStep(step); err != nil {
 		return PromoteResult{}, err
@@ -48,7 +55,7 @@ func (a *Activities) promote(ctx context.Context, in PromoteInput) (PromoteResul
 		}
 		return res, nil
 	}
-	if !st.has(step.Token, stagePending) {
+	if !leased && !st.has(step.Token, stagePending) {
 		return PromoteResult{}, nonRetryable(ErrVersionConflict, "secret "+step.SecretID+": token "+step.Token+" is not pending; nothing to promote")
 	}
 	if in.CurrentVersionID != "" && current != in.CurrentVersionID {
@@ -59,24 +66,28 @@ func (a *Activities) promote(ctx context.Context, in PromoteInput) (PromoteResul
 	if err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current); err != nil {
 		return PromoteResult{}, err
 	}
-	if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
-		return PromoteResult{}, err
+	if st.has(step.Token, stagePending) {
+		if err := a.moveStage(ctx, step.SecretID, stagePending, "", step.Token); err != nil {
+			return PromoteResult{}, err
+		}
 	}
 	logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)
 	return res, nil
 }
 
-// promoteKnown is promote when the lease holder knows the labels: two
-// label moves, each naming where the label is, so Secrets Manager refuses
-// them if anything moved; on a refusal (a repeated attempt) it falls back
-// to promote, which reads the labels and finishes what is left.
-func (a *Activities) promoteKnown(ctx context.Context, step RotationStep, current string) error {
+// promoteKnown is promote when the lease holder knows the labels: the
+// move of AWSCURRENT and, when the token carries AWSPENDING (withPending),
+// its removal, each naming where the label is, so Secrets Manager refuses
+// them if anything moved; on a refusal (a repeated attempt, or a reply
+// lost after the move) it falls back to promote, which reads the labels
+// and finishes what is left.
+func (a *Activities) promoteKnown(ctx context.Context, step RotationStep, current string, withPending bool) error {
 	err := a.moveStage(ctx, step.SecretID, stageCurrent, step.Token, current)
-	if err == nil {
+	if err == nil && withPending {
 		err = a.moveStage(ctx, step.SecretID, stagePending, "", step.Token)
 	}
 	if isErrorType(err, ErrAWSRequestRefused) {
-		_, err = a.promote(ctx, PromoteInput{Step: step, CurrentVersionID: current})
+		_, err = a.promoteAs(ctx, PromoteInput{Step: step, CurrentVersionID: current}, true)
 	}
 	if err == nil {
 		logger(ctx).Info("promoted pending version", "secret", step.SecretID, "version", step.Token, "previous", current)

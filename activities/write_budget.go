@@ -23,41 +23,43 @@ import (
 const DefaultWriteRate = 25
 
 // WriteBudget is one worker's share of the deployment's write budget:
-// Total calls a second across every worker, of which this one takes
-// Total ÷ workers (SetWorkers). Its token bucket holds one second of the
-// share (at least one call), so the deployment's writes in any second
-// stay within Total plus one second's burst of each worker. Safe for
-// concurrent use.
+// Total calls a second across every worker, of which this one takes the
+// fraction SetShare gives it (the worker computes it from what Temporal
+// shows of every worker's work: internal/workerapp/write_share.go). Its
+// token bucket holds one second of the share (at least one call), so the
+// deployment's writes in any second stay within Total plus one second's
+// burst of each worker. Safe for concurrent use.
 type WriteBudget struct {
 	total float64
 
-	mu      sync.Mutex
-	workers int
-	writes  *rate.Limiter // PutSecretValue, UpdateSecretVersionStage, UpdateSecret
-	random  *rate.Limiter // GetRandomPassword
+	mu       sync.Mutex
+	fraction float64
+	writes   *rate.Limiter // PutSecretValue, UpdateSecretVersionStage, UpdateSecret
+	random   *rate.Limiter // GetRandomPassword
 }
 
-// NewWriteBudget is a budget of total calls a second for one worker until
-// SetWorkers says how many share it. total ≤ 0 means no budget.
+// NewWriteBudget is a budget of total calls a second, all of it this
+// worker's until SetShare says otherwise. total ≤ 0 means no budget.
 func NewWriteBudget(total float64) *WriteBudget {
 	b := &WriteBudget{total: total, writes: rate.NewLimiter(rate.Inf, 0), random: rate.NewLimiter(rate.Inf, 0)}
-	b.SetWorkers(1)
+	b.SetShare(1)
 	return b
 }
 
-// SetWorkers shares the budget among n workers (n < 1 counts as 1).
-func (b *WriteBudget) SetWorkers(n int) {
+// SetShare gives this worker fraction f of the budget (clamped to
+// (0, 1]; a worker always keeps some share, so no call waits forever).
+func (b *WriteBudget) SetShare(f float64) {
 	if b == nil || b.total <= 0 {
 		return
 	}
-	n = max(n, 1)
+	f = min(max(f, minShare), 1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if n == b.workers {
+	if f == b.fraction {
 		return
 	}
-	b.workers = n
-	share := b.total / float64(n)
+	b.fraction = f
+	share := b.total * f
 	burst := max(1, int(math.Floor(share)))
 	for _, l := range []*rate.Limiter{b.writes, b.random} {
 		l.SetLimit(rate.Limit(share))
@@ -65,16 +67,24 @@ func (b *WriteBudget) SetWorkers(n int) {
 	}
 }
 
-// Share is this worker's calls a second (0: no budget) and the workers
-// it is shared with.
-func (b *WriteBudget) Share() (perSecond float64, workers int) {
+// minShare is the least fraction SetShare gives.
+const minShare = 0.001
+
+// Share is this worker's calls a second (0: no budget) and the fraction
+// of the budget that is.
+func (b *WriteBudget) Share() (perSecond, fraction float64) {
 	if b == nil || b.total <= 0 {
 		return 0, 1
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.total / float64(b.workers), b.workers
+	return b.total * b.fraction, b.fraction
 }
+
+// BatchActivities are the activities that write for many secrets at
+// once: a worker's share of the write budget follows how many of them it
+// runs (internal/workerapp/write_share.go). The names are the methods'.
+var BatchActivities = []string{"RotateBatch", "RollbackBatch", "FinishBatch"}
 
 // wait takes one token of l, or returns when ctx ends: a cancelled step
 // never writes after its cancellation.

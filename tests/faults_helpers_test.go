@@ -66,7 +66,7 @@ type faultReport struct {
 	// goodRolledBack: rotations rolled back by a deploy or by an outage
 	// shorter than the outage budget (must be 0).
 	rolledBackGood int
-	leftPending    int // secrets left with an AWSPENDING (must be 0)
+	leftPending    int // labels left: an AWSPENDING or a lease (must be 0)
 	wrongPrevious  int // AWSPREVIOUS not what it was before, after a rollback (must be 0)
 	notes          []string
 }
@@ -116,7 +116,7 @@ func (r *faultReport) log(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	line := fmt.Sprintf("FAULT REPORT %s: faults injected=%d runs=%d credentials left unusable=%d data lost=%d "+
-		"good rotations rolled back=%d AWSPENDING left=%d AWSPREVIOUS wrong after rollback=%d",
+		"good rotations rolled back=%d AWSPENDING or lease left=%d AWSPREVIOUS wrong after rollback=%d",
 		r.name, r.faults, r.runs, r.unusable, r.dataLost, r.rolledBackGood, r.leftPending, r.wrongPrevious)
 	if len(r.notes) > 0 {
 		line += " (" + strings.Join(r.notes, "; ") + ")"
@@ -130,18 +130,24 @@ func (r *faultReport) log(t *testing.T) {
 		}
 	}
 	if r.unusable > 0 || r.dataLost > 0 || r.rolledBackGood > 0 || r.leftPending > 0 || r.wrongPrevious > 0 {
-		t.Errorf("%d credentials left unusable, %d data lost, %d good rotations rolled back, %d AWSPENDING left, %d AWSPREVIOUS wrong: all must be 0",
+		t.Errorf("%d credentials left unusable, %d data lost, %d good rotations rolled back, %d AWSPENDING or lease left, %d AWSPREVIOUS wrong: all must be 0",
 			r.unusable, r.dataLost, r.rolledBackGood, r.leftPending, r.wrongPrevious)
 	}
 }
 
-// checkCredential is the invariant for one secret, counted in the report:
-// no AWSPENDING, and AWSCURRENT logs in.
+// checkCredential is the invariant for one secret once its run has ended,
+// counted in the report: no AWSPENDING and no lease label left (a batch of
+// alternating users marks its version with the lease alone), and
+// AWSCURRENT logs in.
 func checkCredential(ctx context.Context, t *testing.T, s *e2eStack, r *faultReport, secretID string) bool {
 	t.Helper()
-	if v := versionWith(ctx, t, s.sm, secretID, "AWSPENDING"); v != "" {
-		r.pendingLeft()
-		t.Errorf("%s: AWSPENDING left on version %s", secretID, v)
+	for v, stages := range labels(ctx, t, s.sm, secretID) {
+		for _, l := range stages {
+			if l == "AWSPENDING" || strings.HasPrefix(l, "credstage-lease/") {
+				r.pendingLeft()
+				t.Errorf("%s: %s left on version %s", secretID, l, v)
+			}
+		}
 	}
 	sec, err := readSecret(ctx, s.sm, secretID, "AWSCURRENT", "")
 	if err == nil {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -61,7 +62,7 @@ func TestThrottledFleetRotation(t *testing.T) {
 	second := s.spawnWorker()
 	t.Cleanup(func() { second.stop(t) })
 	waitFor(ctx, t, "both workers to share the budget", func() bool {
-		return strings.Count(s.logs.String()[logged:], `"msg":"write budget shared"`) >= 2
+		return len(sharingWorkers(s.logs.String()[logged:])) >= 2
 	})
 	from = rotateAll("budgeted")
 	writes, throttled = workerWrites(s, from)
@@ -74,6 +75,23 @@ func TestThrottledFleetRotation(t *testing.T) {
 		t.Errorf("%d writes throttled under a budget below the quota", throttled)
 	}
 	t.Logf("budget %d/s over two workers: %d writes, peak %d in a second, %d throttled", budget, len(writes), peak, throttled)
+}
+
+// sharingWorkers are the workers whose log says they share the write
+// budget with at least one other.
+func sharingWorkers(logs string) map[string]bool {
+	out := map[string]bool{}
+	for _, line := range strings.Split(logs, "\n") {
+		var e struct {
+			Msg     string `json:"msg"`
+			Worker  string `json:"worker"`
+			Workers int    `json:"workers"`
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && e.Msg == "write budget shared" && e.Workers >= 2 {
+			out[e.Worker] = true
+		}
+	}
+	return out
 }
 
 // workerWrites lists the times of the worker's calls in Secrets Manager's

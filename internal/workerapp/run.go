@@ -164,6 +164,12 @@ func Run(ctx context.Context, opts Options) error {
 	acts := activities.New(*cfg, actOpts)
 	defer acts.Close()
 
+	if opts.Identity == "" {
+		// The SDK's own default, set here so that the write budget's
+		// share (write_share.go) can find this worker among Temporal's.
+		host, _ := os.Hostname()
+		opts.Identity = fmt.Sprintf("%d@%s@", os.Getpid(), host)
+	}
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		Identity:                                opts.Identity,
 		WorkerStopTimeout:                       opts.StopTimeout,
@@ -172,11 +178,18 @@ func Run(ctx context.Context, opts Options) error {
 		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
 	})
 	register(w, acts)
+	if b := actOpts.WriteBudget; b != nil {
+		// The first share before the first task, so that a worker joining
+		// a busy deployment never starts at the whole budget.
+		if v, err := viewBudget(ctx, c); err == nil {
+			b.SetShare(shareOf(v, opts.Identity))
+		}
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if actOpts.WriteBudget != nil {
-		go shareWriteBudget(ctx, c, actOpts.WriteBudget, logger)
+		go shareWriteBudget(ctx, c, actOpts.WriteBudget, opts.Identity, logger)
 	}
 	encryption := "off"
 	if pc, _ := opts.Conn.PayloadCodec(); pc != nil {
