@@ -102,7 +102,7 @@ otherwise: give RDS's CA bundle with --rds-ca-bundle. Exit codes: 0 stopped clea
 	fl.StringVar(&opts.RDSCABundle, "rds-ca-bundle", env(activities.EnvRDSCABundle),
 		"PEM file of the CAs database certificates are checked against (on AWS: RDS's global-bundle.pem; a secret's sslrootcert takes precedence); empty: the system's roots [$"+activities.EnvRDSCABundle+"]")
 	fl.Float64Var(&opts.AWSWriteRate, "aws-write-rate", activities.DefaultWriteRate,
-		"Secrets Manager writes a second (PutSecretValue, UpdateSecretVersionStage; GetRandomPassword apart) for the whole deployment, shared by the workers polling the task queue; AWS allows 50 per account and Region; 0: no budget")
+		"Secrets Manager writes a second (PutSecretValue, UpdateSecretVersionStage; GetRandomPassword apart) for the whole deployment, shared by the workers in proportion to the batches each runs; AWS allows 50 per account and Region; 0: no budget")
 	fl.BoolVar(&opts.Activities.PollEachInstance, "poll-each-instance", false,
 		"each availability wait polls DescribeDBInstances for its own instance, as before the worker shared one call per tick among them (for comparisons)")
 	fl.DurationVar(&opts.Activities.MasterAuthWindow, "master-auth-window", 0,

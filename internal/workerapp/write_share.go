@@ -92,7 +92,8 @@ func shareWriteBudget(ctx context.Context, c client.Client, b *activities.WriteB
 	defer t.Stop()
 	last := budgetView{}
 	_, previous := b.Share()
-	for first := true; ; first = false {
+	seen := -1 // workers in the last view logged
+	for {
 		v, err := viewBudget(ctx, c)
 		var target float64
 		if err != nil {
@@ -108,7 +109,8 @@ func shareWriteBudget(ctx context.Context, c client.Client, b *activities.WriteB
 		}
 		b.SetShare(next)
 		previous = target
-		if after, fraction := b.Share(); first || after != before {
+		if after, fraction := b.Share(); after != before || len(last) != seen {
+			seen = len(last)
 			logger.Info("write budget shared", "worker", me, "workers", len(last), "batchesHere", last[me],
 				"fraction", fmt.Sprintf("%.3f", fraction), "callsPerSecond", after)
 		}
@@ -143,7 +145,7 @@ func viewBudget(ctx context.Context, c client.Client) (budgetView, error) {
 	}
 	for _, run := range runs.GetExecutions() {
 		exec := run.GetExecution()
-		d, err := c.DescribeWorkflowExecution(ctx, exec.GetWorkflowId(), exec.GetRunId())
+		d, err := c.DescribeWorkflow(ctx, exec.GetWorkflowId(), exec.GetRunId())
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) {
 			continue // closed and gone since the list
@@ -151,7 +153,7 @@ func viewBudget(ctx context.Context, c client.Client) (budgetView, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, pa := range d.GetPendingActivities() {
+		for _, pa := range d.RawResponse.GetPendingActivities() {
 			if pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED &&
 				slices.Contains(activities.BatchActivities, pa.GetActivityType().GetName()) {
 				v[pa.GetLastWorkerIdentity()]++

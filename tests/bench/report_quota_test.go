@@ -23,7 +23,7 @@ func (r *results) quotaFigures() map[string]any {
 			"rotations/s = secrets over the plan's wall time (start to result, leases released); calls from localaws's request log, the worker's only: " +
 			"per rotation those admitted, throttled by family those refused; ceilings = the family's rate ÷ its calls per rotation (the tighter of writes and GetRandomPassword); " +
 			"peak = most write-family calls sent in any one-second window; budget + bursts = budget + each worker's bucket (one second of its share); " +
-			"RotateBatch per worker and the time two ran on one worker at once from the run's history (each worker's share bounds all its batches together)"}
+			"RotateBatch per worker and the time two ran on one worker at once from the run's history (each worker's share follows the batches it runs)"}
 	byWorkers := map[string]any{}
 	for _, k := range c.QuotaWorkers {
 		var runs []quotaResult
