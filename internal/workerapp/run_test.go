@@ -37,11 +37,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestRunAgainstDevServer starts the worker in-process against a dev
-// server that lacks credstage's search attributes: the worker registers
-// them, serves Prometheus metrics, logs JSON, and stops cleanly when its
-// context ends.
-func TestRunAgainstDevServer(t *testing.T) {
+// startDevServer starts a Temporal dev server for the test (skipped with
+// -short) and stops it when the test ends.
+func startDevServer(ctx context.Context, t *testing.T) *testsuite.DevServer {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the Temporal dev server")
 	}
@@ -53,9 +52,6 @@ func TestRunAgainstDevServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// Deliberately without --search-attribute flags.
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:  bin,
 		ClientOptions: &client.Options{HostPort: addr, Namespace: "default"},
@@ -64,7 +60,19 @@ func TestRunAgainstDevServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
+	t.Cleanup(func() { _ = srv.Stop() })
+	return srv
+}
+
+// TestRunAgainstDevServer starts the worker in-process against a dev
+// server that lacks credstage's search attributes: the worker registers
+// them, serves Prometheus metrics, logs JSON, and stops cleanly when its
+// context ends.
+func TestRunAgainstDevServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Deliberately without --search-attribute flags.
+	srv := startDevServer(ctx, t)
 
 	logs := &syncBuffer{}
 	ready := make(chan ReadyInfo, 1)

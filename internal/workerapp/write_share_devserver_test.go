@@ -7,11 +7,9 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/credstage/credstage/tests/stack"
 	"github.com/credstage/credstage/workflows"
 )
 
@@ -21,28 +19,9 @@ import (
 // only polls: the view lists both, the batch on a, and a's share is
 // 1.1/1.2 of the budget, b's the rest.
 func TestViewBudgetAgainstDevServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: needs the Temporal dev server")
-	}
-	bin, err := stack.BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := stack.FreeAddress()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{HostPort: addr, Namespace: "default"},
-		LogLevel:      "error",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := startDevServer(ctx, t)
 	c := srv.Client()
 
 	running := make(chan struct{}, 1)
