@@ -94,21 +94,17 @@ func shareWriteBudget(ctx context.Context, c client.Client, b *activities.WriteB
 	_, previous := b.Share()
 	seen := -1 // workers in the last view logged
 	for {
-		v, err := viewBudget(ctx, c)
-		var target float64
-		if err != nil {
-			target = shareOf(last.idle(me), me)
+		before, current := b.Share()
+		if v, err := viewBudget(ctx, c); err != nil {
+			// Idle at once: a smaller share never waits for agreement.
+			previous = shareOf(last.idle(me), me)
+			b.SetShare(min(current, previous))
 			logger.Warn("write budget: cannot see the other workers; taking an idle worker's share", "error", err)
 		} else {
-			last, target = v, shareOf(v, me)
+			target := shareOf(v, me)
+			b.SetShare(nextShare(current, previous, target))
+			last, previous = v, target
 		}
-		before, current := b.Share()
-		next := nextShare(current, previous, target)
-		if err != nil {
-			next = min(current, target)
-		}
-		b.SetShare(next)
-		previous = target
 		if after, fraction := b.Share(); after != before || len(last) != seen {
 			seen = len(last)
 			logger.Info("write budget shared", "worker", me, "workers", len(last), "batchesHere", last[me],
