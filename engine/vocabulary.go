@@ -46,6 +46,24 @@ const (
 	MetricProvisionDuration  = "ProvisionDuration"
 	MetricPreviousRevoked    = "PreviousRevoked"
 	MetricRevokeFailed       = "RevokeFailed"
+
+	// The inventory's series (README.md, Monitoring): per Environment the
+	// age in seconds of the oldest AWSCURRENT among the managed secrets,
+	// how many are overdue (older than their maxAge) and how many there
+	// are; SecretAge per secret only when asked for.
+	MetricOldestSecretAge = "OldestSecretAge"
+	MetricOverdueSecrets  = "OverdueSecrets"
+	MetricManagedSecrets  = "ManagedSecrets"
+	MetricSecretAge       = "SecretAge"
+)
+
+// Metric dimensions. Every per-secret or per-instance series has a roll-up
+// beside it with DimEnvironment alone, because a CloudWatch alarm watches
+// one series and never aggregates across dimensions.
+const (
+	DimEnvironment  = "Environment"
+	DimSecretName   = "SecretName"
+	DimDBInstanceID = "DBInstanceIdentifier"
 )
 
 // ErrDatabaseOutage is the error type of a step that gave up after the
