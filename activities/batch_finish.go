@@ -109,8 +109,8 @@ func (a *Activities) finishBatch(ctx context.Context, in FinishBatchInput) (Fini
 	for _, m := range in.Metrics {
 		datums = append(datums, RotationDatums(in.Environment, m, now)...)
 	}
-	if len(datums) > 0 {
-		res.Metrics = a.publishMetrics(ctx, PublishInput{Namespace: in.MetricsNamespace, Datums: datums})
+	if len(datums) > 0 || len(in.Outcomes) > 0 {
+		res.Metrics = a.publishMetrics(ctx, PublishInput{Namespace: in.MetricsNamespace, Datums: datums, Outcomes: in.Outcomes})
 	}
 	return res, nil
 }
@@ -124,9 +124,9 @@ func (a *Activities) finishBatch(ctx context.Context, in FinishBatchInput) (Fini
 func RotationDatums(env string, m RotationMetric, ts time.Time) []MetricDatum {
 	var dims []Dimension
 	if env != "" {
-		dims = append(dims, Dimension{Name: "Environment", Value: env})
+		dims = append(dims, Dimension{Name: engine.DimEnvironment, Value: env})
 	}
-	dims = append(dims, Dimension{Name: "SecretName", Value: m.SecretName})
+	dims = append(dims, Dimension{Name: engine.DimSecretName, Value: m.SecretName})
 	one := func(b bool) float64 {
 		if b {
 			return 1
@@ -137,11 +137,11 @@ func RotationDatums(env string, m RotationMetric, ts time.Time) []MetricDatum {
 		return MetricDatum{Name: name, Value: v, Unit: unit, Dimensions: dims, Timestamp: ts}
 	}
 	return []MetricDatum{
-		d(engine.MetricRotationSucceeded, one(m.Status == engine.StatusSucceeded), "Count"),
-		d(engine.MetricRotationRolledBack, one(m.Status == engine.StatusRolledBack), "Count"),
-		d(engine.MetricRotationFailed, one(m.Status == engine.StatusFailed), "Count"),
-		d(engine.MetricRotationUnverified, one(m.Status == engine.StatusPromotedUnverified), "Count"),
-		d(engine.MetricValidationFailed, one(m.ValidationFailed), "Count"),
-		d(engine.MetricRotationDuration, float64(m.DurationMS), "Milliseconds"),
+		d(engine.MetricRotationSucceeded, one(m.Status == engine.StatusSucceeded), UnitCount),
+		d(engine.MetricRotationRolledBack, one(m.Status == engine.StatusRolledBack), UnitCount),
+		d(engine.MetricRotationFailed, one(m.Status == engine.StatusFailed), UnitCount),
+		d(engine.MetricRotationUnverified, one(m.Status == engine.StatusPromotedUnverified), UnitCount),
+		d(engine.MetricValidationFailed, one(m.ValidationFailed), UnitCount),
+		d(engine.MetricRotationDuration, float64(m.DurationMS), UnitMilliseconds),
 	}
 }

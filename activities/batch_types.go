@@ -143,6 +143,9 @@ type FinishBatchInput struct {
 	Metrics          []RotationMetric `json:"metrics,omitempty"`
 	// Extra datums to publish with the batch (a stage's StageDuration).
 	Extra []MetricDatum `json:"extra,omitempty"`
+	// Outcomes are the batch's rotations' outcomes, to record on their
+	// secrets (engine.TagOutcomes).
+	Outcomes []SecretOutcome `json:"outcomes,omitempty"`
 }
 
 // FinishBatchResult counts what was released and published.

@@ -2,13 +2,14 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/credstage/credstage/engine"
 )
 
 const (
@@ -23,7 +24,10 @@ const (
 // Metrics). Each batch is retried a few times with backoff while the failure is
 // transient; once a batch has exhausted its retries CloudWatch is taken to
 // be down and later batches get one try each. Datums that could not be
-// published are counted in Failed and logged.
+// published are counted in Failed and logged. Every per-secret or
+// per-instance datum goes out with its per-environment roll-up
+// (withRollups), and the rotations' outcomes are recorded on their
+// secrets (recordOutcomes), as best effort as the metrics.
 func (a *Activities) PublishMetrics(ctx context.Context, in PublishInput) (PublishResult, error) {
 	return a.publishMetrics(ctx, in), nil
 }
@@ -33,8 +37,11 @@ func (a *Activities) publishMetrics(ctx context.Context, in PublishInput) Publis
 	if ns == "" {
 		ns = defaultNamespace
 	}
-	data := cloudWatchDatums(in.Datums, time.Now())
+	data := cloudWatchDatums(withRollups(in.Datums), time.Now())
 	var res PublishResult
+	if len(in.Outcomes) > 0 {
+		res.Recorded, res.NotRecorded = a.recordOutcomes(ctx, in.Outcomes)
+	}
 	attempts := a.opts.MetricsAttempts
 	for batch := range slices.Chunk(data, maxDatumsPerCall) {
 		err := a.putMetricBatch(ctx, ns, batch, attempts)
@@ -52,26 +59,69 @@ func (a *Activities) publishMetrics(ctx context.Context, in PublishInput) Publis
 }
 
 func (a *Activities) putMetricBatch(ctx context.Context, ns string, batch []cwtypes.MetricDatum, attempts int) error {
-	delay := a.opts.MetricsBackoff
-	for attempt := 1; ; attempt++ {
+	return a.retryTransient(ctx, attempts, func() error {
 		_, err := a.cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(ns), MetricData: batch})
-		if err == nil {
-			return nil
+		return awsError(ctx, "metrics namespace "+ns, "PutMetricData", err)
+	})
+}
+
+// withRollups adds, beside the datums of secrets and instances, the same
+// series with their Environment dimension alone: a CloudWatch alarm
+// watches one series and never aggregates across dimensions, so the
+// per-environment alarms (README.md, Alarms) need these. Counts are
+// summed into one roll-up datum per metric, environment and time (an
+// alarm reads their Sum); durations keep one datum each, so that their
+// Average and SampleCount stay those of the rotations.
+func withRollups(in []MetricDatum) []MetricDatum {
+	out := make([]MetricDatum, 0, len(in)+len(in)/4)
+	summed := map[rollupKey]int{}
+	for _, d := range in {
+		out = append(out, d)
+		env, ok := environmentOf(d)
+		if !ok {
+			continue
 		}
-		err = awsError(ctx, "metrics namespace "+ns, "PutMetricData", err)
-		var tr *transientError
-		if !errors.As(err, &tr) || attempt >= attempts || ctx.Err() != nil {
-			return err
+		rollup := d
+		rollup.Dimensions = []Dimension{env}
+		if d.Unit != UnitCount {
+			out = append(out, rollup)
+			continue
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
+		k := rollupKey{name: d.Name, env: env.Value, ts: d.Timestamp.UnixNano()}
+		if i, ok := summed[k]; ok {
+			out[i].Value += d.Value
+			continue
 		}
-		delay *= 2
+		summed[k] = len(out)
+		out = append(out, rollup)
 	}
+	return out
+}
+
+// Units of credstage's datums (CloudWatch's StandardUnit names).
+const (
+	UnitCount        = "Count"
+	UnitMilliseconds = "Milliseconds"
+	UnitSeconds      = "Seconds"
+)
+
+type rollupKey struct {
+	name, env string
+	ts        int64
+}
+
+// environmentOf is the Environment dimension of a datum that has others
+// beside it (a secret's or an instance's), so needs a roll-up.
+func environmentOf(d MetricDatum) (Dimension, bool) {
+	if len(d.Dimensions) < 2 {
+		return Dimension{}, false
+	}
+	for _, dim := range d.Dimensions {
+		if dim.Name == engine.DimEnvironment {
+			return dim, true
+		}
+	}
+	return Dimension{}, false
 }
 
 // cloudWatchDatums converts credstage's datums; a zero timestamp is now.

@@ -256,18 +256,32 @@ type Dimension struct {
 	Value string `json:"value"`
 }
 
-// PublishInput is a batch of datums for one namespace.
+// PublishInput is a batch of datums for one namespace, and the outcomes
+// of the rotations they count, to record on their secrets.
 type PublishInput struct {
-	Namespace string        `json:"namespace"`
-	Datums    []MetricDatum `json:"datums"`
+	Namespace string          `json:"namespace"`
+	Datums    []MetricDatum   `json:"datums"`
+	Outcomes  []SecretOutcome `json:"outcomes,omitempty"`
+}
+
+// SecretOutcome is how one rotation of a secret ended, recorded in the
+// secret's engine.TagOutcomes tag.
+type SecretOutcome struct {
+	SecretID  string    `json:"secretId"`
+	VersionID string    `json:"versionId,omitempty"`
+	Status    string    `json:"status"`
+	Time      time.Time `json:"time"`
 }
 
 // PublishResult counts what was published and what was dropped after
-// retries; a metrics outage never fails a rotation.
+// retries, and the outcomes recorded and not; a metrics outage never
+// fails a rotation.
 type PublishResult struct {
-	Published int    `json:"published"`
-	Failed    int    `json:"failed"`
-	LastError string `json:"lastError,omitempty"`
+	Published   int    `json:"published"`
+	Failed      int    `json:"failed"`
+	LastError   string `json:"lastError,omitempty"`
+	Recorded    int    `json:"recorded,omitempty"`
+	NotRecorded int    `json:"notRecorded,omitempty"`
 }
 
 // ProvisionRequest describes one RDS PostgreSQL instance and its users.

@@ -388,9 +388,11 @@ func (s *stagedRun) finishBatches(ctx workflow.Context, b *batchedStage, masters
 	now := workflow.Now(ctx)
 	extra := []activities.MetricDatum{datum(MetricStageDuration, float64(sp.FinishedAt.Sub(sp.StartedAt).Milliseconds()),
 		unitMilliseconds, now, activities.Dimension{Name: "Environment", Value: sp.Name})}
+	var masterOutcomes []activities.SecretOutcome
 	for _, j := range masters {
 		if b.targets[j].ran {
 			extra = append(extra, rotationDatums(b.targets[j].outcome, now)...)
+			masterOutcomes = append(masterOutcomes, rotationOutcome(b.targets[j].outcome, now))
 		}
 	}
 	var last = -1
@@ -400,7 +402,7 @@ func (s *stagedRun) finishBatches(ctx workflow.Context, b *batchedStage, masters
 		}
 	}
 	if last < 0 {
-		publishMetrics(ctx, s.plan.MetricsNamespace, extra)
+		publishMetrics(ctx, s.plan.MetricsNamespace, extra, masterOutcomes...)
 		return
 	}
 	var a *activities.Activities
@@ -418,9 +420,13 @@ func (s *stagedRun) finishBatches(ctx workflow.Context, b *batchedStage, masters
 			in.Release = append(in.Release, activities.BatchRelease{SecretID: t.outcome.SecretID, Token: b.tokens[j]})
 			in.Metrics = append(in.Metrics, activities.RotationMetric{SecretName: SecretName(t.outcome.SecretID), Status: t.outcome.Status,
 				ValidationFailed: t.outcome.ValidationFailed, DurationMS: t.outcome.DurationMS})
+			o := rotationOutcome(t.outcome, now)
+			o.VersionID = b.tokens[j]
+			in.Outcomes = append(in.Outcomes, o)
 		}
 		if k == last {
 			in.Extra = extra
+			in.Outcomes = append(in.Outcomes, masterOutcomes...)
 		}
 		wg.Add(1)
 		workflow.Go(dctx, func(gctx workflow.Context) {

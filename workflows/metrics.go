@@ -24,8 +24,8 @@ const (
 	MetricPreviousRevoked    = engine.MetricPreviousRevoked
 	MetricRevokeFailed       = engine.MetricRevokeFailed
 
-	unitCount        = "Count"
-	unitMilliseconds = "Milliseconds"
+	unitCount        = activities.UnitCount
+	unitMilliseconds = activities.UnitMilliseconds
 
 	// maxDatumsPerPublish bounds one PublishMetrics input (PutMetricData's
 	// own limit), keeping the activity's payload small for big stages.
@@ -52,11 +52,18 @@ func rotationDatums(o TargetOutcome, ts time.Time) []activities.MetricDatum {
 		Status: o.Status, ValidationFailed: o.ValidationFailed, DurationMS: o.DurationMS}, ts)
 }
 
-// publishMetrics sends datums in batches. It runs in a disconnected
+// rotationOutcome is the outcome a target's rotation records on its
+// secret (engine.TagOutcomes).
+func rotationOutcome(o TargetOutcome, ts time.Time) activities.SecretOutcome {
+	return activities.SecretOutcome{SecretID: o.SecretID, VersionID: o.VersionID, Status: o.Status, Time: ts}
+}
+
+// publishMetrics sends datums in batches, the first with the outcomes to
+// record. It runs in a disconnected
 // context, so a cancelled run still reports how it ended, and it never
 // fails the workflow: a metrics outage is logged (README.md, Metrics).
-func publishMetrics(ctx workflow.Context, namespace string, datums []activities.MetricDatum) {
-	if len(datums) == 0 {
+func publishMetrics(ctx workflow.Context, namespace string, datums []activities.MetricDatum, outcomes ...activities.SecretOutcome) {
+	if len(datums) == 0 && len(outcomes) == 0 {
 		return
 	}
 	if namespace == "" {
@@ -66,10 +73,14 @@ func publishMetrics(ctx workflow.Context, namespace string, datums []activities.
 	defer cancel()
 	dctx = withMetricsOptions(dctx)
 	var a *activities.Activities
-	for start := 0; start < len(datums); start += maxDatumsPerPublish {
+	for start := 0; start < max(len(datums), 1); start += maxDatumsPerPublish {
 		batch := datums[start:min(start+maxDatumsPerPublish, len(datums))]
+		in := activities.PublishInput{Namespace: namespace, Datums: batch}
+		if start == 0 {
+			in.Outcomes = outcomes
+		}
 		var res activities.PublishResult
-		err := workflow.ExecuteActivity(dctx, a.PublishMetrics, activities.PublishInput{Namespace: namespace, Datums: batch}).Get(dctx, &res)
+		err := workflow.ExecuteActivity(dctx, a.PublishMetrics, in).Get(dctx, &res)
 		switch {
 		case err != nil:
 			workflow.GetLogger(ctx).Warn("metrics not published", "namespace", namespace, "datums", len(batch), "error", err)

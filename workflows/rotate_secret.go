@@ -289,7 +289,7 @@ func (r *rotation) finish(ctx workflow.Context) (TargetOutcome, error) {
 	r.progress.Step, r.progress.Status, r.progress.Error = r.outcome.LastStep, r.outcome.Status, r.outcome.Error
 	upsertSearchAttrs(ctx, searchAttrs{Status: r.outcome.Status})
 	if r.in.PublishMetrics {
-		publishMetrics(ctx, r.in.MetricsNamespace, rotationDatums(r.outcome, now))
+		publishMetrics(ctx, r.in.MetricsNamespace, rotationDatums(r.outcome, now), rotationOutcome(r.outcome, now))
 	}
 	if r.outcome.Status == StatusFailed {
 		return r.outcome, temporal.NewNonRetryableApplicationError(r.outcome.Error, ErrRotationFailed, nil, r.outcome)

@@ -239,12 +239,14 @@ func (s *stagedRun) publishStageMetrics(ctx workflow.Context, i int, targets []s
 	sp := s.progress.Stages[i]
 	now := workflow.Now(ctx)
 	var datums []activities.MetricDatum
+	var outcomes []activities.SecretOutcome
 	for _, t := range targets {
 		if t.ran {
 			datums = append(datums, rotationDatums(t.outcome, now)...)
+			outcomes = append(outcomes, rotationOutcome(t.outcome, now))
 		}
 	}
 	datums = append(datums, datum(MetricStageDuration, float64(sp.FinishedAt.Sub(sp.StartedAt).Milliseconds()),
 		unitMilliseconds, now, activities.Dimension{Name: "Environment", Value: sp.Name}))
-	publishMetrics(ctx, s.plan.MetricsNamespace, datums)
+	publishMetrics(ctx, s.plan.MetricsNamespace, datums, outcomes...)
 }

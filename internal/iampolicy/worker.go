@@ -52,6 +52,9 @@ func workerGrants(o WorkerOptions, prefixes []string) []grant {
 		{name: "secretsmanager:PutSecretValue"},
 		// Promotion, rollback and leases move staging labels.
 		{name: "secretsmanager:UpdateSecretVersionStage"},
+		// Every rotation's outcome is kept in the secret's credstage:outcomes
+		// tag (activities/outcomes.go).
+		{name: "secretsmanager:TagResource"},
 	}
 	if o.ResourcePolicies {
 		app = append(app,
