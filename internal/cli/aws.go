@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
@@ -30,13 +31,28 @@ func (a *app) secretsClient(ctx context.Context) (*secretsmanager.Client, error)
 	return a.sm, nil
 }
 
+// cloudWatchClient is the CloudWatch client of the CLI, with the same
+// two tries.
+func (a *app) cloudWatchClient(ctx context.Context) (*cloudwatch.Client, error) {
+	cfg, err := awsconfig.Load(ctx, a.env, config.WithRetryMaxAttempts(2))
+	if err != nil {
+		return nil, withCode(ExitUnreachable, err)
+	}
+	return cloudwatch.NewFromConfig(cfg), nil
+}
+
 // awsMessage says whether AWS was unreachable or refused the call.
 func awsMessage(e *plan.AWSError) string {
+	service := "Secrets Manager"
+	var opErr *smithy.OperationError
+	if errors.As(e.Err, &opErr) && opErr.ServiceID != "" {
+		service = opErr.ServiceID
+	}
 	var apiErr smithy.APIError
 	if errors.As(e.Err, &apiErr) {
-		return fmt.Sprintf("AWS Secrets Manager refused %s: %s", e.Op, awsCause(e.Err))
+		return fmt.Sprintf("AWS %s refused %s: %s", service, e.Op, awsCause(e.Err))
 	}
-	return fmt.Sprintf("cannot reach AWS Secrets Manager (%s): %s", e.Op, awsCause(e.Err))
+	return fmt.Sprintf("cannot reach AWS %s (%s): %s", service, e.Op, awsCause(e.Err))
 }
 
 // awsCause reduces an SDK error to its cause: the service's error code and

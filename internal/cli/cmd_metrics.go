@@ -9,12 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/cobra"
 
-	"github.com/credstage/credstage/internal/awsconfig"
 	"github.com/credstage/credstage/internal/plan"
 	"github.com/credstage/credstage/workflows"
 )
@@ -60,11 +58,11 @@ maximum.`,
 				return badInput("--since: want a positive duration, got %s", since)
 			}
 			ctx := cmd.Context()
-			cfg, err := awsconfig.Load(ctx, a.env, config.WithRetryMaxAttempts(2))
+			cw, err := a.cloudWatchClient(ctx)
 			if err != nil {
-				return withCode(ExitUnreachable, err)
+				return err
 			}
-			rows, err := readMetrics(ctx, cloudwatch.NewFromConfig(cfg), namespace, environment, time.Now(), since)
+			rows, err := readMetrics(ctx, cw, namespace, environment, time.Now(), since)
 			if err != nil {
 				return err
 			}
@@ -161,7 +159,7 @@ func printMetrics(a *app, namespace string, since time.Duration, rows []metricRo
 		if r.Samples == 0 {
 			continue
 		}
-		subject := firstNonEmpty(r.Dimensions["SecretName"], r.Dimensions["DBInstanceIdentifier"], "(stage)")
+		subject := firstNonEmpty(r.Dimensions["SecretName"], r.Dimensions["DBInstanceIdentifier"], "(environment)")
 		value := fmt.Sprintf("%g", r.Sum)
 		if r.Unit == "Milliseconds" {
 			value = fmt.Sprintf("%d samples, avg %.0f ms, max %.0f ms", int(r.Samples), r.Sum/r.Samples, r.Max)

@@ -12,11 +12,8 @@ import (
 // (metadata only): what `plan validate`, `rotate` and `schedule create`
 // all do before anything starts, so a bad plan never reaches Temporal.
 func (a *app) loadPlan(ctx context.Context, path string) (*plan.Resolved, error) {
-	parsed, err := plan.Load(path)
+	parsed, err := loadPlanFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			return nil, withCode(ExitBadInput, err)
-		}
 		return nil, err
 	}
 	sm, err := a.secretsClient(ctx)
@@ -34,4 +31,14 @@ func (a *app) loadPlan(ctx context.Context, path string) (*plan.Resolved, error)
 		return nil, err
 	}
 	return resolved, nil
+}
+
+// loadPlanFile reads and checks a plan file without asking AWS: a file
+// that cannot be read is bad input, like an invalid plan.
+func loadPlanFile(path string) (*plan.Parsed, error) {
+	parsed, err := plan.Load(path)
+	if err != nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
+		return nil, withCode(ExitBadInput, err)
+	}
+	return parsed, err
 }

@@ -52,6 +52,16 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			// CloudWatch's permissions reference names "*" as their resource.
 			{name: "cloudwatch:ListMetrics"},
 			{name: "cloudwatch:GetMetricData"},
+			// credstage alarms apply compares, and alarms list shows, the
+			// alarms' state.
+			{name: "cloudwatch:DescribeAlarms"},
+		}},
+		{sid: "KeepAlarms", resources: Values{o.arn("cloudwatch", "alarm:*")}, actions: []action{
+			// credstage alarms apply creates or updates credstage's alarms
+			// (internal/alarms) ...
+			{name: "cloudwatch:PutMetricAlarm"},
+			// ... tagged in the same call.
+			{name: "cloudwatch:TagResource", by: "cloudwatch:PutMetricAlarm"},
 		}},
 	}
 }

@@ -94,6 +94,19 @@ func (p *Parsed) Resolve(ctx context.Context, lister SecretLister) (*Resolved, e
 // filters match prefixes and do not pair keys with values, so the server
 // narrows the list and the exact match is decided here.
 func selectSecrets(ctx context.Context, lister SecretLister, sel *SelectorSpec) ([]string, error) {
+	entries, err := listMatching(ctx, lister, sel)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = aws.ToString(e.Name)
+	}
+	return names, nil
+}
+
+// listMatching lists the secrets matching sel, not deleted, in name order.
+func listMatching(ctx context.Context, lister SecretLister, sel *SelectorSpec) ([]smtypes.SecretListEntry, error) {
 	if lister == nil {
 		return nil, &AWSError{Op: "ListSecrets", Err: fmt.Errorf("no Secrets Manager client to resolve selectors")}
 	}
@@ -106,7 +119,7 @@ func selectSecrets(ctx context.Context, lister SecretLister, sel *SelectorSpec) 
 			smtypes.Filter{Key: smtypes.FilterNameStringTypeTagKey, Values: []string{keys[0]}},
 			smtypes.Filter{Key: smtypes.FilterNameStringTypeTagValue, Values: []string{sel.Tags[keys[0]]}})
 	}
-	var names []string
+	var entries []smtypes.SecretListEntry
 	for {
 		out, err := lister.ListSecrets(ctx, in)
 		if err != nil {
@@ -114,7 +127,7 @@ func selectSecrets(ctx context.Context, lister SecretLister, sel *SelectorSpec) 
 		}
 		for _, e := range out.SecretList {
 			if e.DeletedDate == nil && matches(e, sel) {
-				names = append(names, aws.ToString(e.Name))
+				entries = append(entries, e)
 			}
 		}
 		if aws.ToString(out.NextToken) == "" {
@@ -122,8 +135,8 @@ func selectSecrets(ctx context.Context, lister SecretLister, sel *SelectorSpec) 
 		}
 		in.NextToken = out.NextToken
 	}
-	sort.Strings(names)
-	return names, nil
+	sort.Slice(entries, func(i, j int) bool { return aws.ToString(entries[i].Name) < aws.ToString(entries[j].Name) })
+	return entries, nil
 }
 
 func matches(e smtypes.SecretListEntry, sel *SelectorSpec) bool {

@@ -57,6 +57,19 @@ type Spec struct {
 	// Stages run in the order written; a stage starts only after the one
 	// before it succeeded, baked and (when asked) was approved. At least one.
 	Stages []StageSpec `yaml:"stages"`
+	// Alarms says whom the CloudWatch alarms of the plan's environments
+	// tell (`credstage alarms apply --plan`): {actions: [SNS topic ARNs]
+	// told on ALARM, okActions: [...] told on the way back to OK}.
+	// Optional.
+	Alarms *AlarmsSpec `yaml:"alarms"`
+}
+
+// AlarmsSpec is a plan's alarm actions.
+type AlarmsSpec struct {
+	// Actions are SNS topic ARNs notified when an alarm goes to ALARM.
+	Actions []string `yaml:"actions"`
+	// OKActions are SNS topic ARNs notified when it returns to OK.
+	OKActions []string `yaml:"okActions"`
 }
 
 // StageSpec is one environment's part of a plan.

@@ -62,6 +62,7 @@ func (p *Parsed) validate() yamlnode.Errors {
 	if len(s.Stages) == 0 {
 		bad("stages", "a plan needs at least one stage")
 	}
+	errs = append(errs, p.validateAlarms()...)
 	stageNames := map[string]string{}
 	secrets := map[string]string{} // secret -> path where first listed
 	for i, st := range s.Stages {
