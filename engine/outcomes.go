@@ -16,16 +16,20 @@ import (
 //
 // The value is entries separated by a space, each
 //
-//	<status code>:<unix seconds>:<first 8 characters of the version id>
+//	<status code>:<unix seconds>:<version key>
 //
-// for example "S:1796228400:1a2b3c4d R:1796142000:9f8e7d6c". A tag value
-// holds at most 256 characters, so the oldest entries fall off
-// (MaxOutcomes is how many always fit).
+// for example "S:1796228400:1a2b3c4d R:1796142000:9f8e7d6c", where the
+// version key is the last 8 characters of the run id the version's token
+// names (of the version id itself if it is no token): Temporal's run ids
+// are UUIDv7, whose first characters are a timestamp two runs a minute
+// apart share, and whose last are random. A tag value holds at most 256
+// characters, so the oldest entries fall off (MaxOutcomes is how many
+// always fit).
 const TagOutcomes = "credstage:outcomes"
 
 const (
 	maxTagValue      = 256
-	outcomeVersionID = 8
+	versionKeyLen    = 8
 	// MaxOutcomes is how many entries a TagOutcomes value keeps.
 	MaxOutcomes = 10
 )
@@ -46,19 +50,28 @@ var outcomeCodes = []struct {
 type Outcome struct {
 	Status string
 	Time   time.Time
-	// VersionPrefix is the first 8 characters of the version the rotation
-	// made (its token, whose run id it starts with).
-	VersionPrefix string
+	// VersionKey identifies the version the rotation made (versionKey).
+	VersionKey string
 }
 
 // NewOutcome is the outcome of the rotation whose token is versionID.
 func NewOutcome(status string, at time.Time, versionID string) Outcome {
-	return Outcome{Status: status, Time: at.UTC().Truncate(time.Second), VersionPrefix: versionID[:min(len(versionID), outcomeVersionID)]}
+	return Outcome{Status: status, Time: at.UTC().Truncate(time.Second), VersionKey: versionKey(versionID)}
 }
 
 // Matches says whether the outcome is that of the version with this id.
 func (o Outcome) Matches(versionID string) bool {
-	return o.VersionPrefix != "" && strings.HasPrefix(versionID, o.VersionPrefix)
+	return o.VersionKey != "" && o.VersionKey == versionKey(versionID)
+}
+
+// versionKey is the last characters of the run a token names, or of the
+// version id when it is no token.
+func versionKey(versionID string) string {
+	id := versionID
+	if run, ok := TokenRun(versionID); ok {
+		id = run
+	}
+	return id[max(0, len(id)-versionKeyLen):]
 }
 
 // AppendOutcome puts o first in a TagOutcomes value, dropping the oldest
@@ -96,9 +109,9 @@ func ParseOutcomes(value string) []Outcome {
 func formatOutcome(o Outcome) (string, error) {
 	for _, c := range outcomeCodes {
 		if c.status == o.Status {
-			e := fmt.Sprintf("%c:%d:%s", c.code, o.Time.Unix(), o.VersionPrefix)
-			if len(o.VersionPrefix) > outcomeVersionID || strings.ContainsAny(o.VersionPrefix, ": ") || len(e)*MaxOutcomes+MaxOutcomes-1 > maxTagValue {
-				return "", fmt.Errorf("outcome of version %q cannot be recorded", o.VersionPrefix)
+			e := fmt.Sprintf("%c:%d:%s", c.code, o.Time.Unix(), o.VersionKey)
+			if len(o.VersionKey) > versionKeyLen || strings.ContainsAny(o.VersionKey, ": ") || len(e)*MaxOutcomes+MaxOutcomes-1 > maxTagValue {
+				return "", fmt.Errorf("outcome of version %q cannot be recorded", o.VersionKey)
 			}
 			return e, nil
 		}
@@ -117,7 +130,7 @@ func parseOutcome(e string) (Outcome, error) {
 	}
 	for _, c := range outcomeCodes {
 		if c.code == parts[0][0] {
-			return Outcome{Status: c.status, Time: time.Unix(secs, 0).UTC(), VersionPrefix: parts[2]}, nil
+			return Outcome{Status: c.status, Time: time.Unix(secs, 0).UTC(), VersionKey: parts[2]}, nil
 		}
 	}
 	return Outcome{}, fmt.Errorf("unknown outcome code in %q", e)

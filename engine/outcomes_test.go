@@ -14,7 +14,8 @@ func TestAppendOutcomeKeepsNewestFirstWithinATagValue(t *testing.T) {
 		if i%3 == 0 {
 			status = StatusRolledBack
 		}
-		token := Token("0123456"+string(rune('a'+i%26))+"-aaaa-bbbb-cccc-000000000000", "staging/app")
+		// UUIDv7 run ids a minute apart: the same first characters.
+		token := Token("01a237ba-4b06-7a56-99fc-9c7084cb1d9"+string(rune('a'+i%26)), "staging/app")
 		var err error
 		if value, err = AppendOutcome(value, NewOutcome(status, at.Add(time.Duration(i)*time.Hour), token)); err != nil {
 			t.Fatal(err)
@@ -28,7 +29,7 @@ func TestAppendOutcomeKeepsNewestFirstWithinATagValue(t *testing.T) {
 		t.Fatalf("kept %d outcomes, want %d: %q", len(got), MaxOutcomes, value)
 	}
 	newest := got[0]
-	if newest.Status != StatusRolledBack || !newest.Time.Equal(at.Add(24*time.Hour)) || !newest.Matches("0123456y-aaaa") {
+	if newest.Status != StatusRolledBack || !newest.Time.Equal(at.Add(24*time.Hour)) || !newest.Matches(Token("01a237ba-4b06-7a56-99fc-9c7084cb1d9y", "staging/app")) || newest.Matches(Token("01a237ba-4b06-7a56-99fc-9c7084cb1d9x", "staging/app")) {
 		t.Fatalf("newest = %+v", newest)
 	}
 	if got[1].Status != StatusSucceeded || !got[1].Time.Before(newest.Time) {
@@ -37,7 +38,7 @@ func TestAppendOutcomeKeepsNewestFirstWithinATagValue(t *testing.T) {
 }
 
 func TestAppendOutcomeIsIdempotent(t *testing.T) {
-	o := NewOutcome(StatusSucceeded, time.Unix(1796228400, 0), "1a2b3c4d-rest.deadbeef")
+	o := NewOutcome(StatusSucceeded, time.Unix(1796228400, 0), "01a237ba-4b06-7a56-99fc-9c701a2b3c4d.deadbeef")
 	once, err := AppendOutcome("", o)
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,13 @@ type historyRow struct {
 	runRow
 	Outcome   string `json:"outcome"`
 	LastStep  string `json:"lastStep,omitempty"`
-	VersionID string `json:"versionId,omitempty"`
-	Error     string `json:"error,omitempty"`
+	VersionID string   `json:"versionId,omitempty"`
+	Labels    []string `json:"labels,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	// Source says where the row comes from: a run Temporal still has, or
+	// a version Secrets Manager keeps (batched rotations, and runs past
+	// Temporal's retention).
+	Source string `json:"source"`
 }
 
 func newHistoryCmd(a *app) *cobra.Command {
@@ -27,7 +32,11 @@ func newHistoryCmd(a *app) *cobra.Command {
 		Short: "Show past rotations and rollbacks of a secret",
 		Long: `Show past rotations and rollbacks of a secret, newest first, with their
 outcome, last step, duration and error. Runs are found through visibility
-(CredstageSecret and the secret's workflow ID rotate/<secret>).`,
+(CredstageSecret and the secret's workflow ID rotate/<secret>). Rotations
+inside a batch, and those whose runs Temporal's retention has dropped, are
+found through the secret's versions (ListSecretVersionIds): each version's
+token names the run that made it, and the outcome comes from the secret's
+credstage:outcomes tag, which keeps the last 10.`,
 		Example: `  credstage history staging/orders/app
   credstage history staging/orders/app --limit 5 --output json`,
 		Args: exactArgs("SECRET"),
@@ -51,11 +60,22 @@ outcome, last step, duration and error. Runs are found through visibility
 			if err != nil {
 				return err
 			}
-			sort.SliceStable(runs, func(i, j int) bool { return runs[i].StartTime.After(runs[j].StartTime) })
 			rows := make([]historyRow, len(runs))
+			shown := map[string]bool{}
 			for i, r := range runs {
 				rows[i] = a.historyRow(ctx, c, r)
+				shown[r.RunID] = true
 			}
+			// Without the versions the runs still tell most of it: a secret
+			// deleted since, or a caller not allowed to list versions, gets
+			// them and a warning.
+			versions, err := a.versionRows(ctx, c, secret, shown)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "warning: batched and expired rotations not shown: %s\n", message(err))
+			}
+			rows = append(rows, versions...)
+			sort.SliceStable(rows, func(i, j int) bool { return rows[i].StartTime.After(rows[j].StartTime) })
+			rows = rows[:min(len(rows), limit)]
 			if a.jsonOutput() {
 				for _, r := range rows {
 					if err := writeJSON(a.stdout, r); err != nil {
@@ -68,9 +88,9 @@ outcome, last step, duration and error. Runs are found through visibility
 				fmt.Fprintf(a.stdout, "No rotation or rollback of %s found in namespace %s.\n", secret, a.conn.Namespace)
 				return nil
 			}
-			t := newTable(a.stdout, "STARTED", "TYPE", "OUTCOME", "LAST STEP", "DURATION", "RUN ID", "ERROR")
+			t := newTable(a.stdout, "STARTED", "TYPE", "OUTCOME", "LAST STEP", "DURATION", "RUN ID", "SOURCE", "ERROR")
 			for _, r := range rows {
-				t.row(timestamp(r.StartTime), r.Type, r.Outcome, r.LastStep, humanDuration(msDuration(r.DurationMS)), r.RunID, r.Error)
+				t.row(timestamp(r.StartTime), r.Type, r.Outcome, r.LastStep, humanDuration(msDuration(r.DurationMS)), r.RunID, r.Source, r.Error)
 			}
 			t.flush()
 			return nil
@@ -84,7 +104,7 @@ outcome, last step, duration and error. Runs are found through visibility
 // rolled back completes "successfully" as a workflow, so only the result
 // tells.
 func (a *app) historyRow(ctx context.Context, c client.Client, r runRow) historyRow {
-	row := historyRow{runRow: r, Outcome: r.Status}
+	row := historyRow{runRow: r, Outcome: r.Status, Source: sourceTemporal}
 	if r.CloseTime == nil {
 		return row
 	}

@@ -32,6 +32,9 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			// rollback reads the labels. Targets include RDS's master
 			// secrets (the rds-managed-master strategy).
 			{name: "secretsmanager:DescribeSecret"},
+			// credstage history finds batched and expired rotations through
+			// the versions their tokens name.
+			{name: "secretsmanager:ListSecretVersionIds"},
 		}},
 		{sid: "ResolvePlanSelectors", resources: Values{"*"}, actions: []action{
 			// A stage's selector (tags, name prefix) lists secrets;
