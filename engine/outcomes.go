@@ -28,8 +28,8 @@ import (
 const TagOutcomes = "credstage:outcomes"
 
 const (
-	maxTagValue      = 256
-	versionKeyLen    = 8
+	maxTagValue   = 256
+	versionKeyLen = 8
 	// MaxOutcomes is how many entries a TagOutcomes value keeps.
 	MaxOutcomes = 10
 )

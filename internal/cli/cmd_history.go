@@ -14,8 +14,8 @@ import (
 // historyRow is one past rotation or rollback of a secret.
 type historyRow struct {
 	runRow
-	Outcome   string `json:"outcome"`
-	LastStep  string `json:"lastStep,omitempty"`
+	Outcome   string   `json:"outcome"`
+	LastStep  string   `json:"lastStep,omitempty"`
 	VersionID string   `json:"versionId,omitempty"`
 	Labels    []string `json:"labels,omitempty"`
 	Error     string   `json:"error,omitempty"`
