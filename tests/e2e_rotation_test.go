@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 	"github.com/credstage/credstage/localaws"
 	"github.com/credstage/credstage/workflows"
 )
@@ -235,10 +236,33 @@ func TestEndToEnd(t *testing.T) {
 			{"StageDuration", map[string]string{"Environment": "production"}},
 			{"ProvisionSucceeded", map[string]string{"Environment": "staging", "DBInstanceIdentifier": staging.id}},
 			{"ProvisionDuration", map[string]string{"Environment": "production", "DBInstanceIdentifier": production.id}},
+			// The per-environment roll-ups the alarms watch.
+			{"RotationSucceeded", map[string]string{"Environment": "staging"}},
+			{"RotationRolledBack", map[string]string{"Environment": "production"}},
+			{"RotationDuration", map[string]string{"Environment": "production"}},
+			{"ProvisionSucceeded", map[string]string{"Environment": "staging"}},
 		}
 		for _, w := range want {
 			if sum := metricSum(ctx, t, s.cw, w.name, w.dims); sum <= 0 {
 				t.Errorf("metric %s %v: sum %v, want > 0", w.name, w.dims, sum)
+			}
+		}
+	})
+
+	t.Run("outcomes recorded on the secrets", func(t *testing.T) {
+		for id, want := range map[string]string{staging.app: workflows.StatusSucceeded, production.app: workflows.StatusRolledBack} {
+			out, err := s.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []engine.Outcome
+			for _, tag := range out.Tags {
+				if aws.ToString(tag.Key) == engine.TagOutcomes {
+					got = engine.ParseOutcomes(aws.ToString(tag.Value))
+				}
+			}
+			if len(got) == 0 || got[0].Status != want {
+				t.Errorf("%s: outcomes %+v, want the newest %s", id, got, want)
 			}
 		}
 	})

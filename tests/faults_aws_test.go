@@ -299,7 +299,8 @@ func TestFaultsAWS(t *testing.T) {
 		if l := s.logLine(`"msg":"metrics not published"`, `"namespace":"`+ns+`"`, "ServiceUnavailable"); l == "" {
 			t.Error("the worker log has no warning from PublishMetrics about the lost metrics")
 		}
-		if l := s.logLine(`"msg":"some metrics not published"`, `"namespace":"`+ns+`"`, `"failed":6`); l == "" {
+		// Six datums of the rotation and their six per-environment roll-ups.
+		if l := s.logLine(`"msg":"some metrics not published"`, `"namespace":"`+ns+`"`, `"failed":12`); l == "" {
 			t.Error("the worker log does not count the lost metrics (PublishResult.Failed)")
 		}
 		m, err := s.cw.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String(ns)})
