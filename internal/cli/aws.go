@@ -32,11 +32,17 @@ func (a *app) secretsClient(ctx context.Context) (*secretsmanager.Client, error)
 
 // awsMessage says whether AWS was unreachable or refused the call.
 func awsMessage(e *plan.AWSError) string {
+	service := "AWS Secrets Manager"
+	for _, op := range []string{"ListMetrics", "GetMetricData", "GetDashboard", "PutDashboard"} {
+		if strings.HasPrefix(e.Op, op) {
+			service = "Amazon CloudWatch"
+		}
+	}
 	var apiErr smithy.APIError
 	if errors.As(e.Err, &apiErr) {
-		return fmt.Sprintf("AWS Secrets Manager refused %s: %s", e.Op, awsCause(e.Err))
+		return fmt.Sprintf("%s refused %s: %s", service, e.Op, awsCause(e.Err))
 	}
-	return fmt.Sprintf("cannot reach AWS Secrets Manager (%s): %s", e.Op, awsCause(e.Err))
+	return fmt.Sprintf("cannot reach %s (%s): %s", service, e.Op, awsCause(e.Err))
 }
 
 // awsCause reduces an SDK error to its cause: the service's error code and
