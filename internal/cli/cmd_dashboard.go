@@ -73,8 +73,11 @@ console are replaced.`,
   credstage dashboard apply --environment staging --environment production -o json`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cwValidDashboardName(name); err != nil {
+			if err := validDashboardName(name); err != nil {
 				return err
+			}
+			if namespace == "" {
+				return badInput("--namespace: want a CloudWatch namespace")
 			}
 			ctx := cmd.Context()
 			cfg, err := awsconfig.Load(ctx, a.env, config.WithRetryMaxAttempts(2))
@@ -164,8 +167,8 @@ func dashboardConsoleURL(region, name string) string {
 		region, url.QueryEscape(region), url.PathEscape(name))
 }
 
-// cwValidDashboardName refuses before any call what CloudWatch would.
-func cwValidDashboardName(name string) error {
+// validDashboardName refuses before any call what CloudWatch would.
+func validDashboardName(name string) error {
 	if name == "" || len(name) > 255 {
 		return badInput("--name: want 1 to 255 characters, got %d", len(name))
 	}
