@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,4 +220,36 @@ func TestIAMCloudWatchDashboards(t *testing.T) {
 	if _, err := admin.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: aws.String("credstage")}); err != nil {
 		t.Fatalf("a refused DeleteDashboards deleted: %v", err)
 	}
+}
+
+// TestCWListDashboardsPages: 1,000 entries a page, in name order, and the
+// SDK's paginator reads them all.
+func TestCWListDashboardsPages(t *testing.T) {
+	srv, c := startCWServer(t, Options{})
+	for i := range cwListDashboardPage + 5 {
+		name := "d-" + strings.Repeat("0", 4-len(strconv.Itoa(i))) + strconv.Itoa(i)
+		if _, err := srv.cw.putDashboard(&putDashboardInput{DashboardName: name, DashboardBody: `{"widgets":[]}`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := c.ListDashboards(cwCtx(t), &cloudwatch.ListDashboardsInput{})
+	if err != nil || len(first.DashboardEntries) != cwListDashboardPage || first.NextToken == nil {
+		t.Fatalf("first page: %d entries, token %v, %v", len(first.DashboardEntries), first.NextToken, err)
+	}
+	var names []string
+	p := cloudwatch.NewListDashboardsPaginator(c, &cloudwatch.ListDashboardsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(cwCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.DashboardEntries {
+			names = append(names, aws.ToString(e.DashboardName))
+		}
+	}
+	if len(names) != cwListDashboardPage+5 || !sort.StringsAreSorted(names) {
+		t.Fatalf("paged through %d names (sorted: %v)", len(names), sort.StringsAreSorted(names))
+	}
+	_, err = c.ListDashboards(cwCtx(t), &cloudwatch.ListDashboardsInput{NextToken: aws.String("garbage!")})
+	requireCWError(t, err, "InvalidNextToken", "NextToken")
 }
