@@ -17,6 +17,8 @@ type cwState struct {
 	Version int         `json:"version"`
 	Metrics []*cwSeries `json:"metrics"`
 	Alarms  []*cwAlarm  `json:"alarms"`
+	// Dashboards is absent from files written before localaws served them.
+	Dashboards []*cwDashboard `json:"dashboards,omitempty"`
 }
 
 // cwSaver holds the debounce state. Its fields other than saveMu are guarded
@@ -44,6 +46,11 @@ func (cw *cloudWatch) load() error {
 	for _, a := range st.Alarms {
 		if a != nil && a.Name != "" {
 			cw.alarms[a.Name] = a
+		}
+	}
+	for _, d := range st.Dashboards {
+		if d != nil && d.Name != "" {
+			cw.dashboards[d.Name] = d
 		}
 	}
 	cw.sweepSeries(cw.now())
@@ -114,6 +121,11 @@ func (cw *cloudWatch) snapshot() *cwState {
 		st.Alarms = append(st.Alarms, &c)
 	}
 	sort.Slice(st.Alarms, func(i, j int) bool { return st.Alarms[i].Name < st.Alarms[j].Name })
+	for _, d := range cw.dashboards {
+		c := *d
+		st.Dashboards = append(st.Dashboards, &c)
+	}
+	sort.Slice(st.Dashboards, func(i, j int) bool { return st.Dashboards[i].Name < st.Dashboards[j].Name })
 	return st
 }
 

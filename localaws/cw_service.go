@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// cloudWatch emulates Amazon CloudWatch metrics and alarms on the three
+// cloudWatch emulates Amazon CloudWatch metrics, alarms and dashboards on the three
 // protocols real clients use (RPC v2 CBOR, awsJson1_0, awsQuery). Every
 // operation decodes its protocol into one input struct, runs one
 // implementation under one lock, and lets the core encode the result.
@@ -19,6 +19,8 @@ type cloudWatch struct {
 	clock  func() time.Time // replaced by tests to move time forward
 	series map[string]*cwSeries
 	alarms map[string]*cwAlarm
+	// dashboards are keyed by name (see cw_dashboards.go).
+	dashboards map[string]*cwDashboard
 	cwSaver
 }
 
@@ -29,6 +31,8 @@ func newCloudWatch(e *env) (*cloudWatch, error) {
 		clock:  time.Now,
 		series: map[string]*cwSeries{},
 		alarms: map[string]*cwAlarm{},
+
+		dashboards: map[string]*cwDashboard{},
 	}
 	if err := cw.load(); err != nil {
 		return nil, err
@@ -54,6 +58,14 @@ func (cw *cloudWatch) handle(ctx context.Context, c *Call) (any, error) {
 		return cwServe(c, cw.setAlarmState)
 	case "DeleteAlarms":
 		return cwServe(c, cw.deleteAlarms)
+	case "PutDashboard":
+		return cwServe(c, cw.putDashboard)
+	case "GetDashboard":
+		return cwServe(c, cw.getDashboard)
+	case "ListDashboards":
+		return cwServe(c, cw.listDashboards)
+	case "DeleteDashboards":
+		return cwServe(c, cw.deleteDashboards)
 	}
 	return nil, unknownOperation(c)
 }

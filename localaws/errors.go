@@ -18,6 +18,10 @@ type APIError struct {
 	// CloudWatch's InvalidParameterValueException has Code
 	// InvalidParameterValue). SDKs need it to return the typed error.
 	Type string
+	// Members are the modelled error's members beyond its message, which
+	// JSON and CBOR bodies carry beside __type (CloudWatch's
+	// DashboardInvalidInputError has dashboardValidationMessages).
+	Members map[string]any
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }

@@ -4,7 +4,9 @@ package localaws
 // permissions ("*"; PutMetricData carries cloudwatch:namespace), alarm
 // operations name arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME, one
 // request per alarm a call names (arn:...:alarm:* for DescribeAlarms
-// without names).
+// without names). Dashboard operations name
+// arn:aws:cloudwatch::ACCOUNT:dashboard/NAME (no Region: dashboards are
+// global), one request per dashboard; ListDashboards has no resource.
 
 // cwAuthzInput holds the members, in any of the three protocols, that
 // decide resources and condition keys.
@@ -13,6 +15,9 @@ type cwAuthzInput struct {
 	AlarmName  string   `json:"AlarmName"`
 	AlarmNames []string `json:"AlarmNames"`
 	Tags       []cwTag  `json:"Tags"`
+
+	DashboardName  string   `json:"DashboardName"`
+	DashboardNames []string `json:"DashboardNames"`
 }
 
 func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
@@ -34,6 +39,10 @@ func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
 		if len(names) == 0 {
 			names = []string{"*"}
 		}
+	case "PutDashboard", "GetDashboard":
+		return cw.dashboardRequests(action, ctx, []string{in.DashboardName})
+	case "DeleteDashboards":
+		return cw.dashboardRequests(action, ctx, in.DashboardNames)
 	default:
 		return []authzRequest{{action: action, resource: "*", context: ctx}}
 	}
@@ -47,4 +56,17 @@ func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
 
 func (cw *cloudWatch) alarmARN(name string) string {
 	return "arn:aws:cloudwatch:" + cw.env.region + ":" + cw.env.accountID + ":alarm:" + name
+}
+
+func (cw *cloudWatch) dashboardRequests(action string, ctx condContext, names []string) []authzRequest {
+	if len(names) == 0 {
+		// Refused by the handler (MissingParameter) once allowed at all.
+		names = []string{"*"}
+	}
+	reqs := make([]authzRequest, 0, len(names))
+	for _, n := range names {
+		arn := cw.dashboardARN(n)
+		reqs = append(reqs, authzRequest{action: action, resource: arn, shown: arn, context: ctx})
+	}
+	return reqs
 }

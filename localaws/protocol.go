@@ -296,6 +296,16 @@ func writeResult(w http.ResponseWriter, c *Call, requestID string, result any) {
 	}
 }
 
+// errorBody is a JSON or CBOR error body: the shape's name, the message
+// and any further members of the modelled error.
+func errorBody(errType string, e *APIError) map[string]any {
+	body := map[string]any{"__type": errType, "message": e.Message}
+	for k, v := range e.Members {
+		body[k] = v
+	}
+	return body
+}
+
 func jsonContentType(p Protocol) string {
 	if p == ProtoJSON10 {
 		return "application/x-amz-json-1.0"
@@ -318,13 +328,13 @@ func writeError(w http.ResponseWriter, c *Call, requestID string, e *APIError) {
 		w.Header().Set("Content-Type", jsonContentType(c.Protocol))
 		w.Header().Set("X-Amzn-ErrorType", errType)
 		w.WriteHeader(e.Status)
-		body, _ := json.Marshal(map[string]string{"__type": errType, "message": e.Message})
+		body, _ := json.Marshal(errorBody(errType, e))
 		_, _ = w.Write(body)
 	case ProtoCBOR:
 		w.Header().Set("Content-Type", "application/cbor")
 		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 		w.WriteHeader(e.Status)
-		body, _ := cbor.Marshal(map[string]string{"__type": errType, "message": e.Message})
+		body, _ := cbor.Marshal(errorBody(errType, e))
 		_, _ = w.Write(body)
 	default:
 		type xmlError struct {

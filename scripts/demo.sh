@@ -6,7 +6,8 @@
 # master credentials and application users; runs a staged rotation (staging,
 # bake, production) with validation and live progress; then runs a second
 # rotation whose production validator is broken, to show the automatic
-# rollback; and prints a summary with the CloudWatch metrics published.
+# rollback; and prints a summary with the CloudWatch metrics published,
+# draws them into .data/demo-metrics.png and applies the dashboard.
 # The stack stays up until Ctrl-C (DEMO_EXIT=1: exit when done). Everything
 # it starts is stopped by process id; its data folder is removed.
 set -euo pipefail
@@ -144,12 +145,17 @@ echo "broken rotation: ${broken_s}s, production rolled back automatically (exit 
 cs list --type StagedRotation
 cs history production/orders-production/app
 bold "CloudWatch metrics published (read back through GetMetricData)"
-cs metrics --since 30m
+# The picture is kept outside the data folder, which is removed at the end.
+plot="$root/.data/demo-metrics.png"
+cs metrics --since 30m --plot "$plot"
+bold "the CloudWatch dashboard of these metrics (PutDashboard; GetDashboard shows it)"
+cs dashboard apply
 
 bold "the stack is up"
 echo "Temporal Web UI:  http://localhost:$UI_PORT/namespaces/default/workflows"
 echo "try:              TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL bin/credstage list"
 echo "AWS CLI:          AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws secretsmanager list-secrets"
+echo "metrics plot:     $plot"
 if [[ "${DEMO_EXIT:-0}" == "1" ]]; then
 	exit 0
 fi

@@ -40,6 +40,7 @@ func newMetricsCmd(a *app) *cobra.Command {
 		namespace   string
 		since       time.Duration
 		environment string
+		plotFile    string
 	)
 	cmd := &cobra.Command{
 		Use:   "metrics",
@@ -49,13 +50,21 @@ publishes (RotationSucceeded, RotationFailed, RotationRolledBack,
 RotationDuration, ValidationFailed, StageDuration, ProvisionSucceeded,
 ProvisionFailed, ProvisionDuration), summed per series over a window.
 Counts show their sum; durations (ms) their number of samples, average and
-maximum.`,
+maximum. --plot FILE also draws the Environment-only roll-ups over the
+window as time series (.png or .svg), a panel per metric and a line per
+environment: counts as the sum per period, durations as the average.`,
 		Example: `  credstage metrics --since 24h
-  credstage metrics --environment production -o json`,
+  credstage metrics --environment production -o json
+  credstage metrics --since 6h --plot metrics.png`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if since <= 0 {
 				return badInput("--since: want a positive duration, got %s", since)
+			}
+			if plotFile != "" {
+				if _, err := plotFormat(plotFile); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			cw, err := a.cloudWatchClient(ctx)
@@ -66,16 +75,38 @@ maximum.`,
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return writeJSON(a.stdout, map[string]any{"namespace": namespace, "since": since.String(), "metrics": rows})
+			if plotFile != "" {
+				now := time.Now()
+				series, err := readPlotSeries(ctx, cw, namespace, environment, now, since)
+				if err != nil {
+					return err
+				}
+				win := plotWindow{Start: now.Add(-since), End: now, Period: time.Duration(plotPeriod(since)) * time.Second}
+				if err := writePlot(plotFile, series, namespace, win); err != nil {
+					return err
+				}
 			}
-			return printMetrics(a, namespace, since, rows)
+			if a.jsonOutput() {
+				out := map[string]any{"namespace": namespace, "since": since.String(), "metrics": rows}
+				if plotFile != "" {
+					out["plot"] = plotFile
+				}
+				return writeJSON(a.stdout, out)
+			}
+			if err := printMetrics(a, namespace, since, rows); err != nil {
+				return err
+			}
+			if plotFile != "" {
+				fmt.Fprintf(a.stdout, "plot written to %s\n", plotFile)
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&namespace, "namespace", workflows.DefaultMetricsNamespace, "CloudWatch namespace")
 	fl.DurationVar(&since, "since", time.Hour, "how far back to read")
 	fl.StringVar(&environment, "environment", "", "only series of this Environment dimension")
+	fl.StringVar(&plotFile, "plot", "", "also draw the roll-up series over the window into this .png or .svg file")
 	return cmd
 }
 

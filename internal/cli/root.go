@@ -75,6 +75,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newScheduleCmd(a),
 		newMetricsCmd(a),
 		newAlarmsCmd(a),
+		newDashboardCmd(a),
 		newCodecServerCmd(a),
 		newIAMCmd(a),
 		newAgentCmd(a),

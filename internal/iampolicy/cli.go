@@ -66,5 +66,12 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			// ... tagged in the same call.
 			{name: "cloudwatch:TagResource", by: "cloudwatch:PutMetricAlarm"},
 		}},
+		{sid: "ApplyDashboard", resources: Values{"arn:aws:cloudwatch::" + o.account() + ":dashboard/*"}, actions: []action{
+			// credstage dashboard apply reads the dashboard, and writes it
+			// only when its body would change. Dashboards are global: their
+			// ARN has no Region.
+			{name: "cloudwatch:GetDashboard"},
+			{name: "cloudwatch:PutDashboard"},
+		}},
 	}
 }
