@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
+	"github.com/credstage/credstage/internal/inventory"
+)
+
+// fakeInventoryPage serves two pages: staging (one secret overdue, one
+// not) and production (one whose last rotation failed), ages measured
+// from the run's time as the real Source does.
+func fakeInventoryPage(_ context.Context, in activities.InventoryPageInput) (inventory.Page, error) {
+	row := func(name, env string, age, maxAge time.Duration, last string) inventory.Row {
+		return inventory.Row{Name: name, Environment: env, Strategy: "single-user", CurrentCreated: in.Now.Add(-age),
+			AgeSeconds: int64(age / time.Second), MaxAgeSeconds: int64(maxAge / time.Second),
+			Overdue: inventory.Overdue(in.Now.Add(-age), maxAge, in.Now), LastStatus: last}
+	}
+	if in.Cursor.Phase == "" {
+		return inventory.Page{Rows: []inventory.Row{
+			row("staging/a", "staging", 100*time.Hour, 50*time.Hour, engine.StatusSucceeded),
+			row("staging/b", "staging", 10*time.Hour, in.DefaultMaxAge, ""),
+		}, Next: inventory.Cursor{Phase: "planned"}}, nil
+	}
+	return inventory.Page{Rows: []inventory.Row{row("production/c", "production", 5*time.Hour, 0, engine.StatusFailed)},
+		Next: inventory.Cursor{Phase: "done"}}, nil
+}
+
+func TestInventoryPublishesRollUpsAndBoundsRows(t *testing.T) {
+	f := newFake()
+	env := newTestEnv(t, f, nil)
+	var inv *activities.Inventory
+	env.OnActivity(inv.InventoryPage, mock.Anything, mock.Anything).Return(fakeInventoryPage)
+	env.ExecuteWorkflow(Inventory, InventoryInput{DefaultMaxAge: 24 * time.Hour, MaxRows: 2})
+	require.NoError(t, env.GetWorkflowError())
+	var res InventoryResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+
+	require.Equal(t, 3, res.Managed)
+	require.Equal(t, 1, res.Overdue)
+	require.Equal(t, 1, res.RowsOmitted)
+	// Attention first (overdue staging/a, failed production/c), then age.
+	require.Equal(t, []string{"staging/a", "production/c"}, []string{res.Rows[0].Name, res.Rows[1].Name})
+
+	got := map[string]float64{}
+	for _, c := range f.called("PublishMetrics") {
+		for _, d := range c.Arg.(activities.PublishInput).Datums {
+			require.NotEqual(t, engine.MetricSecretAge, d.Name, "per-secret series only when asked")
+			got[d.Name+"/"+d.Dimensions[0].Value] = d.Value
+		}
+	}
+	require.Equal(t, map[string]float64{
+		"ManagedSecrets/staging": 2, "OverdueSecrets/staging": 1, "OldestSecretAge/staging": 100 * 3600,
+		"ManagedSecrets/production": 1, "OverdueSecrets/production": 0, "OldestSecretAge/production": 5 * 3600,
+	}, got)
+}
+
+func TestInventoryPerSecretMetricsWhenAsked(t *testing.T) {
+	f := newFake()
+	env := newTestEnv(t, f, nil)
+	var inv *activities.Inventory
+	env.OnActivity(inv.InventoryPage, mock.Anything, mock.Anything).Return(fakeInventoryPage)
+	env.ExecuteWorkflow(Inventory, InventoryInput{PerSecretMetrics: true})
+	require.NoError(t, env.GetWorkflowError())
+	ages := map[string]float64{}
+	for _, c := range f.called("PublishMetrics") {
+		for _, d := range c.Arg.(activities.PublishInput).Datums {
+			if d.Name == engine.MetricSecretAge {
+				require.Len(t, d.Dimensions, 2)
+				ages[d.Dimensions[1].Value] = d.Value
+			}
+		}
+	}
+	require.Equal(t, map[string]float64{"staging/a": 100 * 3600, "staging/b": 10 * 3600, "production/c": 5 * 3600}, ages)
+}
