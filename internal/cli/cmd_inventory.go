@@ -121,7 +121,7 @@ func (a *app) applyInventorySchedule(ctx context.Context, c client.Client, every
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, // one inventory at a time
 	})
 	var exists *serviceerror.AlreadyExists
-	if err == nil || !errors.As(err, &exists) {
+	if err == nil || (!errors.Is(err, temporal.ErrScheduleAlreadyRunning) && !errors.As(err, &exists)) {
 		return "Created", err
 	}
 	verb := "Unchanged"

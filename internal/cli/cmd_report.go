@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -14,9 +15,12 @@ import (
 )
 
 func newReportCmd(a *app) *cobra.Command {
-	var maxAge ageFlag
+	var (
+		maxAge ageFlag
+		envs   []string
+	)
 	cmd := &cobra.Command{
-		Use:   "report [--max-age DURATION]",
+		Use:   "report [--max-age DURATION] [--environment ENV]...",
 		Short: "Show every managed secret's age, last rotation and next run; fail when one needs attention",
 		Long: `Show every secret credstage manages (tagged credstage:managed=true, plus those
 the plans of credstage's schedules name): its environment and strategy,
@@ -33,6 +37,7 @@ rolled back, 0 otherwise, so the report can gate a pipeline. Listing
 10,000 secrets takes a few minutes: the calls keep to half of AWS's
 ListSecrets and ListSecretVersionIds quotas.`,
 		Example: `  credstage report
+  credstage report --environment production
   credstage report --max-age 90d --output json | jq -c 'select(.overdue)'`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,6 +64,9 @@ ListSecrets and ListSecretVersionIds quotas.`,
 			if err != nil {
 				return reportErr(err)
 			}
+			if len(envs) > 0 {
+				rows = slices.DeleteFunc(rows, func(r inventory.Row) bool { return !slices.Contains(envs, r.Environment) })
+			}
 			if err := writeReport(a.stdout, rows, now, a.jsonOutput()); err != nil {
 				return err
 			}
@@ -70,6 +78,7 @@ ListSecrets and ListSecretVersionIds quotas.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringSliceVar(&envs, "environment", nil, "only these environments (repeat or comma-separate)")
 	cmd.Flags().Var(&maxAge, "max-age", "limit for secrets no scheduled plan gives a maxAge, e.g. 90d (default: the inventory schedule's)")
 	return cmd
 }
