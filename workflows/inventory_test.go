@@ -2,11 +2,14 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/engine"
@@ -78,4 +81,29 @@ func TestInventoryPerSecretMetricsWhenAsked(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]float64{"staging/a": 100 * 3600, "staging/b": 10 * 3600, "production/c": 5 * 3600}, ages)
+}
+
+// TestInventoryContinuesAsNewWithItsTotals: past inventoryPagesPerRun
+// pages a run hands its cursor, totals and kept rows to the next.
+func TestInventoryContinuesAsNewWithItsTotals(t *testing.T) {
+	f := newFake()
+	env := newTestEnv(t, f, nil)
+	var inv *activities.Inventory
+	env.OnActivity(inv.InventoryPage, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.InventoryPageInput) (inventory.Page, error) {
+			n := len(in.Cursor.Token)
+			return inventory.Page{Rows: []inventory.Row{{Name: fmt.Sprintf("s/%d", n), Environment: "staging", CurrentCreated: in.Now, AgeSeconds: int64(n)}},
+				Next: inventory.Cursor{Token: in.Cursor.Token + "x"}}, nil
+		})
+	env.ExecuteWorkflow(Inventory, InventoryInput{MaxRows: 3})
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, env.GetWorkflowError(), &can)
+	var next InventoryInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.NotNil(t, next.Resume)
+	require.Equal(t, inventoryPagesPerRun, len(next.Resume.Cursor.Token))
+	require.Equal(t, inventory.Totals{{Environment: "staging", Managed: inventoryPagesPerRun, OldestAgeSeconds: inventoryPagesPerRun - 1}}, next.Resume.Totals)
+	require.Len(t, next.Resume.Rows, 3)
+	require.Equal(t, 3, next.MaxRows)
+	require.Empty(t, f.called("PublishMetrics"), "nothing is published before the last page")
 }
