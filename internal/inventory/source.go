@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 )
 
@@ -249,13 +250,20 @@ func (s *Source) plannedPage(ctx context.Context, ix Index, cur Cursor, defaultM
 }
 
 // row reads one secret's AWSCURRENT creation date; ok is false when the
-// secret was deleted since it was listed.
+// secret was deleted since it was listed. A refusal of that one secret (a
+// resource policy: provisioning's denies the CLI all but DescribeSecret)
+// leaves its age unknown rather than failing the whole listing.
 func (s *Source) row(ctx context.Context, name, arn string, tags map[string]string, p Planned, defaultMaxAge time.Duration, now time.Time) (Row, bool, error) {
 	created, err := s.currentCreated(ctx, arn)
 	var nf *smtypes.ResourceNotFoundException
+	var api smithy.APIError
 	switch {
 	case errors.As(err, &nf):
 		return Row{}, false, nil
+	case errors.As(err, &api) && api.ErrorCode() == "AccessDeniedException":
+		row := newRow(name, tags, p, time.Time{}, defaultMaxAge, now)
+		row.Error = "not allowed to list its versions (AccessDeniedException)"
+		return row, true, nil
 	case err != nil:
 		return Row{}, false, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/credstage/credstage/engine"
 	"github.com/credstage/credstage/localaws"
@@ -153,5 +154,32 @@ func TestOverdueRule(t *testing.T) {
 	}
 	if Overdue(time.Time{}, time.Second, now) {
 		t.Error("an unknown age is overdue")
+	}
+}
+
+// denyVersions refuses ListSecretVersionIds on one secret, as a resource
+// policy that denies the CLI all but DescribeSecret does.
+type denyVersions struct {
+	*secretsmanager.Client
+	arn string
+}
+
+func (d denyVersions) ListSecretVersionIds(ctx context.Context, in *secretsmanager.ListSecretVersionIdsInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	if aws.ToString(in.SecretId) == d.arn {
+		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "denied by the resource policy"}
+	}
+	return d.Client.ListSecretVersionIds(ctx, in, opts...)
+}
+
+func TestSourceLeavesARefusedSecretWithoutAge(t *testing.T) {
+	sm := newSM(t)
+	create(t, sm, "staging/open", TagManaged, "true", TagEnvironment, "staging")
+	locked := create(t, sm, "staging/locked", TagManaged, "true", TagEnvironment, "staging")
+	rows, err := NewSource(denyVersions{sm, locked}, nil, Rates{}).All(context.Background(), time.Nanosecond, time.Now().Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Name != "staging/locked" || rows[0].Error == "" || rows[0].Overdue || !rows[1].Overdue {
+		t.Errorf("rows %+v", rows)
 	}
 }
