@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +108,31 @@ func TestInventoryContinuesAsNewWithItsTotals(t *testing.T) {
 	require.Len(t, next.Resume.Rows, 3)
 	require.Equal(t, 3, next.MaxRows)
 	require.Empty(t, f.called("PublishMetrics"), "nothing is published before the last page")
+}
+
+// TestInventoryPayloadsAreBounded: a page, the result and the state
+// handed over by continue-as-new stay far under Temporal's payload limit
+// however large the fleet, with secret names at Secrets Manager's
+// longest (512 characters).
+func TestInventoryPayloadsAreBounded(t *testing.T) {
+	row := func(i int) inventory.Row {
+		name := fmt.Sprintf("%05d/%s", i, strings.Repeat("n", 506))
+		return inventory.Row{Name: name, Environment: "production", Strategy: "alternating-users", CurrentCreated: time.Now(),
+			AgeSeconds: 1 << 30, MaxAgeSeconds: 1 << 30, Overdue: true, LastStatus: engine.StatusPromotedUnverified,
+			LastRun: time.Now(), NextRun: time.Now(), Schedules: []string{"nightly", "weekly"}}
+	}
+	var page inventory.Page
+	for i := range inventory.PageSize {
+		page.Rows = append(page.Rows, row(i))
+	}
+	kept := inventory.Keep(nil, append(page.Rows, page.Rows...), DefaultInventoryRows)
+	for name, v := range map[string]any{
+		"page":   page,
+		"result": InventoryResult{Rows: kept, Environments: inventory.Totals{{Environment: "production"}}},
+		"resume": InventoryInput{Resume: &InventoryResume{Rows: kept, Cursor: inventory.Cursor{Token: strings.Repeat("t", 4096)}}},
+	} {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		require.Less(t, len(b), temporalBlobLimit/4, "%s: %d bytes", name, len(b))
+	}
 }
