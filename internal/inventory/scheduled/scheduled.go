@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
@@ -71,14 +72,13 @@ func (s Schedules) Index(ctx context.Context) (inventory.Index, error) {
 		if !ok {
 			continue
 		}
-		next := d.Info.NextActionTimes
+		var next time.Time // none while paused
+		if n := d.Info.NextActionTimes; len(n) > 0 && (d.Schedule.State == nil || !d.Schedule.State.Paused) {
+			next = n[0]
+		}
 		for _, st := range in.Plan.Stages {
 			for _, t := range st.Targets {
-				p := inventory.Planned{}
-				if len(next) > 0 && (d.Schedule.State == nil || !d.Schedule.State.Paused) {
-					p.NextRun = next[0]
-				}
-				ix.Add(t.SecretID, e.ID, st.Name, string(t.Strategy), st.MaxAge, p.NextRun)
+				ix.Add(t.SecretID, e.ID, st.Name, string(t.Strategy), st.MaxAge, next)
 			}
 		}
 	}
