@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/credstage/credstage/internal/iampolicy"
+	"github.com/credstage/credstage/internal/inventory"
 )
 
 // TestWorkerPolicyCoversTheAWSInterfaces: the worker's policy (with
@@ -24,13 +25,17 @@ func TestWorkerPolicyCoversTheAWSInterfaces(t *testing.T) {
 		}
 	}
 	called := map[string]bool{}
-	for prefix, api := range map[string]reflect.Type{
-		"secretsmanager:": reflect.TypeFor[SecretsManagerAPI](),
-		"rds:":            reflect.TypeFor[RDSAPI](),
-		"cloudwatch:":     reflect.TypeFor[CloudWatchAPI](),
+	for _, api := range []struct {
+		prefix string
+		api    reflect.Type
+	}{
+		{"secretsmanager:", reflect.TypeFor[SecretsManagerAPI]()},
+		{"secretsmanager:", reflect.TypeFor[inventory.SecretsAPI]()}, // the Inventory's
+		{"rds:", reflect.TypeFor[RDSAPI]()},
+		{"cloudwatch:", reflect.TypeFor[CloudWatchAPI]()},
 	} {
-		for i := range api.NumMethod() {
-			called[prefix+api.Method(i).Name] = true
+		for i := range api.api.NumMethod() {
+			called[api.prefix+api.api.Method(i).Name] = true
 		}
 	}
 	for a := range called {

@@ -267,6 +267,28 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the inventory ages the fleet under the worker's policy", func(t *testing.T) {
+		// The provisioned secrets are tagged credstage:managed: none is
+		// older than a year, so each environment publishes OverdueSecrets 0.
+		run, err := s.client().ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "inventory/e2e", TaskQueue: workflows.TaskQueue},
+			workflows.Inventory, workflows.InventoryInput{DefaultMaxAge: 365 * 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.InventoryResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Managed < len(secrets) || res.Overdue != 0 {
+			t.Errorf("inventory: %d managed, %d overdue; want at least %d and none", res.Managed, res.Overdue, len(secrets))
+		}
+		for _, env := range []string{"staging", "production"} {
+			if n := metricSum(ctx, t, s.cw, "OverdueSecrets", map[string]string{"Environment": env}); n <= 0 {
+				t.Errorf("no OverdueSecrets sample for %s (0 must be published too)", env)
+			}
+		}
+	})
+
 	t.Run("worker IAM policy matches the actions used", func(t *testing.T) {
 		checkPolicyMatchesRequestLog(t, s.aws.Server.Requests().Entries())
 	})

@@ -44,3 +44,21 @@ const (
 
 // Default metrics namespace (README.md, Metrics).
 const DefaultMetricsNamespace = "Credstage"
+
+// Workflow type names, as Workflows registers them (function names), for
+// those who find runs and schedules by type.
+const (
+	StagedRotationType = "StagedRotation"
+	InventoryType      = "Inventory"
+)
+
+// The inventory's schedule and the runs it starts (credstage inventory).
+const (
+	// InventoryScheduleID is the one schedule of the inventory: a fixed
+	// ID, so `credstage inventory apply` creates it once and updates it
+	// after.
+	InventoryScheduleID = "credstage-inventory"
+	// InventoryWorkflowID is its actions' workflow ID (Temporal appends
+	// the action's time), and that of `credstage inventory run`.
+	InventoryWorkflowID = "inventory"
+)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +34,9 @@ import (
 //
 //	CREDSTAGE_RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows/
 //
-// CREDSTAGE_TEMPORAL_BIN overrides the binary's path.
+// CREDSTAGE_TEMPORAL_BIN overrides the binary's path;
+// CREDSTAGE_RECORD_ONLY=name,... records only those scenarios (a new
+// workflow's), leaving the other files as they are.
 func TestRecordHistories(t *testing.T) {
 	if os.Getenv("CREDSTAGE_RECORD_HISTORIES") != "1" {
 		t.Skip("set CREDSTAGE_RECORD_HISTORIES=1 to re-record testdata/*.json against the dev server")
@@ -197,13 +201,20 @@ func TestRecordHistories(t *testing.T) {
 			return start("provision/rec-db", ProvisionDatabase, provision("rec-db",
 				activities.AppUser{Name: "rec_app", Strategy: activities.StrategyAlternatingUsers, Grants: []string{"readwrite"}}))
 		}},
+		{"inventory", func() client.WorkflowRun {
+			return start("inventory/rec", Inventory, InventoryInput{DefaultMaxAge: 24 * time.Hour, PerSecretMetrics: true, MaxRows: 2})
+		}},
 		{"provision_database_compensated", func() client.WorkflowRun {
 			return start("provision/rec-db-fails", ProvisionDatabase, provision("rec-db-fails",
 				activities.AppUser{Name: "rec_app", Strategy: activities.StrategySingleUser},
 				activities.AppUser{Name: "rec_report", Strategy: activities.StrategySingleUser, Grants: []string{"readonly"}}))
 		}},
 	}
+	only := strings.Split(os.Getenv("CREDSTAGE_RECORD_ONLY"), ",")
 	for _, sc := range scenarios {
+		if only[0] != "" && !slices.Contains(only, sc.file) {
+			continue
+		}
 		run := sc.run()
 		err := run.Get(ctx, nil)
 		var wee *temporal.WorkflowExecutionError
@@ -222,6 +233,7 @@ func registerFakeActivities(w worker.Worker, f *fakeActivities) {
 		"CreateDBInstance": f.CreateDBInstance, "WaitInstanceAvailable": f.WaitInstanceAvailable,
 		"CreateAppUser": f.CreateAppUser, "DeleteAppUser": f.DeleteAppUser, "DeleteDBInstance": f.DeleteDBInstance,
 		"CountConsumers": f.CountConsumers, "RevokePrevious": f.RevokePrevious,
+		"InventoryPage": fakeInventoryPage,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

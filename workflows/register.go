@@ -5,5 +5,5 @@ package workflows
 //
 //	for _, wf := range workflows.Workflows() { w.RegisterWorkflow(wf) }
 func Workflows() []any {
-	return []any{RotateSecret, StagedRotation, RollbackSecret, RevokeSecret, ProvisionDatabase}
+	return []any{RotateSecret, StagedRotation, RollbackSecret, RevokeSecret, ProvisionDatabase, Inventory}
 }

@@ -47,6 +47,10 @@ type Stage struct {
 	// Drain is what an alternating-users rotation does when clients still
 	// log in as the role it is about to change (nil: warn).
 	Drain *activities.Drain `json:"drain,omitempty"`
+	// MaxAge is how old the stage's secrets may grow before the inventory
+	// counts them overdue (0: no limit). The rotation ignores it: the
+	// inventory reads it from the plans of credstage's schedules.
+	MaxAge time.Duration `json:"maxAge,omitempty"`
 }
 
 // drainWait is how long the stage's set steps may wait for consumers.

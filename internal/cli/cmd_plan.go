@@ -113,6 +113,9 @@ func stageRules(s workflows.Stage) string {
 	if s.Bake > 0 {
 		parts = append(parts, "bake "+s.Bake.String())
 	}
+	if s.MaxAge > 0 {
+		parts = append(parts, "overdue after "+ageString(s.MaxAge))
+	}
 	if s.RequireApproval {
 		parts = append(parts, "waits for approval (credstage approve RUN --stage "+s.Name+")")
 	}
@@ -150,6 +153,7 @@ type planStageJSON struct {
 	BatchSize       int              `json:"batchSize,omitempty"` // 0: one workflow per secret
 	Bake            string           `json:"bake,omitempty"`
 	RequireApproval bool             `json:"requireApproval,omitempty"`
+	MaxAge          string           `json:"maxAge,omitempty"`
 	Validators      []string         `json:"validators,omitempty"`
 	Targets         []planTargetJSON `json:"targets"`
 }
@@ -160,6 +164,9 @@ func planJSON(r *plan.Resolved) any {
 		st := planStageJSON{Name: s.Name, MaxParallel: s.MaxParallel, BatchSize: workflows.StageBatchSize(s), RequireApproval: s.RequireApproval}
 		if s.Bake > 0 {
 			st.Bake = s.Bake.Round(time.Second).String()
+		}
+		if s.MaxAge > 0 {
+			st.MaxAge = ageString(s.MaxAge)
 		}
 		for _, v := range s.Validators {
 			st.Validators = append(st.Validators, v.Name)

@@ -73,6 +73,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newRevokeCmd(a),
 		newHistoryCmd(a),
 		newScheduleCmd(a),
+		newInventoryCmd(a),
+		newReportCmd(a),
 		newMetricsCmd(a),
 		newAlarmsCmd(a),
 		newDashboardCmd(a),

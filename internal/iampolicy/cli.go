@@ -33,12 +33,14 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			// secrets (the rds-managed-master strategy).
 			{name: "secretsmanager:DescribeSecret"},
 			// credstage history finds batched and expired rotations through
-			// the versions their tokens name.
+			// the versions their tokens name; credstage report reads the
+			// creation date of each managed secret's AWSCURRENT (never its value).
 			{name: "secretsmanager:ListSecretVersionIds"},
 		}},
 		{sid: "ResolvePlanSelectors", resources: Values{"*"}, actions: []action{
-			// A stage's selector (tags, name prefix) lists secrets;
-			// ListSecrets has no resource to narrow to.
+			// A stage's selector (tags, name prefix) lists secrets, and
+			// credstage report the managed ones; ListSecrets has no
+			// resource to narrow to.
 			{name: "secretsmanager:ListSecrets"},
 		}},
 		{sid: "PasswordHandover", resources: o.secrets(HandoverPrefix), actions: []action{

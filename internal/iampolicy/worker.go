@@ -123,6 +123,17 @@ func workerGrants(o WorkerOptions, prefixes []string) []grant {
 			// whose id is not known in advance. It reads key metadata only.
 			{name: "kms:DescribeKey", by: "rds:CreateDBInstance"},
 		}},
+		{sid: "InventoryReadsVersionDates", resources: append(o.secrets(prefixes...), o.secrets(rdsMasterPrefix)...), actions: []action{
+			// The inventory reads the creation date of each managed
+			// secret's AWSCURRENT version (internal/inventory), never
+			// its value; plans may name RDS's master secrets.
+			{name: "secretsmanager:ListSecretVersionIds"},
+		}},
+		{sid: "InventoryListsManagedSecrets", resources: Values{"*"}, actions: []action{
+			// The inventory lists the secrets tagged credstage:managed;
+			// ListSecrets has no resource to narrow to.
+			{name: "secretsmanager:ListSecrets"},
+		}},
 		{sid: "PublishMetricsAndReadAlarms", resources: Values{"*"}, actions: []action{
 			// Metrics of every rotation and provisioning; CloudWatch's
 			// permissions reference names "*" as their resource.

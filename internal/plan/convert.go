@@ -28,10 +28,17 @@ type Resolved struct {
 // File is the path of the plan file.
 func (r *Resolved) File() string { return r.parsed.File() }
 
-// stagePlan converts one stage without its selector's targets.
-func stagePlan(i int, st StageSpec, line func(string) int) (workflows.Stage, []Origin) {
+// stagePlan converts one stage without its selector's targets. The plan's
+// maxAge is folded into each stage that sets none, so a schedule's action
+// carries each secret's limit as it is.
+func stagePlan(i int, st StageSpec, planMaxAge Duration, line func(string) int) (workflows.Stage, []Origin) {
+	maxAge := st.MaxAge
+	if maxAge == 0 {
+		maxAge = planMaxAge
+	}
 	stage := workflows.Stage{
 		Name:            st.Name,
+		MaxAge:          maxAge.D(),
 		MaxParallel:     st.MaxParallel,
 		BatchSize:       st.BatchSize,
 		Bake:            st.Bake.D(),

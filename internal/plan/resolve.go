@@ -58,7 +58,7 @@ func (p *Parsed) Resolve(ctx context.Context, lister SecretLister) (*Resolved, e
 	}
 	var errs yamlnode.Errors
 	for i, st := range p.Spec.Stages {
-		stage, origins := stagePlan(i, st, p.doc.Line)
+		stage, origins := stagePlan(i, st, p.Spec.MaxAge, p.doc.Line)
 		if st.Selector != nil {
 			selPath := fmt.Sprintf("stages[%d].selector", i)
 			names, err := selectSecrets(ctx, lister, st.Selector)

@@ -21,6 +21,7 @@ import "time"
 //	name: nightly
 //	metricsNamespace: Credstage
 //	outageBudget: 5m
+//	maxAge: 90d
 //	stages:
 //	  - name: staging
 //	    strategy: alternating-users
@@ -39,6 +40,7 @@ import "time"
 //	        timeout: 10s
 //	  - name: production
 //	    requireApproval: true
+//	    maxAge: 30d
 //	    targets:
 //	      - secret: production/orders/app
 type Spec struct {
@@ -54,6 +56,15 @@ type Spec struct {
 	// back, after it the secret is left promoted-unverified. Optional,
 	// default 5m.
 	OutageBudget Duration `yaml:"outageBudget"`
+	// MaxAge is how old a secret's AWSCURRENT version may grow before the
+	// inventory counts it overdue (metric OverdueSecrets, `credstage
+	// report`), for every stage that sets none of its own. It is read from
+	// the plans of credstage's schedules, so it takes effect once the plan
+	// is scheduled; a plan only ever run by hand leaves no trace of it.
+	// A Go duration or days (90d, 1d12h). Optional: no limit, unless the
+	// inventory schedule gives a default (`credstage inventory apply
+	// --max-age`).
+	MaxAge Duration `yaml:"maxAge"`
 	// Stages run in the order written; a stage starts only after the one
 	// before it succeeded, baked and (when asked) was approved. At least one.
 	Stages []StageSpec `yaml:"stages"`
@@ -98,6 +109,9 @@ type StageSpec struct {
 	// RequireApproval makes the stage wait, before it starts, for
 	// `credstage approve` (or `credstage abort`). Optional, default false.
 	RequireApproval bool `yaml:"requireApproval"`
+	// MaxAge overrides the plan's maxAge for the stage's secrets (a
+	// production stage may allow less than staging). Optional.
+	MaxAge Duration `yaml:"maxAge"`
 	// Targets are the secrets to rotate, in order.
 	Targets []TargetSpec `yaml:"targets"`
 	// Selector adds every secret whose tags match, in name order, with the
@@ -188,5 +202,6 @@ type AlarmSpec struct {
 	AlarmName string `yaml:"alarmName"`
 }
 
-// Duration is a time.Duration written as a Go duration string ("10m").
+// Duration is a time.Duration written as a Go duration string ("10m"),
+// or as days ("90d", "1d12h").
 type Duration time.Duration

@@ -63,6 +63,7 @@ func (p *Parsed) validate() yamlnode.Errors {
 		bad("stages", "a plan needs at least one stage")
 	}
 	errs = append(errs, p.validateAlarms()...)
+	p.validateMaxAge("maxAge", s.MaxAge, bad)
 	stageNames := map[string]string{}
 	secrets := map[string]string{} // secret -> path where first listed
 	for i, st := range s.Stages {
@@ -83,6 +84,7 @@ func (p *Parsed) validate() yamlnode.Errors {
 		if st.MaxParallel < 0 || st.MaxParallel > maxParallelLimit {
 			bad(sp+".maxParallel", "must be between 1 and %d (0 or absent means 4), got %d", maxParallelLimit, st.MaxParallel)
 		}
+		p.validateMaxAge(sp+".maxAge", st.MaxAge, bad)
 		if st.BatchSize < -1 || st.BatchSize > batchSizeLimit {
 			bad(sp+".batchSize", "must be -1 (one workflow per secret), 0 (automatic) or a batch size up to %d, got %d", batchSizeLimit, st.BatchSize)
 		}
@@ -139,6 +141,14 @@ func (p *Parsed) validate() yamlnode.Errors {
 		}
 	}
 	return errs
+}
+
+// validateMaxAge refuses a maxAge written as zero: absent means no limit,
+// and "0s" would make every secret overdue at once, which nobody means.
+func (p *Parsed) validateMaxAge(path string, d Duration, bad func(path, format string, args ...any)) {
+	if d.D() <= 0 && p.doc.Has(path) {
+		bad(path, "must be positive (a Go duration such as 720h, or days such as 90d), got %s", d.D())
+	}
 }
 
 func (p *Parsed) validateValidator(vp string, v ValidatorSpec) yamlnode.Errors {

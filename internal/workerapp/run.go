@@ -21,6 +21,7 @@ import (
 
 	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/awsconfig"
+	"github.com/credstage/credstage/internal/inventory/scheduled"
 	"github.com/credstage/credstage/internal/temporalconn"
 	"github.com/credstage/credstage/workflows"
 )
@@ -65,6 +66,9 @@ type Options struct {
 	Env func(string) string
 	// Activities tune the activities (clients, timeouts, pool sizes).
 	Activities activities.Options
+	// Inventory tunes the inventory's activity; its Plans default to the
+	// worker's own Temporal client's schedules.
+	Inventory activities.InventoryOptions
 	// RDSCABundle is the CA bundle file for database certificates
 	// (activities.EnvRDSCABundle, read through Env when empty); ignored
 	// when Activities.RDSCABundle is set.
@@ -163,6 +167,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	acts := activities.New(*cfg, actOpts)
 	defer acts.Close()
+	invOpts := opts.Inventory
+	if invOpts.Plans == nil {
+		invOpts.Plans = scheduled.Schedules{Client: c, DataConverter: clientOpts.DataConverter}
+	}
+	inv := activities.NewInventory(*cfg, invOpts)
 
 	if opts.Identity == "" {
 		// The SDK's own default, set here so that the write budget's
@@ -177,7 +186,7 @@ func Run(ctx context.Context, opts Options) error {
 		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
 		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
 	})
-	register(w, acts)
+	register(w, acts, inv)
 	if b := actOpts.WriteBudget; b != nil {
 		// The first share before the first task, so that a worker joining
 		// a busy deployment never starts at the whole budget.
@@ -209,11 +218,12 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 // register puts every workflow and activity of credstage on the worker.
-func register(w worker.Worker, acts *activities.Activities) {
-	for _, wf := range workflows.Workflows() { // StagedRotation, RotateSecret, RollbackSecret, ProvisionDatabase
+func register(w worker.Worker, acts *activities.Activities, inv *activities.Inventory) {
+	for _, wf := range workflows.Workflows() { // StagedRotation, RotateSecret, RollbackSecret, RevokeSecret, ProvisionDatabase, Inventory
 		w.RegisterWorkflow(wf)
 	}
 	w.RegisterActivityWithOptions(acts, activities.RegisterOptions)
+	w.RegisterActivity(inv)
 }
 
 // dialWithRetry connects, trying again until wait has passed: a worker
