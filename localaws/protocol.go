@@ -78,6 +78,8 @@ func classify(r *http.Request, body []byte) (c *Call, ok bool, err *APIError) {
 			c.Service, c.Op, c.Protocol = svcSecretsManager, strings.TrimPrefix(target, smTargetPrefix), ProtoJSON11
 		case strings.HasPrefix(target, cwJSONTargetPrefix):
 			c.Service, c.Op, c.Protocol = svcCloudWatch, strings.TrimPrefix(target, cwJSONTargetPrefix), ProtoJSON10
+		case strings.HasPrefix(target, ctTargetPrefix):
+			c.Service, c.Op, c.Protocol = svcCloudTrail, strings.TrimPrefix(target, ctTargetPrefix), ProtoJSON11
 		default:
 			return c, false, nil
 		}
