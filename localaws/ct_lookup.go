@@ -12,13 +12,18 @@ import (
 	"time"
 )
 
-// CloudTrail's LookupEvents (awsJson1_1,
-// X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents),
+// CloudTrail's LookupEvents (awsJson1_1; X-Amz-Target
+// CloudTrail_20131101.LookupEvents from aws-sdk-go-v2, the full shape id
+// com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents
+// from botocore),
 // with AWS's rules: at most one lookup attribute besides the time range,
 // 1 to 50 results a page (50 by default), newest first, a NextToken
 // valid only with the parameters that made it.
 
-const ctTargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+const (
+	ctTargetPrefix     = "CloudTrail_20131101."
+	ctLongTargetPrefix = "com.amazonaws.cloudtrail.v20131101." + ctTargetPrefix
+)
 
 const ctMaxResults = 50
 
