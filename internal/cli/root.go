@@ -74,6 +74,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newHistoryCmd(a),
 		newScheduleCmd(a),
 		newMetricsCmd(a),
+		newAuditCmd(a),
 		newCodecServerCmd(a),
 		newIAMCmd(a),
 		newAgentCmd(a),
