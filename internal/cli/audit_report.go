@@ -58,6 +58,7 @@ type secretAudit struct {
 	EventsRead      int                 `json:"eventsRead"`
 	Truncated       bool                `json:"truncated"`
 	Note            string              `json:"note,omitempty"`
+	PolicyNote      string              `json:"policyNote,omitempty"`
 	Flagged         int                 `json:"flagged"`
 }
 
@@ -149,7 +150,7 @@ func inferredWorkers(events []auditEvent) []string {
 }
 
 // printAudit writes the reports for a person.
-func printAudit(a *app, since time.Duration, reports []secretAudit) {
+func printAudit(a *app, from time.Time, reports []secretAudit) {
 	if len(reports) == 0 {
 		fmt.Fprintln(a.stdout, "no secret managed by credstage (tag credstage:managed=true) to audit")
 		return
@@ -158,12 +159,15 @@ func printAudit(a *app, since time.Duration, reports []secretAudit) {
 		if i > 0 {
 			fmt.Fprintln(a.stdout)
 		}
-		fmt.Fprintf(a.stdout, "%s (%s), last %s, %d events read\n", r.Secret, r.ARN, humanDuration(since), r.EventsRead)
+		fmt.Fprintf(a.stdout, "%s (%s): %d events since %s\n", r.Secret, r.ARN, r.EventsRead, timestamp(from))
 		if len(r.Expected) == 0 {
 			fmt.Fprintln(a.stdout, "  expected: nobody named (give --worker-principal; the secret has no resource policy readers)")
 		}
 		for _, e := range r.Expected {
 			fmt.Fprintf(a.stdout, "  expected: %s, %s\n", e.Principal, e.Why)
+		}
+		if r.PolicyNote != "" {
+			fmt.Fprintf(a.stdout, "  note: %s\n", r.PolicyNote)
 		}
 		if r.PolicyAllowsAll {
 			fmt.Fprintln(a.stdout, "  warning: the resource policy lets anyone (\"*\") read the secret")
@@ -176,9 +180,9 @@ func printAudit(a *app, since time.Duration, reports []secretAudit) {
 				fmt.Fprintf(a.stdout, "  no %s\n", part.title)
 				continue
 			}
-			t := newTable(a.stdout, "  "+strings.ToUpper(part.title), "PRINCIPAL", "COUNT", "FAILED", "FIRST", "LAST", "")
+			t := newTable(a.stdout, "  "+strings.ToUpper(part.title), "PRINCIPAL", "COUNT", "FAILED", "FIRST", "LAST", "VERDICT")
 			for _, row := range part.rows {
-				verdict := ""
+				verdict := "expected"
 				if row.Unexpected {
 					verdict = "UNEXPECTED"
 				}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
 	"github.com/credstage/credstage/activities"
@@ -81,7 +83,8 @@ flagged. No secret value is read or shown.`,
 				return withCode(ExitUnreachable, err)
 			}
 			ct := &pacedLookup{ct: cloudtrail.NewFromConfig(cfg), interval: auditLookupInterval}
-			reports, err := runAudit(ctx, secretsmanager.NewFromConfig(cfg), ct, f, time.Now())
+			now := time.Now()
+			reports, err := runAudit(ctx, secretsmanager.NewFromConfig(cfg), ct, f, now)
 			if err != nil {
 				return err
 			}
@@ -94,7 +97,7 @@ flagged. No secret value is read or shown.`,
 					return err
 				}
 			} else {
-				printAudit(a, f.since, reports)
+				printAudit(a, now.Add(-f.since), reports)
 			}
 			if flagged > 0 {
 				return withCode(ExitFailed, errSilent)
@@ -126,16 +129,29 @@ func runAudit(ctx context.Context, sm auditSecrets, ct *pacedLookup, f auditFlag
 			return nil, &plan.AWSError{Op: "DescribeSecret " + id, Err: err}
 		}
 		name, arn := aws.ToString(d.Name), aws.ToString(d.ARN)
+		// credstage's own policies deny everyone but the readers, the
+		// worker and the break-glass administrator: an auditor without
+		// GetResourcePolicy still gets the events, and is told what it
+		// could not read.
+		var readers []string
+		var anyone bool
+		policyNote := ""
 		pol, err := sm.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(arn)})
-		if err != nil {
+		switch {
+		case isAccessDenied(err):
+			policyNote = "cannot read the resource policy (" + awsCause(err) + "): its readers count as unexpected"
+		case err != nil:
 			return nil, &plan.AWSError{Op: "GetResourcePolicy " + name, Err: err}
+		default:
+			readers, anyone = policyReaders(aws.ToString(pol.ResourcePolicy))
 		}
-		readers, anyone := policyReaders(aws.ToString(pol.ResourcePolicy))
 		events, truncated, err := secretEvents(ctx, ct, []string{arn, name}, now.Add(-f.since), now, f.maxEvents)
 		if err != nil {
 			return nil, err
 		}
-		reports = append(reports, buildAudit(name, arn, events, f.workers, readers, anyone, truncated, f.maxEvents))
+		rep := buildAudit(name, arn, events, f.workers, readers, anyone, truncated, f.maxEvents)
+		rep.PolicyNote = policyNote
+		reports = append(reports, rep)
 	}
 	return reports, nil
 }
@@ -159,6 +175,11 @@ func managedSecrets(ctx context.Context, sm auditSecrets) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+func isAccessDenied(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException"
 }
 
 func hasTag(tags []smtypes.Tag, key, value string) bool {
