@@ -110,7 +110,7 @@ func TestCTLookupPaging(t *testing.T) {
 	pages := 0
 	for {
 		out, err := ct.LookupEvents(ctx, in)
-		requireNoErr(t, "LookupEvents", err)
+		requireNoErr(t, fmt.Sprint("LookupEvents page ", pages+1), err)
 		pages++
 		if len(out.Events) > 50 {
 			t.Fatalf("page of %d events", len(out.Events))
@@ -204,7 +204,7 @@ func TestCTTrailBounded(t *testing.T) {
 // Region, answered with CloudTrail's ThrottlingException.
 func TestCTLookupThrottled(t *testing.T) {
 	srv, clock := startQuotaServer(t, Options{Quotas: &QuotaConfig{}})
-	ct := ctClientAs(srv, "AKIDAUDIT", "s")
+	ct := ctClientOnce(srv, "AKIDAUDIT", "s")
 	ctx := smCtx(t)
 	for i := range 2 {
 		_, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
