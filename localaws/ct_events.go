@@ -135,6 +135,7 @@ type ctOutcome struct {
 	requestID string
 	code      string // AWS error code, empty on success
 	message   string
+	result    any // the answer of a call served, for responseElements
 }
 
 // recordEvent adds the CloudTrail event of a call. resources were
@@ -156,8 +157,8 @@ func (s *Server) recordEvent(r *http.Request, c *Call, start time.Time, pre []ct
 		EventName: c.Op, AWSRegion: s.quotaRegion(c),
 		SourceIPAddress: remoteIP(r), UserAgent: r.Header.Get("User-Agent"),
 		ErrorCode: out.code, ErrorMessage: out.message,
-		RequestParameters: ctRequestParameters(c),
-		RequestID:         out.requestID, EventID: uuid.NewString(), ReadOnly: ctReadOnly(c.Op),
+		RequestParameters: ctRequestParameters(c), ResponseElements: ctResponseElements(c, out.result),
+		RequestID: out.requestID, EventID: uuid.NewString(), ReadOnly: ctReadOnly(c.Op),
 		Resources: resources, EventType: "AwsApiCall", ManagementEvent: true,
 		RecipientAccountID: s.env.accountID, EventCategory: "Management",
 	}

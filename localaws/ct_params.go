@@ -178,3 +178,34 @@ func firstNonEmptyString(vals ...string) string {
 	}
 	return ""
 }
+
+// ctSafeResponse are the answer's members a Secrets Manager write's event
+// keeps: what was changed, never a value (GetRandomPassword is a read).
+var ctSafeResponse = setOf("ARN", "Name", "VersionId", "VersionStages", "DeletionDate")
+
+// ctResponseElements is null for reads and for other services' answers,
+// as CloudTrail writes it for most of them, and for a Secrets Manager
+// write the whitelisted ids of what it changed.
+func ctResponseElements(c *Call, result any) map[string]any {
+	if result == nil || c.Service != svcSecretsManager || ctReadOnly(c.Op) || c.Op == "GetRandomPassword" {
+		return nil
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	out := map[string]any{}
+	for k, v := range m {
+		if ctSafeResponse[k] && v != nil {
+			out[lowerFirst(k)] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

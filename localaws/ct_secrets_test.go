@@ -65,6 +65,16 @@ func TestCTEventsHoldNoSecretValue(t *testing.T) {
 		sawStage = sawStage || (aws.ToString(e.EventName) == "GetSecretValue" && strings.Contains(s, `"secretId":"app/db"`))
 		sawUser = sawUser || (aws.ToString(e.EventName) == "CreateDBInstance" && strings.Contains(s, `"masterUsername":"admin"`))
 	}
+	var sawVersion bool
+	for _, e := range events {
+		if aws.ToString(e.EventName) == "PutSecretValue" {
+			sawVersion = sawVersion || strings.Contains(aws.ToString(e.CloudTrailEvent), `"responseElements":{"aRN":`) ||
+				strings.Contains(aws.ToString(e.CloudTrailEvent), `"versionId":`)
+		}
+	}
+	if !sawVersion {
+		t.Error("a PutSecretValue's responseElements lack the version it made")
+	}
 	if !sawStage || !sawUser {
 		t.Errorf("requestParameters lost their ids: secretId %v, masterUsername %v", sawStage, sawUser)
 	}

@@ -40,7 +40,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if aerr := s.enforce(r, raw, call, ok && cerr == nil); aerr != nil {
 			writeError(w, call, requestID, aerr)
 			s.requests.add(call, start, aerr.Code, aerr.Status)
-			s.recordEvent(r, call, start, nil, ctOutcome{requestID, aerr.Code, aerr.Message})
+			s.recordEvent(r, call, start, nil, ctOutcome{requestID: requestID, code: aerr.Code, message: aerr.Message})
 			return
 		}
 	}
@@ -58,7 +58,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cerr != nil {
 		writeError(w, call, requestID, cerr)
 		s.requests.add(call, start, cerr.Code, cerr.Status)
-		s.recordEvent(r, call, start, nil, ctOutcome{requestID, cerr.Code, cerr.Message})
+		s.recordEvent(r, call, start, nil, ctOutcome{requestID: requestID, code: cerr.Code, message: cerr.Message})
 		return
 	}
 
@@ -70,7 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Served, then the answer is lost on the way back: AWS acted, and
 		// records it as a success.
 		s.requests.add(call, start, "ReplyDropped", statusReplyDropped)
-		s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID})
+		s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, result: result})
 		dropConnection(w)
 		return
 	}
@@ -82,7 +82,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// no fault of the emulator's.
 			s.env.logger.Debug("localaws: caller went away", "service", call.Service, "op", call.Op, "err", err)
 			s.requests.add(call, start, "RequestCanceled", statusClientClosedRequest)
-			s.recordEvent(r, call, start, resources, ctOutcome{requestID, "RequestCanceled", "the caller went away"})
+			s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, code: "RequestCanceled", message: "the caller went away"})
 			return
 		}
 		if !errors.As(err, &apiErr) {
@@ -91,12 +91,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, call, requestID, apiErr)
 		s.requests.add(call, start, apiErr.Code, apiErr.Status)
-		s.recordEvent(r, call, start, resources, ctOutcome{requestID, apiErr.Code, apiErr.Message})
+		s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, code: apiErr.Code, message: apiErr.Message})
 		return
 	}
 	writeResult(w, call, requestID, result)
 	s.requests.add(call, start, "", http.StatusOK)
-	s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID})
+	s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, result: result})
 }
 
 // enforce authenticates the call and, when it is one a service serves
