@@ -11,11 +11,15 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
 
+// TagManaged (=true) marks what credstage created and manages; `credstage
+// audit` lists the secrets to audit by it.
+const TagManaged = "credstage:managed"
+
 // Tags credstage puts on what it creates (the run's own mark is
 // ownership.go's tagProvisionRun, which DeleteDBInstance insists on).
 const (
 	tagEnvironment = "Environment"
-	tagManaged     = "credstage:managed"
+	tagManaged     = TagManaged
 	tagInstance    = "credstage:instance"
 	tagStrategy    = "credstage:strategy"
 )

@@ -7,6 +7,7 @@
 //
 // Files are grouped by prefix: server_* and protocol_* route and encode
 // requests, faults.go and requestlog.go serve tests, sm_* is Secrets
-// Manager, rds_* is RDS, cw_* is CloudWatch, and internal/pgcluster runs
-// the PostgreSQL clusters.
+// Manager, rds_* is RDS, cw_* is CloudWatch, ct_* records every call as
+// a CloudTrail event and answers LookupEvents, and internal/pgcluster
+// runs the PostgreSQL clusters.
 package localaws

@@ -114,6 +114,8 @@ func (s *Server) authzRequests(c *Call, base condContext) []authzRequest {
 		return s.rds.authzRequests(c, base)
 	case svcCloudWatch:
 		return s.cw.authzRequests(c, base)
+	case svcCloudTrail:
+		return ctAuthzRequests(c, base)
 	}
 	return []authzRequest{{action: c.action(), resource: "*", context: base}}
 }

@@ -78,6 +78,9 @@ func classify(r *http.Request, body []byte) (c *Call, ok bool, err *APIError) {
 			c.Service, c.Op, c.Protocol = svcSecretsManager, strings.TrimPrefix(target, smTargetPrefix), ProtoJSON11
 		case strings.HasPrefix(target, cwJSONTargetPrefix):
 			c.Service, c.Op, c.Protocol = svcCloudWatch, strings.TrimPrefix(target, cwJSONTargetPrefix), ProtoJSON10
+		case strings.HasPrefix(target, ctTargetPrefix), strings.HasPrefix(target, ctLongTargetPrefix):
+			op := strings.TrimPrefix(strings.TrimPrefix(target, ctLongTargetPrefix), ctTargetPrefix)
+			c.Service, c.Op, c.Protocol = svcCloudTrail, op, ProtoJSON11
 		default:
 			return c, false, nil
 		}

@@ -13,7 +13,7 @@ const msgRateExceeded = "Rate exceeded"
 // report), its JSON shape ThrottlingException in __type. Every SDK's
 // retryer classifies both codes as throttling.
 func throttlingError(c *Call) *APIError {
-	if c.Service == svcSecretsManager {
+	if c.Service == svcSecretsManager || c.Service == svcCloudTrail {
 		return newError(http.StatusBadRequest, "ThrottlingException", msgRateExceeded)
 	}
 	e := newError(http.StatusBadRequest, "Throttling", msgRateExceeded)

@@ -30,6 +30,9 @@ package localaws
 // 400/s, ListMetrics 25/s, DescribeAlarms 9/s, PutMetricAlarm 3/s,
 // DeleteAlarms 3/s, SetAlarmState 3/s. No burst is published: one second
 // of rate.
+//
+// CloudTrail (API reference, LookupEvents): "The rate of lookup requests
+// is limited to two per second, per account, per Region."
 
 // QuotaFamily is one bucket of request quota: the operations of a service
 // that draw from it, the rate it refills at and how many calls it holds.
@@ -77,6 +80,8 @@ var awsQuotaTable = []QuotaFamily{
 	{Name: "cloudwatch:PutMetricAlarm", Service: svcCloudWatch, Rate: 3, Operations: []string{"PutMetricAlarm"}},
 	{Name: "cloudwatch:DeleteAlarms", Service: svcCloudWatch, Rate: 3, Operations: []string{"DeleteAlarms"}},
 	{Name: "cloudwatch:SetAlarmState", Service: svcCloudWatch, Rate: 3, Operations: []string{"SetAlarmState"}},
+
+	{Name: "cloudtrail:LookupEvents", Service: svcCloudTrail, Rate: 2, Operations: []string{"LookupEvents"}},
 }
 
 // AWSQuotas returns AWS's default quota table (a copy), with each burst

@@ -40,6 +40,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if aerr := s.enforce(r, raw, call, ok && cerr == nil); aerr != nil {
 			writeError(w, call, requestID, aerr)
 			s.requests.add(call, start, aerr.Code, aerr.Status)
+			s.recordEvent(r, call, start, nil, ctOutcome{requestID: requestID, code: aerr.Code, message: aerr.Message})
 			return
 		}
 	}
@@ -57,13 +58,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cerr != nil {
 		writeError(w, call, requestID, cerr)
 		s.requests.add(call, start, cerr.Code, cerr.Status)
+		s.recordEvent(r, call, start, nil, ctOutcome{requestID: requestID, code: cerr.Code, message: cerr.Message})
 		return
 	}
 
+	// Resolved before the call is served: a secret deleted by it still
+	// names its ARN in the event.
+	resources := s.ctResources(call)
 	result, dropReply, err := s.dispatch(r.Context(), call)
 	if dropReply {
-		// Served, then the answer is lost on the way back.
+		// Served, then the answer is lost on the way back: AWS acted, and
+		// records it as a success.
 		s.requests.add(call, start, "ReplyDropped", statusReplyDropped)
+		s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, result: result})
 		dropConnection(w)
 		return
 	}
@@ -75,6 +82,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// no fault of the emulator's.
 			s.env.logger.Debug("localaws: caller went away", "service", call.Service, "op", call.Op, "err", err)
 			s.requests.add(call, start, "RequestCanceled", statusClientClosedRequest)
+			s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, code: "RequestCanceled", message: "the caller went away"})
 			return
 		}
 		if !errors.As(err, &apiErr) {
@@ -83,10 +91,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, call, requestID, apiErr)
 		s.requests.add(call, start, apiErr.Code, apiErr.Status)
+		s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, code: apiErr.Code, message: apiErr.Message})
 		return
 	}
 	writeResult(w, call, requestID, result)
 	s.requests.add(call, start, "", http.StatusOK)
+	s.recordEvent(r, call, start, resources, ctOutcome{requestID: requestID, result: result})
 }
 
 // enforce authenticates the call and, when it is one a service serves
@@ -113,6 +123,8 @@ func (s *Server) dispatch(ctx context.Context, c *Call) (result any, dropReply b
 		result, err = s.rds.handle(ctx, c)
 	case svcCloudWatch:
 		result, err = s.cw.handle(ctx, c)
+	case svcCloudTrail:
+		result, err = s.handleCloudTrail(ctx, c)
 	default:
 		err = errBadRequest("UnknownOperationException", "unknown service "+c.Service)
 	}

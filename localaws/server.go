@@ -42,6 +42,10 @@ type Options struct {
 	// with its service's throttling error and reaches no service. Nil
 	// never throttles; &QuotaConfig{} is AWS's published table.
 	Quotas *QuotaConfig
+	// TrailEvents is how many CloudTrail events (one per AWS call) are
+	// kept in memory for LookupEvents, the oldest dropped first. 0 means
+	// 10,000.
+	TrailEvents int
 }
 
 // env is what every service needs from the server: naming, storage, logging.
@@ -60,6 +64,7 @@ type Server struct {
 	env      *env
 	faults   *Faults
 	requests *RequestLog
+	trail    *ctTrail
 	sm       *secretsManager
 	rds      *rdsService
 	cw       *cloudWatch
@@ -91,7 +96,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	s := &Server{opts: opts, faults: newFaults(), requests: newRequestLog(), admin: http.NewServeMux()}
+	s := &Server{opts: opts, faults: newFaults(), requests: newRequestLog(), trail: newCTTrail(opts.TrailEvents), admin: http.NewServeMux()}
 	if opts.IAM != nil {
 		enforcer, err := newIAMEnforcer(opts.IAM, opts.Region, opts.AccountID)
 		if err != nil {

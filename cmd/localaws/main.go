@@ -1,5 +1,5 @@
 // Command localaws runs the local AWS emulator (RDS, Secrets Manager,
-// CloudWatch) on 127.0.0.1:4566. Point any AWS SDK or CLI at it with
+// CloudWatch, CloudTrail's event history) on 127.0.0.1:4566. Point any AWS SDK or CLI at it with
 // AWS_ENDPOINT_URL=http://127.0.0.1:4566.
 package main
 
@@ -35,6 +35,7 @@ func run(args []string) error {
 	quotas := flags.String("quotas", "off", "aws: throttle calls over AWS's request rates per account and Region, as AWS does; off: never")
 	quotaConfig := flags.String("quota-config", "", "YAML or JSON file of a scale and per-family rates, for --quotas aws")
 	quotaScale := flags.Float64("quota-scale", 1, "multiply AWS's rates and bursts by this (0.1: a tenth), for --quotas aws; overrides the file's scale")
+	trailEvents := flags.Int("trail-events", 10000, "how many CloudTrail events (one per AWS call) to keep in memory for LookupEvents")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func run(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam, Quotas: quotaCfg})
+	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam, Quotas: quotaCfg, TrailEvents: *trailEvents})
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newMetricsCmd(a),
 		newAlarmsCmd(a),
 		newDashboardCmd(a),
+		newAuditCmd(a),
 		newCodecServerCmd(a),
 		newIAMCmd(a),
 		newAgentCmd(a),

@@ -75,5 +75,17 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			{name: "cloudwatch:GetDashboard"},
 			{name: "cloudwatch:PutDashboard"},
 		}},
+		{sid: "AuditEventHistory", resources: Values{"*"}, actions: []action{
+			// credstage audit reads who called what on each secret;
+			// LookupEvents has no resource-level permissions.
+			{name: "cloudtrail:LookupEvents"},
+		}},
+		{sid: "AuditReaders", resources: o.secrets(prefixes...), actions: []action{
+			// ... and which readers a secret's resource policy names. A
+			// policy credstage wrote denies the CLI all but DescribeSecret,
+			// so there the audit notes the policy as unreadable (run it as
+			// the break-glass principal to see its readers).
+			{name: "secretsmanager:GetResourcePolicy"},
+		}},
 	}
 }
