@@ -9,19 +9,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // TagManaged (=true) marks what credstage created and manages; `credstage
 // audit` lists the secrets to audit by it.
-const TagManaged = "credstage:managed"
+const TagManaged = engine.TagManaged
 
 // Tags credstage puts on what it creates (the run's own mark is
 // ownership.go's tagProvisionRun, which DeleteDBInstance insists on).
 const (
-	tagEnvironment = "Environment"
+	tagEnvironment = engine.TagEnvironment
 	tagManaged     = TagManaged
 	tagInstance    = "credstage:instance"
-	tagStrategy    = "credstage:strategy"
+	tagStrategy    = engine.TagStrategy
 )
 
 const (

@@ -47,7 +47,7 @@ const (
 	MetricPreviousRevoked    = "PreviousRevoked"
 	MetricRevokeFailed       = "RevokeFailed"
 
-	// The inventory's series (README.md, Monitoring): per Environment the
+	// The inventory's series (README.md, "Secret age and the inventory"): per Environment the
 	// age in seconds of the oldest AWSCURRENT among the managed secrets,
 	// how many are overdue (older than their maxAge) and how many there
 	// are; SecretAge per secret only when asked for.
@@ -55,6 +55,14 @@ const (
 	MetricOverdueSecrets  = "OverdueSecrets"
 	MetricManagedSecrets  = "ManagedSecrets"
 	MetricSecretAge       = "SecretAge"
+)
+
+// Tags credstage puts on the secrets (and instances, alarms) it creates
+// and manages: the mark, the environment, and a secret's strategy.
+const (
+	TagManaged     = "credstage:managed"
+	TagEnvironment = "Environment"
+	TagStrategy    = "credstage:strategy"
 )
 
 // Metric dimensions. Every per-secret or per-instance series has a roll-up

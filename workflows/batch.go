@@ -387,7 +387,7 @@ func (s *stagedRun) finishBatches(ctx workflow.Context, b *batchedStage, masters
 	defer cancel()
 	now := workflow.Now(ctx)
 	extra := []activities.MetricDatum{datum(MetricStageDuration, float64(sp.FinishedAt.Sub(sp.StartedAt).Milliseconds()),
-		unitMilliseconds, now, activities.Dimension{Name: "Environment", Value: sp.Name})}
+		unitMilliseconds, now, activities.Dimension{Name: engine.DimEnvironment, Value: sp.Name})}
 	var masterOutcomes []activities.SecretOutcome
 	for _, j := range masters {
 		if b.targets[j].ran {

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // Steps of ProvisionDatabase, as its progress query shows them.
@@ -112,7 +113,7 @@ func userChanged(r activities.AppUserResult) bool {
 }
 
 func (p *provisioning) dims() []activities.Dimension {
-	return []activities.Dimension{{Name: "DBInstanceIdentifier", Value: p.req.Identifier}, {Name: "Environment", Value: p.req.Environment}}
+	return []activities.Dimension{{Name: engine.DimDBInstanceID, Value: p.req.Identifier}, {Name: engine.DimEnvironment, Value: p.req.Environment}}
 }
 
 func (p *provisioning) userInput(u activities.AppUser) activities.AppUserInput {

@@ -5,6 +5,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // stepVerifyLogin is RollbackSecret's second step, as progress shows it.
@@ -24,7 +25,7 @@ func startSecretRun(ctx workflow.Context, secretID, environment, step string) (*
 
 // publishSecretCount publishes 1 of metric for one secret.
 func publishSecretCount(ctx workflow.Context, metric, environment, secretID string) {
-	dims := []activities.Dimension{{Name: "Environment", Value: environment}, {Name: "SecretName", Value: SecretName(secretID)}}
+	dims := []activities.Dimension{{Name: engine.DimEnvironment, Value: environment}, {Name: engine.DimSecretName, Value: SecretName(secretID)}}
 	publishMetrics(ctx, DefaultMetricsNamespace, []activities.MetricDatum{datum(metric, 1, unitCount, workflow.Now(ctx), dims...)})
 }
 

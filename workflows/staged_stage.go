@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/credstage/credstage/activities"
+	"github.com/credstage/credstage/engine"
 )
 
 // Steps a StagedRotation shows for a target before its child reports.
@@ -247,6 +248,6 @@ func (s *stagedRun) publishStageMetrics(ctx workflow.Context, i int, targets []s
 		}
 	}
 	datums = append(datums, datum(MetricStageDuration, float64(sp.FinishedAt.Sub(sp.StartedAt).Milliseconds()),
-		unitMilliseconds, now, activities.Dimension{Name: "Environment", Value: sp.Name}))
+		unitMilliseconds, now, activities.Dimension{Name: engine.DimEnvironment, Value: sp.Name}))
 	publishMetrics(ctx, s.plan.MetricsNamespace, datums, outcomes...)
 }

@@ -49,13 +49,9 @@ var Kinds = []Kind{
 		Description: "Secrets are older than their maxAge: their rotations are not running or keep failing (credstage report)."},
 }
 
-// TagEnvironment and TagManaged tag every alarm, like the secrets
-// credstage manages.
-const (
-	TagEnvironment = "Environment"
-	TagManaged     = "credstage:managed"
-	tagKind        = "credstage:alarm"
-)
+// tagKind tags every alarm with its kind, beside engine.TagManaged and
+// engine.TagEnvironment, like the secrets credstage manages.
+const tagKind = "credstage:alarm"
 
 // snsTopicARN is the form of an alarm action credstage accepts: an SNS
 // topic, which can page, mail or call a webhook.
@@ -108,8 +104,8 @@ func Inputs(namespace, environment string, actions Actions) []*cloudwatch.PutMet
 			AlarmActions:     slices.Clone(actions.Alarm),
 			OKActions:        slices.Clone(actions.OK),
 			Tags: []cwtypes.Tag{
-				{Key: aws.String(TagManaged), Value: aws.String("true")},
-				{Key: aws.String(TagEnvironment), Value: aws.String(environment)},
+				{Key: aws.String(engine.TagManaged), Value: aws.String("true")},
+				{Key: aws.String(engine.TagEnvironment), Value: aws.String(environment)},
 				{Key: aws.String(tagKind), Value: aws.String(k.Name)},
 			},
 		})

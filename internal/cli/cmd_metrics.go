@@ -13,6 +13,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/cobra"
 
+	"github.com/credstage/credstage/engine"
 	"github.com/credstage/credstage/internal/plan"
 	"github.com/credstage/credstage/workflows"
 )
@@ -122,7 +123,7 @@ func readMetrics(ctx context.Context, cw metricsReader, namespace, environment s
 			return nil, &plan.AWSError{Op: "ListMetrics " + namespace, Err: err}
 		}
 		for _, m := range page.Metrics {
-			if environment == "" || dimension(m.Dimensions, "Environment") == environment {
+			if environment == "" || dimension(m.Dimensions, engine.DimEnvironment) == environment {
 				metrics = append(metrics, m)
 			}
 		}
@@ -190,12 +191,12 @@ func printMetrics(a *app, namespace string, since time.Duration, rows []metricRo
 		if r.Samples == 0 {
 			continue
 		}
-		subject := firstNonEmpty(r.Dimensions["SecretName"], r.Dimensions["DBInstanceIdentifier"], "(environment)")
+		subject := firstNonEmpty(r.Dimensions[engine.DimSecretName], r.Dimensions[engine.DimDBInstanceID], "(environment)")
 		value := fmt.Sprintf("%g", r.Sum)
 		if r.Unit == "Milliseconds" {
 			value = fmt.Sprintf("%d samples, avg %.0f ms, max %.0f ms", int(r.Samples), r.Sum/r.Samples, r.Max)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Metric, r.Dimensions["Environment"], subject, value)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Metric, r.Dimensions[engine.DimEnvironment], subject, value)
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,8 @@ package iampolicy
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // ReaderOptions narrow an application's read-only policy; the zero
@@ -27,7 +29,7 @@ type ReaderOptions struct {
 type Tag struct{ Key, Value string }
 
 // managedTag marks what credstage provisioned (activities' tagManaged).
-var managedTag = Tag{Key: "credstage:managed", Value: "true"}
+var managedTag = Tag{Key: engine.TagManaged, Value: "true"}
 
 // AWS's rule for tag keys (values may be empty); the "aws:" prefix is
 // AWS's own.

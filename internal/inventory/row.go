@@ -19,11 +19,11 @@ import (
 // Tags credstage reads from a secret.
 const (
 	// TagManaged marks the secrets credstage provisioned or adopted.
-	TagManaged = "credstage:managed"
+	TagManaged = engine.TagManaged
 	// TagStrategy is the rotation strategy provisioning recorded.
-	TagStrategy = "credstage:strategy"
+	TagStrategy = engine.TagStrategy
 	// TagEnvironment is the secret's environment (the metrics dimension).
-	TagEnvironment = "Environment"
+	TagEnvironment = engine.TagEnvironment
 )
 
 // UnknownEnvironment is the Environment of a secret with no Environment

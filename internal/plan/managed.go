@@ -6,13 +6,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/credstage/credstage/engine"
 )
 
 // Tags on the secrets credstage manages (those provisioning created or
 // adopted): the mark, and the environment they belong to.
 const (
-	TagManaged     = "credstage:managed"
-	TagEnvironment = "Environment"
+	TagManaged     = engine.TagManaged
+	TagEnvironment = engine.TagEnvironment
 )
 
 // managed selects the secrets credstage manages.
