@@ -81,10 +81,8 @@ func cliGrants(o CLIOptions, prefixes []string) []grant {
 			{name: "cloudtrail:LookupEvents"},
 		}},
 		{sid: "AuditReaders", resources: o.secrets(prefixes...), actions: []action{
-			// ... and which readers a secret's resource policy names. A
-			// policy credstage wrote denies the CLI all but DescribeSecret,
-			// so there the audit notes the policy as unreadable (run it as
-			// the break-glass principal to see its readers).
+			// ... and which readers a secret's resource policy names (a
+			// policy credstage wrote leaves the CLI this metadata read).
 			{name: "secretsmanager:GetResourcePolicy"},
 		}},
 	}

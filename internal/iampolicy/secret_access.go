@@ -59,10 +59,16 @@ func (s SecretAccess) Validate() error {
 	return nil
 }
 
+// cliMetadataReads are all the CLI may do on a secret that has credstage's
+// resource policy: read its metadata (plan checks and rollback describe
+// it; history and report list its versions' ids and dates; audit reads
+// who may read it), never a value and never a change.
+var cliMetadataReads = Values{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"}
+
 // Policy is the secret's resource policy: its readers may read it;
 // everyone else is denied everything on it, except the worker, the CLI
 // and the break-glass administrator (their own identity policies decide
-// what they may do); the CLI is denied all but DescribeSecret. The
+// what they may do); the CLI is denied all but reading metadata (cliMetadataReads). The
 // denies name principals with aws:PrincipalArn conditions under
 // Principal "*", as AWS recommends instead of NotPrincipal.
 func (s SecretAccess) Policy() Document {
@@ -76,7 +82,7 @@ func (s SecretAccess) Policy() Document {
 			Action: Values{"secretsmanager:*"}, Resource: Values{"*"},
 			Condition: Condition{"ArnNotLike": {"aws:PrincipalArn": exempt}}},
 		{Sid: "CredstageCliOnlyDescribes", Effect: "Deny", Principal: "*",
-			NotAction: Values{"secretsmanager:DescribeSecret"}, Resource: Values{"*"},
+			NotAction: cliMetadataReads, Resource: Values{"*"},
 			Condition: Condition{"ArnLike": {"aws:PrincipalArn": {s.CLI}}}},
 	}}
 }

@@ -34,7 +34,7 @@ func TestSecretAccessPolicy(t *testing.T) {
 		t.Errorf("deny: %+v", deny)
 	}
 	cli := statement(t, d, "CredstageCliOnlyDescribes")
-	if cli.Effect != "Deny" || !slices.Equal(cli.NotAction, Values{"secretsmanager:DescribeSecret"}) ||
+	if cli.Effect != "Deny" || !slices.Equal(cli.NotAction, Values{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds"}) ||
 		!slices.Equal(cli.Condition["ArnLike"]["aws:PrincipalArn"], Values{access.CLI}) {
 		t.Errorf("CLI: %+v", cli)
 	}
@@ -94,7 +94,7 @@ func TestEqual(t *testing.T) {
 	    {"Sid": "CredstageReadersRead", "Effect": "Allow",
 	     "Principal": {"AWS": ["arn:aws:iam::123456789012:role/orders-batch", "arn:aws:iam::123456789012:role/orders-app"]},
 	     "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": ["*"]},
-	    {"Sid": "CredstageCliOnlyDescribes", "Effect": "Deny", "Principal": "*", "NotAction": ["secretsmanager:DescribeSecret"],
+	    {"Sid": "CredstageCliOnlyDescribes", "Effect": "Deny", "Principal": "*", "NotAction": ["secretsmanager:ListSecretVersionIds", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
 	     "Resource": "*", "Condition": {"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/credstage-cli"]}}},
 	    {"Sid": "CredstageDenyEveryoneElse", "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
 	     "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/credstage-worker",

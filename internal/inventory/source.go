@@ -251,8 +251,9 @@ func (s *Source) plannedPage(ctx context.Context, ix Index, cur Cursor, defaultM
 
 // row reads one secret's AWSCURRENT creation date; ok is false when the
 // secret was deleted since it was listed. A refusal of that one secret (a
-// resource policy: provisioning's denies the CLI all but DescribeSecret)
-// leaves its age unknown rather than failing the whole listing.
+// resource policy that is not credstage's, which leaves the CLI its
+// metadata reads) leaves its age unknown rather than failing the whole
+// listing.
 func (s *Source) row(ctx context.Context, name, arn string, tags map[string]string, p Planned, defaultMaxAge time.Duration, now time.Time) (Row, bool, error) {
 	created, err := s.currentCreated(ctx, arn)
 	var nf *smtypes.ResourceNotFoundException

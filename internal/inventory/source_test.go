@@ -158,7 +158,7 @@ func TestOverdueRule(t *testing.T) {
 }
 
 // denyVersions refuses ListSecretVersionIds on one secret, as a resource
-// policy that denies the CLI all but DescribeSecret does.
+// policy that is not credstage's may.
 type denyVersions struct {
 	*secretsmanager.Client
 	arn string
