@@ -126,6 +126,9 @@ cs provision --identifier orders-production --environment production --db-name o
 bold "checking the rotation plan (a dry run: reads metadata, never a secret value)"
 cs plan validate examples/demo-plan.yaml
 
+bold "alarms on every environment credstage manages (found from the secrets' tags)"
+cs alarms apply
+
 bold "rotating: staging, bake, production, with validation after every step"
 start=$(date +%s)
 cs rotate examples/demo-plan.yaml --wait
@@ -150,6 +153,15 @@ plot="$root/.data/demo-metrics.png"
 cs metrics --since 30m --plot "$plot"
 bold "the CloudWatch dashboard of these metrics (PutDashboard; GetDashboard shows it)"
 cs dashboard apply
+bold "the alarms: production's RotationRolledBack fired on the rollback"
+cs alarms list
+bold "the inventory (an hourly Schedule) and the report: age, last run, overdue"
+cs inventory apply --max-age 90d
+cs inventory run --wait
+# report exits 1 when a last rotation rolled back, as production's did.
+cs report || echo "(report exit status $?: production's last rotation rolled back)"
+bold "who read the secrets (CloudTrail LookupEvents, 2 requests/s)"
+cs audit --since 1h || echo "(audit exit status $?: callers other than the worker and the named readers)"
 
 bold "the stack is up"
 echo "Temporal Web UI:  http://localhost:$UI_PORT/namespaces/default/workflows"

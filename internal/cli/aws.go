@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -80,4 +81,25 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// environmentsOrManaged are the environments a command was given, else
+// every environment credstage manages (the Environment tags of its
+// secrets), sorted, each once; none at all is bad input.
+func (a *app) environmentsOrManaged(ctx context.Context, given []string) ([]string, error) {
+	envs := slices.Clone(given)
+	if len(envs) == 0 {
+		sm, err := a.secretsClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if envs, err = plan.ManagedEnvironments(ctx, sm); err != nil {
+			return nil, err
+		}
+		if len(envs) == 0 {
+			return nil, badInput("no environment found: no secret is tagged %s=true with an %s tag; name one with --environment", plan.TagManaged, plan.TagEnvironment)
+		}
+	}
+	slices.Sort(envs)
+	return slices.Compact(envs), nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/spf13/cobra"
@@ -71,20 +70,11 @@ running it again changes nothing. Actions (SNS topic ARNs) come from
 			if err := actions.Validate(); err != nil {
 				return badInput("%v", err)
 			}
-			if len(environments) == 0 {
-				sm, err := a.secretsClient(ctx)
-				if err != nil {
-					return err
-				}
-				if environments, err = plan.ManagedEnvironments(ctx, sm); err != nil {
-					return err
-				}
-				if len(environments) == 0 {
-					return badInput("no environment to alarm on: no secret is tagged %s=true with an %s tag; name one with --environment", plan.TagManaged, plan.TagEnvironment)
-				}
+			environments, err := a.environmentsOrManaged(ctx, environments)
+			if err != nil {
+				return err
 			}
-			slices.Sort(environments)
-			inputs := alarmInputs(namespace, slices.Compact(environments), actions)
+			inputs := alarmInputs(namespace, environments, actions)
 			cw, err := a.cloudWatchClient(ctx)
 			if err != nil {
 				return err

@@ -10,11 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
-	"github.com/credstage/credstage/activities"
 	"github.com/credstage/credstage/internal/awsconfig"
 	"github.com/credstage/credstage/internal/plan"
 )
@@ -156,23 +154,15 @@ func runAudit(ctx context.Context, sm auditSecrets, ct *pacedLookup, f auditFlag
 	return reports, nil
 }
 
-// managedSecrets lists the secrets tagged credstage:managed=true.
+// managedSecrets are the ARNs of the secrets credstage manages.
 func managedSecrets(ctx context.Context, sm auditSecrets) ([]string, error) {
-	in := &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(100), Filters: []smtypes.Filter{
-		{Key: smtypes.FilterNameStringTypeTagKey, Values: []string{activities.TagManaged}},
-		{Key: smtypes.FilterNameStringTypeTagValue, Values: []string{"true"}}}}
-	var ids []string
-	p := secretsmanager.NewListSecretsPaginator(sm, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, &plan.AWSError{Op: "ListSecrets", Err: err}
-		}
-		for _, s := range page.SecretList {
-			if s.DeletedDate == nil && hasTag(s.Tags, activities.TagManaged, "true") {
-				ids = append(ids, aws.ToString(s.ARN))
-			}
-		}
+	secrets, err := plan.ManagedSecrets(ctx, sm)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(secrets))
+	for i, s := range secrets {
+		ids[i] = aws.ToString(s.ARN)
 	}
 	return ids, nil
 }
@@ -180,13 +170,4 @@ func managedSecrets(ctx context.Context, sm auditSecrets) ([]string, error) {
 func isAccessDenied(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException"
-}
-
-func hasTag(tags []smtypes.Tag, key, value string) bool {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key && aws.ToString(t.Value) == value {
-			return true
-		}
-	}
-	return false
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -84,16 +83,10 @@ console are replaced.`,
 			if err != nil {
 				return withCode(ExitUnreachable, err)
 			}
-			if len(environments) == 0 {
-				sm, err := a.secretsClient(ctx)
-				if err != nil {
-					return err
-				}
-				if environments, err = plan.ManagedEnvironments(ctx, sm); err != nil {
-					return err
-				}
+			environments, err := a.environmentsOrManaged(ctx, environments)
+			if err != nil {
+				return err
 			}
-			environments = uniqueSorted(environments)
 			res, err := applyDashboard(ctx, cloudwatch.NewFromConfig(cfg), name, dashboardSpec{
 				Namespace: namespace, Region: cfg.Region, Environments: environments})
 			if err != nil {
@@ -178,17 +171,4 @@ func validDashboardName(name string) error {
 		}
 	}
 	return nil
-}
-
-func uniqueSorted(vals []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range vals {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

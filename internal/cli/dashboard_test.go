@@ -7,14 +7,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/credstage/credstage/internal/plan"
-	"github.com/credstage/credstage/localaws"
+	"github.com/credstage/credstage/tests/stack"
 )
 
 // TestDashboardBodyGolden pins the body: a change to the dashboard shows
@@ -39,20 +37,9 @@ func TestDashboardBodyGolden(t *testing.T) {
 // the environments from the managed secrets' tags, applies again (nothing
 // changes), and reads it back with GetDashboard.
 func TestDashboardApplyLocalAWS(t *testing.T) {
-	srv, err := localaws.New(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	l := stack.StartLocalAWS(t)
+	srv, cfg := l.Server, l.Config
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(srv.URL()),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("k", "s", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	sm := secretsmanager.NewFromConfig(cfg)
 	for _, s := range []struct{ name, env, managed string }{
 		{"app/prod", "production", "true"}, {"app/stg", "staging", "true"}, {"app/stg2", "staging", "true"},
@@ -66,7 +53,7 @@ func TestDashboardApplyLocalAWS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": stack.TestAccessKey, "AWS_SECRET_ACCESS_KEY": stack.TestSecretKey}
 
 	r := run(t, env, "dashboard", "apply", "-o", "json")
 	if r.code != 0 {

@@ -14,13 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/credstage/credstage/engine"
-	"github.com/credstage/credstage/localaws"
+	"github.com/credstage/credstage/tests/stack"
 )
 
 func fixedPlotSeries() []plotSeries {
@@ -155,20 +153,9 @@ func TestPlotWithNoData(t *testing.T) {
 // CREDSTAGE_PLOT_EXAMPLE=path it also writes the picture there (how
 // docs/metrics-example.png was made).
 func TestPlotFromLocalAWS(t *testing.T) {
-	srv, err := localaws.New(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	l := stack.StartLocalAWS(t)
+	srv, cfg := l.Server, l.Config
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(srv.URL()),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("k", "s", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cw := cloudwatch.NewFromConfig(cfg)
 	now := time.Now().Truncate(time.Minute)
 	var datums []cwtypes.MetricDatum
@@ -204,7 +191,7 @@ func TestPlotFromLocalAWS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": stack.TestAccessKey, "AWS_SECRET_ACCESS_KEY": stack.TestSecretKey}
 	dir := t.TempDir()
 	svgPath := filepath.Join(dir, "m.svg")
 	r := run(t, env, "metrics", "--since", "2h", "--plot", svgPath)

@@ -8,36 +8,23 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/credstage/credstage/localaws"
+	"github.com/credstage/credstage/tests/stack"
 )
 
 // TestMetricsReadsBackPublishedSeries publishes datums the way the worker
 // does, into localaws, and reads them back with `credstage metrics`.
 func TestMetricsReadsBackPublishedSeries(t *testing.T) {
-	srv, err := localaws.New(localaws.Options{Ephemeral: true, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	l := stack.StartLocalAWS(t)
+	srv, cfg := l.Server, l.Config
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(srv.URL()),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("k", "s", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dims := func(env, secret string) []cwtypes.Dimension {
 		return []cwtypes.Dimension{{Name: aws.String("Environment"), Value: aws.String(env)}, {Name: aws.String("SecretName"), Value: aws.String(secret)}}
 	}
 	now := time.Now()
-	_, err = cloudwatch.NewFromConfig(cfg).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Credstage"),
+	_, err := cloudwatch.NewFromConfig(cfg).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Credstage"),
 		MetricData: []cwtypes.MetricDatum{
 			{MetricName: aws.String("RotationSucceeded"), Value: aws.Float64(1), Unit: cwtypes.StandardUnitCount, Dimensions: dims("staging", "staging/a"), Timestamp: &now},
 			{MetricName: aws.String("RotationSucceeded"), Value: aws.Float64(1), Unit: cwtypes.StandardUnitCount, Dimensions: dims("staging", "staging/a"), Timestamp: &now},
@@ -48,7 +35,7 @@ func TestMetricsReadsBackPublishedSeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": stack.TestAccessKey, "AWS_SECRET_ACCESS_KEY": stack.TestSecretKey}
 
 	r := run(t, env, "metrics", "--since", "10m")
 	if r.code != 0 {
