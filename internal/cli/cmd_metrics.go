@@ -115,18 +115,11 @@ environment: counts as the sum per period, durations as the average.`,
 // sum and maximum over [now-since, now] in one GetMetricData call per 500
 // queries (the API's limit).
 func readMetrics(ctx context.Context, cw metricsReader, namespace, environment string, now time.Time, since time.Duration) ([]metricRow, error) {
-	var metrics []cwtypes.Metric
-	p := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{Namespace: aws.String(namespace)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, &plan.AWSError{Op: "ListMetrics " + namespace, Err: err}
-		}
-		for _, m := range page.Metrics {
-			if environment == "" || dimension(m.Dimensions, engine.DimEnvironment) == environment {
-				metrics = append(metrics, m)
-			}
-		}
+	metrics, err := listMetrics(ctx, cw, namespace, func(m cwtypes.Metric) bool {
+		return environment == "" || dimension(m.Dimensions, engine.DimEnvironment) == environment
+	})
+	if err != nil {
+		return nil, err
 	}
 	period := int32(since.Round(time.Minute) / time.Second)
 	if period < 60 {
@@ -177,6 +170,25 @@ func readMetrics(ctx context.Context, cw metricsReader, namespace, environment s
 		return fmt.Sprint(rows[i].Dimensions) < fmt.Sprint(rows[j].Dimensions)
 	})
 	return rows, nil
+}
+
+// listMetrics pages through the namespace's series, keeping those keep
+// accepts.
+func listMetrics(ctx context.Context, cw metricsReader, namespace string, keep func(cwtypes.Metric) bool) ([]cwtypes.Metric, error) {
+	var metrics []cwtypes.Metric
+	p := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{Namespace: aws.String(namespace)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, &plan.AWSError{Op: "ListMetrics " + namespace, Err: err}
+		}
+		for _, m := range page.Metrics {
+			if keep(m) {
+				metrics = append(metrics, m)
+			}
+		}
+	}
+	return metrics, nil
 }
 
 func printMetrics(a *app, namespace string, since time.Duration, rows []metricRow) error {

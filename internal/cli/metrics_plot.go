@@ -91,20 +91,16 @@ func plotPeriod(since time.Duration) int32 {
 // readPlotSeries finds the environments with an Environment-only series
 // in the namespace and reads each panel's statistic for each one.
 func readPlotSeries(ctx context.Context, cw metricsReader, namespace, environment string, now time.Time, since time.Duration) ([]plotSeries, error) {
+	rollups, err := listMetrics(ctx, cw, namespace, func(m cwtypes.Metric) bool {
+		return len(m.Dimensions) == 1 && aws.ToString(m.Dimensions[0].Name) == engine.DimEnvironment &&
+			(environment == "" || aws.ToString(m.Dimensions[0].Value) == environment)
+	})
+	if err != nil {
+		return nil, err
+	}
 	envs := map[string]bool{}
-	p := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{Namespace: aws.String(namespace)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, &plan.AWSError{Op: "ListMetrics " + namespace, Err: err}
-		}
-		for _, m := range page.Metrics {
-			if len(m.Dimensions) == 1 && aws.ToString(m.Dimensions[0].Name) == engine.DimEnvironment {
-				if env := aws.ToString(m.Dimensions[0].Value); environment == "" || env == environment {
-					envs[env] = true
-				}
-			}
-		}
+	for _, m := range rollups {
+		envs[aws.ToString(m.Dimensions[0].Value)] = true
 	}
 	var series []plotSeries
 	var queries []cwtypes.MetricDataQuery
