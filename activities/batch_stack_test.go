@@ -149,16 +149,23 @@ func TestRotateBatchRotatesHoldsAndReleases(t *testing.T) {
 
 	var release []BatchRelease
 	var metrics []RotationMetric
+	var outcomes []SecretOutcome
+	var datums []MetricDatum
+	now := time.Now()
 	for _, tg := range targets {
 		release = append(release, BatchRelease{SecretID: tg.SecretID, Token: tg.Token})
-		metrics = append(metrics, RotationMetric{SecretName: tg.SecretID, Status: BatchSucceeded, DurationMS: 10})
+		m := RotationMetric{SecretName: tg.SecretID, Status: BatchSucceeded, DurationMS: 10}
+		metrics = append(metrics, m)
+		datums = append(datums, RotationDatums(stackEnv, m, now)...)
+		outcomes = append(outcomes, SecretOutcome{SecretID: tg.SecretID, VersionID: tg.Token, Status: BatchSucceeded, Time: now})
 	}
-	fin, err := a.finishBatch(ctx, FinishBatchInput{Holder: h, Release: release, Environment: stackEnv, Metrics: metrics})
+	fin, err := a.finishBatch(ctx, FinishBatchInput{Holder: h, Release: release, Environment: stackEnv, Metrics: metrics, Outcomes: outcomes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 3 * len(RotationDatums(stackEnv, metrics[0], time.Now())); fin.Released != 3 || fin.Metrics.Published != want {
-		t.Errorf("finish: %+v, want 3 released, %d datums", fin, want)
+	// Each secret's datums, and the environment's roll-ups beside them.
+	if want := len(withRollups(datums)); fin.Released != 3 || fin.Metrics.Published != want || fin.Metrics.Recorded != 3 {
+		t.Errorf("finish: %+v, want 3 released, %d datums, 3 outcomes recorded", fin, want)
 	}
 	for _, tg := range targets {
 		if l := st.leases(t, tg.SecretID); len(l) > 0 {
