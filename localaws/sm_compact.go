@@ -30,14 +30,23 @@ func (sm *secretsManager) maybeCompact() {
 
 func (sm *secretsManager) compact() {
 	defer sm.compactions.Done()
-	if err := sm.compactOnce(); err != nil {
+	err := sm.compactOnce()
+	if err != nil {
 		// The old log is still whole and in use: nothing is lost, and the
 		// next write that finds the log too long tries again.
 		sm.env.logger.Warn("localaws: secretsmanager log compaction failed", "err", err)
 	}
+	sm.flushMu.Lock()
+	defer sm.flushMu.Unlock()
 	sm.mu.Lock()
 	sm.compacting = false
 	sm.mu.Unlock()
+	if err == nil {
+		// The writes made while this one ran found it busy and started
+		// none; if they grew the log past the limit again, compact again
+		// now rather than leave it long until the next write.
+		sm.maybeCompact()
+	}
 }
 
 func (sm *secretsManager) compactOnce() error {
