@@ -134,7 +134,7 @@ type listMetricsInput struct {
 }
 
 type listMetricsOutput struct {
-	Metrics   []cwMetric `json:"Metrics" xml:"Metrics>member"`
+	Metrics   []cwListedMetric `json:"Metrics" xml:"Metrics>member"`
 	NextToken string     `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
 }
 
