@@ -3,6 +3,7 @@ package localaws
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // CloudWatch is awsQueryCompatible: every error has a query code (what
@@ -51,4 +52,26 @@ func cwMalformed(c *Call, err error) *APIError {
 		return cwInvalidValue("%v", err)
 	}
 	return errBadRequest("SerializationException", "could not decode the "+c.Op+" request: "+err.Error())
+}
+
+// cwResourceNotFound is the tag operations' answer for an ARN that names no
+// taggable resource: the modelled ResourceNotFoundException (404), whose
+// ResourceType and ResourceId members JSON and CBOR bodies carry. The
+// message is localaws's own; AWS documents the code and members only.
+func cwResourceNotFound(arn string) *APIError {
+	e := cwError(http.StatusNotFound, "ResourceNotFoundException", "ResourceNotFoundException",
+		"The resource %s does not exist or cannot be tagged.", arn)
+	kind, id := "", arn
+	if rest, ok := strings.CutPrefix(arn, "arn:aws:cloudwatch:"); ok {
+		if _, after, found := strings.Cut(rest, ":alarm:"); found {
+			kind, id = "alarm", after
+		} else if _, after, found := strings.Cut(rest, ":dashboard/"); found {
+			kind, id = "dashboard", after
+		}
+	}
+	e.Members = map[string]any{"ResourceId": id}
+	if kind != "" {
+		e.Members["ResourceType"] = kind
+	}
+	return e
 }

@@ -275,7 +275,7 @@ func TestCWPutMetricDataLimits(t *testing.T) {
 		{"too old", "Credstage", []cwtypes.MetricDatum{old}, "InvalidParameterValue", "two weeks"},
 		{"too new", "Credstage", []cwtypes.MetricDatum{future}, "InvalidParameterValue", "two hours"},
 		{"unit", "Credstage", []cwtypes.MetricDatum{badUnit}, "InvalidParameterValue", "Parsecs"},
-		{"value too large", "Credstage", []cwtypes.MetricDatum{huge}, "InvalidParameterValue", "2^360"},
+		{"value too large", "Credstage", []cwtypes.MetricDatum{huge}, "InvalidParameterValue", "The value 2.5822498780869086E120 for parameter MetricData.member.1.Value is invalid."},
 		{"minimum above maximum", "Credstage", []cwtypes.MetricDatum{badSet}, "InvalidParameterValue", "Minimum"},
 	}
 	for _, tc := range cases {

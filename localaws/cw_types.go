@@ -135,7 +135,7 @@ type listMetricsInput struct {
 
 type listMetricsOutput struct {
 	Metrics   []cwListedMetric `json:"Metrics" xml:"Metrics>member"`
-	NextToken string     `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
+	NextToken string           `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
 }
 
 type cwTag struct {
