@@ -34,8 +34,22 @@ func cwNotFound(format string, args ...any) *APIError {
 	return cwError(http.StatusNotFound, "ResourceNotFound", "ResourceNotFound", format, args...)
 }
 
+// cwBadToken is the modelled InvalidNextToken of DescribeAlarms and
+// GetMetricData. ListMetrics and ListDashboards model no such error: theirs
+// is InvalidParameterValue (cwBadListToken).
 func cwBadToken() *APIError {
 	return cwError(http.StatusBadRequest, "InvalidNextToken", "InvalidNextToken", "The service returned an error: invalid NextToken.")
+}
+
+func cwBadListToken() *APIError {
+	return cwInvalidValue("Request parameter NextToken is invalid")
+}
+
+// cwValidationError is the front end's generic refusal, which CloudWatch's
+// model does not list: ValidationError on awsQuery and in
+// x-amzn-query-error, ValidationException as the JSON and CBOR __type.
+func cwValidationError(format string, args ...any) *APIError {
+	return cwError(http.StatusBadRequest, "ValidationError", "ValidationException", format, args...)
 }
 
 func cwInvalidFormat(format string, args ...any) *APIError {

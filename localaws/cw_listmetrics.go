@@ -30,7 +30,7 @@ func (cw *cloudWatch) listMetrics(in *listMetricsInput) (*listMetricsOutput, *AP
 	}
 	after := ""
 	if in.NextToken != "" {
-		pos, err := cwDecodeToken(in.NextToken)
+		pos, err := cwDecodeListToken(in.NextToken)
 		if err != nil {
 			return nil, err
 		}

@@ -114,7 +114,7 @@ func TestCWGetMetricDataRejectsExpressionsAndBadQueries(t *testing.T) {
 	_, err := c.GetMetricData(cwCtx(t), &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(now), EndTime: aws.Time(now.Add(-time.Hour)),
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("q"), MetricStat: &cwtypes.MetricStat{Metric: metric, Period: aws.Int32(60), Stat: aws.String("Sum")}}}})
-	requireCWError(t, err, "InvalidParameterValue", "StartTime")
+	requireCWError(t, err, "ValidationError", "The parameter EndTime must be greater than StartTime.")
 }
 
 func TestCWGetMetricStatistics(t *testing.T) {
@@ -217,7 +217,7 @@ func TestCWListMetricsFiltersAndPages(t *testing.T) {
 		t.Fatalf("namespace filter: %v %+v", err, out)
 	}
 	_, err = c.ListMetrics(cwCtx(t), &cloudwatch.ListMetricsInput{NextToken: aws.String("not-a-token")})
-	requireCWError(t, err, "InvalidNextToken", "NextToken")
+	requireCWError(t, err, "InvalidParameterValue", "Request parameter NextToken is invalid")
 }
 
 func TestCWPutMetricDataLimits(t *testing.T) {

@@ -166,3 +166,13 @@ func cwDecodeToken(token string) (string, *APIError) {
 	}
 	return position, nil
 }
+
+// cwDecodeListToken is cwDecodeToken for ListMetrics and ListDashboards,
+// which answer a bad token with InvalidParameterValue.
+func cwDecodeListToken(token string) (string, *APIError) {
+	pos, err := cwDecodeToken(token)
+	if err != nil {
+		return "", cwBadListToken()
+	}
+	return pos, nil
+}
