@@ -116,6 +116,14 @@ func TestSMErrorsAsAWS(t *testing.T) {
 				_, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("errs"), RecoveryWindowInDays: aws.Int64(3)})
 				return err
 			}},
+		{"UpdateSecretVersionStage moving AWSCURRENT without RemoveFromVersionId", "InvalidParameterException",
+			"The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version " + tok +
+				", so you must explicitly reference that version in RemoveFromVersionId.",
+			func(ctx context.Context) error {
+				_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("errs"),
+					VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(putTok)})
+				return err
+			}},
 		{"GetRandomPassword too long", "ValidationException",
 			"1 validation error detected: Value '4097' at 'passwordLength' failed to satisfy constraint: Member must have value less than or equal to 4096",
 			func(ctx context.Context) error {
