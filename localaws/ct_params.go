@@ -29,7 +29,8 @@ var ctSafeParams = map[string]map[string]bool{
 		"DeleteAutomatedBackups", "MaxRecords", "Marker", "Port", "ForceFailover", "Source"),
 	svcCloudWatch: setOf("Namespace", "MetricName", "AlarmName", "AlarmNames", "AlarmNamePrefix",
 		"StateValue", "StateReason", "ComparisonOperator", "Threshold", "EvaluationPeriods",
-		"Period", "Statistic", "MaxRecords", "StartTime", "EndTime", "ScanBy", "MaxDatapoints"),
+		"Period", "Statistic", "MaxRecords", "StartTime", "EndTime", "ScanBy", "MaxDatapoints",
+		"ExtendedStatistic", "Unit", "ResourceARN", "TagKeys"),
 	svcCloudTrail: setOf("LookupAttributes", "StartTime", "EndTime", "MaxResults", "EventCategory"),
 }
 
@@ -139,6 +140,9 @@ func (s *Server) ctResources(c *Call) []ctResource {
 		names := in.AlarmNames
 		if in.AlarmName != "" {
 			names = []string{in.AlarmName}
+		}
+		if name, ok := strings.CutPrefix(in.ResourceARN, s.cw.alarmARN("")); ok && name != "" {
+			names = []string{name}
 		}
 		out := make([]ctResource, 0, len(names))
 		for _, n := range names {

@@ -73,6 +73,9 @@ func (cw *cloudWatch) putMetricAlarm(in *putMetricAlarmInput) (*struct{}, *APIEr
 		// An update replaces the configuration but keeps the state.
 		a.State, a.StateReason, a.StateReasonData = old.State, old.StateReason, old.StateReasonData
 		a.StateUpdated, a.StateTransitioned = old.StateUpdated, old.StateTransitioned
+		// Tags are set when an alarm is made; an update's are ignored, as
+		// AWS documents (TagResource and UntagResource change them).
+		a.Tags = old.Tags
 	} else {
 		if len(cw.alarms) >= cwMaxAlarms {
 			return nil, cwLimitExceeded("localaws keeps at most %d alarms.", cwMaxAlarms)
@@ -102,13 +105,8 @@ func cwAlarmFromInput(in *putMetricAlarmInput) (*cwAlarm, *APIError) {
 			return nil, cwInvalidValue("The collection %s must not have a size greater than %d.", param, cwMaxActions)
 		}
 	}
-	if len(in.Tags) > cwMaxTags {
-		return nil, cwInvalidValue("The collection Tags must not have a size greater than %d.", cwMaxTags)
-	}
-	for i, t := range in.Tags {
-		if err := cwValidName("Tags.member."+strconv.Itoa(i+1)+".Key", t.Key, 128); err != nil {
-			return nil, err
-		}
+	if err := cwValidTags("Tags", in.Tags); err != nil {
+		return nil, err
 	}
 	if in.EvaluationPeriods == nil {
 		return nil, cwMissing("EvaluationPeriods")

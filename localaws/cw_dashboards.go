@@ -144,7 +144,7 @@ func (cw *cloudWatch) getDashboard(in *getDashboardInput) (*getDashboardOutput, 
 func (cw *cloudWatch) listDashboards(in *listDashboardsInput) (*listDashboardsOutput, *APIError) {
 	after := ""
 	if in.NextToken != "" {
-		pos, err := cwDecodeToken(in.NextToken)
+		pos, err := cwDecodeListToken(in.NextToken)
 		if err != nil {
 			return nil, err
 		}

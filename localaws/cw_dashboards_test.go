@@ -251,5 +251,5 @@ func TestCWListDashboardsPages(t *testing.T) {
 		t.Fatalf("paged through %d names (sorted: %v)", len(names), sort.StringsAreSorted(names))
 	}
 	_, err = c.ListDashboards(cwCtx(t), &cloudwatch.ListDashboardsInput{NextToken: aws.String("garbage!")})
-	requireCWError(t, err, "InvalidNextToken", "NextToken")
+	requireCWError(t, err, "InvalidParameterValue", "Request parameter NextToken is invalid")
 }

@@ -31,6 +31,25 @@ func cwTimeRange(start, end *cwTime, period int64) (int64, int64, *APIError) {
 	return s, end.Unix(), nil
 }
 
+// cwMetricDataRange is GetMetricData's time range check, which words a bad
+// range differently from GetMetricStatistics: a generic ValidationError (no
+// modelled error; the messages are those moto took from AWS).
+func cwMetricDataRange(start, end *cwTime) *APIError {
+	if start == nil || start.IsZero() {
+		return cwMissing("StartTime")
+	}
+	if end == nil || end.IsZero() {
+		return cwMissing("EndTime")
+	}
+	switch {
+	case start.Equal(end.Time):
+		return cwValidationError("The parameter StartTime must not equal parameter EndTime.")
+	case start.After(end.Time):
+		return cwValidationError("The parameter EndTime must be greater than StartTime.")
+	}
+	return nil
+}
+
 // cwStatQuery is one validated MetricStat of GetMetricData.
 type cwStatQuery struct {
 	id, label  string
@@ -143,7 +162,7 @@ func (cw *cloudWatch) getMetricData(in *getMetricDataInput) (*getMetricDataOutpu
 		ids[q.id] = true
 		queries = append(queries, q)
 	}
-	if _, _, err := cwTimeRange(in.StartTime, in.EndTime, 0); err != nil {
+	if err := cwMetricDataRange(in.StartTime, in.EndTime); err != nil {
 		return nil, err
 	}
 

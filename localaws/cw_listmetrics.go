@@ -30,7 +30,7 @@ func (cw *cloudWatch) listMetrics(in *listMetricsInput) (*listMetricsOutput, *AP
 	}
 	after := ""
 	if in.NextToken != "" {
-		pos, err := cwDecodeToken(in.NextToken)
+		pos, err := cwDecodeListToken(in.NextToken)
 		if err != nil {
 			return nil, err
 		}
@@ -52,15 +52,14 @@ func (cw *cloudWatch) listMetrics(in *listMetricsInput) (*listMetricsOutput, *AP
 		}
 	}
 	sort.Strings(keys)
-	out := &listMetricsOutput{Metrics: []cwMetric{}}
+	out := &listMetricsOutput{Metrics: []cwListedMetric{}}
 	if len(keys) > cwListMetricsPage {
 		keys = keys[:cwListMetricsPage]
 		out.NextToken = cwEncodeToken(keys[len(keys)-1])
 	}
 	for _, key := range keys {
 		s := cw.series[key]
-		out.Metrics = append(out.Metrics, cwMetric{Namespace: s.Namespace, MetricName: s.Name,
-			Dimensions: append([]cwDimension{}, s.Dimensions...)})
+		out.Metrics = append(out.Metrics, cwListed(s.Namespace, s.Name, s.Dimensions))
 	}
 	return out, nil
 }

@@ -114,7 +114,7 @@ func TestCWGetMetricDataRejectsExpressionsAndBadQueries(t *testing.T) {
 	_, err := c.GetMetricData(cwCtx(t), &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(now), EndTime: aws.Time(now.Add(-time.Hour)),
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("q"), MetricStat: &cwtypes.MetricStat{Metric: metric, Period: aws.Int32(60), Stat: aws.String("Sum")}}}})
-	requireCWError(t, err, "InvalidParameterValue", "StartTime")
+	requireCWError(t, err, "ValidationError", "The parameter EndTime must be greater than StartTime.")
 }
 
 func TestCWGetMetricStatistics(t *testing.T) {
@@ -217,7 +217,7 @@ func TestCWListMetricsFiltersAndPages(t *testing.T) {
 		t.Fatalf("namespace filter: %v %+v", err, out)
 	}
 	_, err = c.ListMetrics(cwCtx(t), &cloudwatch.ListMetricsInput{NextToken: aws.String("not-a-token")})
-	requireCWError(t, err, "InvalidNextToken", "NextToken")
+	requireCWError(t, err, "InvalidParameterValue", "Request parameter NextToken is invalid")
 }
 
 func TestCWPutMetricDataLimits(t *testing.T) {
@@ -275,7 +275,7 @@ func TestCWPutMetricDataLimits(t *testing.T) {
 		{"too old", "Credstage", []cwtypes.MetricDatum{old}, "InvalidParameterValue", "two weeks"},
 		{"too new", "Credstage", []cwtypes.MetricDatum{future}, "InvalidParameterValue", "two hours"},
 		{"unit", "Credstage", []cwtypes.MetricDatum{badUnit}, "InvalidParameterValue", "Parsecs"},
-		{"value too large", "Credstage", []cwtypes.MetricDatum{huge}, "InvalidParameterValue", "2^360"},
+		{"value too large", "Credstage", []cwtypes.MetricDatum{huge}, "InvalidParameterValue", "The value 2.5822498780869086E120 for parameter MetricData.member.1.Value is invalid."},
 		{"minimum above maximum", "Credstage", []cwtypes.MetricDatum{badSet}, "InvalidParameterValue", "Minimum"},
 	}
 	for _, tc := range cases {

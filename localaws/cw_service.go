@@ -54,6 +54,14 @@ func (cw *cloudWatch) handle(ctx context.Context, c *Call) (any, error) {
 		return cwServe(c, cw.putMetricAlarm)
 	case "DescribeAlarms":
 		return cwServe(c, cw.describeAlarms)
+	case "DescribeAlarmsForMetric":
+		return cwServe(c, cw.describeAlarmsForMetric)
+	case "TagResource":
+		return cwServe(c, cw.tagResource)
+	case "UntagResource":
+		return cwServe(c, cw.untagResource)
+	case "ListTagsForResource":
+		return cwServe(c, cw.listTagsForResource)
 	case "SetAlarmState":
 		return cwServe(c, cw.setAlarmState)
 	case "DeleteAlarms":

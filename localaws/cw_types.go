@@ -134,8 +134,8 @@ type listMetricsInput struct {
 }
 
 type listMetricsOutput struct {
-	Metrics   []cwMetric `json:"Metrics" xml:"Metrics>member"`
-	NextToken string     `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
+	Metrics   []cwListedMetric `json:"Metrics" xml:"Metrics>member"`
+	NextToken string           `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
 }
 
 type cwTag struct {

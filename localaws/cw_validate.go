@@ -95,9 +95,35 @@ func cwValidDimensions(param string, dims []cwDimension) *APIError {
 // magnitudes beyond 2^360.
 func cwValidValue(param string, v float64) *APIError {
 	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > cwMaxValueMagnitude {
-		return cwInvalidValue("The value %v for parameter %s is invalid: values must be between -2^360 and 2^360.", v, param)
+		return cwInvalidValue("The value %s for parameter %s is invalid.", cwJavaDouble(v), param)
 	}
 	return nil
+}
+
+// cwJavaDouble writes a double as CloudWatch's messages do (Java's
+// Double.toString): NaN, Infinity, -Infinity, 1.0E121.
+func cwJavaDouble(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	case v == math.Trunc(v) && math.Abs(v) < 1e7:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case math.Abs(v) >= 1e7 || (v != 0 && math.Abs(v) < 1e-3):
+		m, e, _ := strings.Cut(strconv.FormatFloat(v, 'E', -1, 64), "E")
+		if !strings.Contains(m, ".") {
+			m += ".0"
+		}
+		sign, digits := "", strings.TrimPrefix(e, "+")
+		if rest, neg := strings.CutPrefix(digits, "-"); neg {
+			sign, digits = "-", rest
+		}
+		return m + "E" + sign + strings.TrimLeft(digits, "0")
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 // cwValidQueryPeriod is the rule for metric queries: 1, 5, 10, 20, 30 or a
@@ -139,4 +165,14 @@ func cwDecodeToken(token string) (string, *APIError) {
 		return "", cwBadToken()
 	}
 	return position, nil
+}
+
+// cwDecodeListToken is cwDecodeToken for ListMetrics and ListDashboards,
+// which answer a bad token with InvalidParameterValue.
+func cwDecodeListToken(token string) (string, *APIError) {
+	pos, err := cwDecodeToken(token)
+	if err != nil {
+		return "", cwBadListToken()
+	}
+	return pos, nil
 }

@@ -7,6 +7,8 @@ package localaws
 // without names). Dashboard operations name
 // arn:aws:cloudwatch::ACCOUNT:dashboard/NAME (no Region: dashboards are
 // global), one request per dashboard; ListDashboards has no resource.
+// TagResource, UntagResource and ListTagsForResource name their
+// ResourceARN; DescribeAlarmsForMetric has no resource-level permissions.
 
 // cwAuthzInput holds the members, in any of the three protocols, that
 // decide resources and condition keys.
@@ -15,6 +17,10 @@ type cwAuthzInput struct {
 	AlarmName  string   `json:"AlarmName"`
 	AlarmNames []string `json:"AlarmNames"`
 	Tags       []cwTag  `json:"Tags"`
+
+	// ResourceARN and TagKeys are the tag operations'.
+	ResourceARN string   `json:"ResourceARN"`
+	TagKeys     []string `json:"TagKeys"`
 
 	DashboardName  string   `json:"DashboardName"`
 	DashboardNames []string `json:"DashboardNames"`
@@ -39,6 +45,17 @@ func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
 		if len(names) == 0 {
 			names = []string{"*"}
 		}
+	case "TagResource", "UntagResource", "ListTagsForResource":
+		// The ARN as given: one of no alarm is refused by the handler
+		// (ResourceNotFoundException) once allowed.
+		if c.Op == "UntagResource" && len(in.TagKeys) > 0 {
+			ctx.set("aws:TagKeys", in.TagKeys...)
+		}
+		arn := in.ResourceARN
+		if arn == "" {
+			arn = "*"
+		}
+		return []authzRequest{{action: action, resource: arn, shown: arn, context: ctx}}
 	case "PutDashboard", "GetDashboard":
 		return cw.dashboardRequests(action, ctx, []string{in.DashboardName})
 	case "DeleteDashboards":

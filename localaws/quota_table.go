@@ -77,6 +77,7 @@ var awsQuotaTable = []QuotaFamily{
 	{Name: "cloudwatch:GetMetricStatistics", Service: svcCloudWatch, Rate: 400, Operations: []string{"GetMetricStatistics"}},
 	{Name: "cloudwatch:ListMetrics", Service: svcCloudWatch, Rate: 25, Operations: []string{"ListMetrics"}},
 	{Name: "cloudwatch:DescribeAlarms", Service: svcCloudWatch, Rate: 9, Operations: []string{"DescribeAlarms"}},
+	{Name: "cloudwatch:DescribeAlarmsForMetric", Service: svcCloudWatch, Rate: 9, Operations: []string{"DescribeAlarmsForMetric"}},
 	{Name: "cloudwatch:PutMetricAlarm", Service: svcCloudWatch, Rate: 3, Operations: []string{"PutMetricAlarm"}},
 	{Name: "cloudwatch:DeleteAlarms", Service: svcCloudWatch, Rate: 3, Operations: []string{"DeleteAlarms"}},
 	{Name: "cloudwatch:SetAlarmState", Service: svcCloudWatch, Rate: 3, Operations: []string{"SetAlarmState"}},

@@ -32,6 +32,14 @@ func smResourceExists(format string, args ...any) *APIError {
 	return errBadRequest("ResourceExistsException", fmt.Sprintf(format, args...))
 }
 
+// smTokenInUse is AWS's answer to a ClientRequestToken that already names a
+// version with another value (CreateSecret, PutSecretValue, UpdateSecret):
+// versions are immutable, and the code stays ResourceExistsException, which
+// credstage's rotation steps read as "another attempt got there first".
+func smTokenInUse(token, arn string) *APIError {
+	return smResourceExists("You can't use ClientRequestToken %s because that value is already in use for a version of secret %s.", token, arn)
+}
+
 func smMarkedForDeletion() *APIError {
 	return errBadRequest("InvalidRequestException", smMsgMarkedDeletion)
 }

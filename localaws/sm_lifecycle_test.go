@@ -99,7 +99,7 @@ func TestSMRotateAndCancel(t *testing.T) {
 	lambda := "arn:aws:lambda:us-east-1:000000000000:function:rotator"
 
 	_, err := c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating")})
-	requireSMError(t, err, "InvalidRequestException", "Lambda function ARN")
+	requireSMError(t, err, "InvalidRequestException", "No Lambda rotation function ARN")
 	_, err = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), RotationLambdaARN: aws.String(lambda),
 		RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7), ScheduleExpression: aws.String("rate(7 days)")}})
 	requireSMError(t, err, "InvalidParameterException", "")
@@ -108,7 +108,7 @@ func TestSMRotateAndCancel(t *testing.T) {
 	requireSMError(t, err, "InvalidParameterException", "ScheduleExpression")
 	_, err = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), RotationLambdaARN: aws.String(lambda),
 		RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1001)}})
-	requireSMError(t, err, "ValidationException", "")
+	requireSMError(t, err, "InvalidParameterException", "AutomaticallyAfterDays")
 
 	tok := smToken("rotate")
 	out := mustSM(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rotating"), ClientRequestToken: aws.String(tok),

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Rotation in the emulator records configuration only. RotateSecret stores
@@ -31,11 +32,11 @@ func (sm *secretsManager) rotateSecret(c *Call) (any, error) {
 	if verr != nil {
 		return nil, verr
 	}
-	if err := smFirstErr(smValidateToken(in.ClientRequestToken), smValidateRotationRules(in.RotationRules)); err != nil {
+	if err := smFirstErr(smValidateRotationToken(in.ClientRequestToken), smValidateRotationRules(in.RotationRules)); err != nil {
 		return nil, err
 	}
 	if in.RotationLambdaARN != nil && len(*in.RotationLambdaARN) > smMaxLambdaARNLen {
-		return nil, smTooLong("rotationLambdaARN", smMaxLambdaARNLen)
+		return nil, smInvalidParameter("RotationLambdaARN must be at most %d characters long.", smMaxLambdaARNLen)
 	}
 	versionID := smNewVersionID(in.ClientRequestToken)
 	return sm.run(func(now time.Time) (any, error) {
@@ -51,8 +52,7 @@ func (sm *secretsManager) rotateSecret(c *Call) (any, error) {
 			lambda = *in.RotationLambdaARN
 		}
 		if lambda == "" {
-			return nil, smInvalidRequest("You tried to enable rotation on a secret that doesn't already have a Lambda function ARN " +
-				"configured and you didn't include such an ARN as a parameter in this call.")
+			return nil, smInvalidRequest("No Lambda rotation function ARN is associated with this secret.")
 		}
 		if pending := s.versionWithStage(smStagePending); pending != nil && !pending.hasStage(smStageCurrent) {
 			return nil, smInvalidRequest("A previous rotation isn't complete. That rotation will be reattempted.")
@@ -106,6 +106,22 @@ func (sm *secretsManager) cancelRotateSecret(c *Call) (any, error) {
 	})
 }
 
+// smValidateRotationToken is RotateSecret's token check. Unlike the other
+// writes, whose token lengths AWS's front end refuses (ValidationException),
+// RotateSecret's parameters are checked by the service itself, which answers
+// InvalidParameterException.
+func smValidateRotationToken(token *string) *APIError {
+	if token == nil {
+		return nil
+	}
+	if n := utf8.RuneCountInString(*token); n < smMinTokenLen || n > smMaxTokenLen {
+		return smInvalidParameter("ClientRequestToken must be %d-%d characters long.", smMinTokenLen, smMaxTokenLen)
+	}
+	return nil
+}
+
+// smValidateRotationRules checks RotationRules as the service does
+// (InvalidParameterException, never ValidationException).
 func smValidateRotationRules(r *smRotationRules) *APIError {
 	if r == nil {
 		return nil
@@ -114,7 +130,7 @@ func smValidateRotationRules(r *smRotationRules) *APIError {
 		return smInvalidParameter("You can't specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules.")
 	}
 	if d := r.AutomaticallyAfterDays; d != nil && (*d < 1 || *d > 1000) {
-		return smOutOfRange("rotationRules.automaticallyAfterDays", *d, 1, 1000)
+		return smInvalidParameter("RotationRules.AutomaticallyAfterDays must be within 1-1000.")
 	}
 	if e := r.ScheduleExpression; e != nil {
 		if m := smRateExpr.FindStringSubmatch(*e); m != nil {

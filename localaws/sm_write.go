@@ -58,6 +58,9 @@ func smRetriedCreate(s *smSecret, token string, in *smCreateSecretInput) (any, e
 		case v != nil && v.sameValue(in.SecretString, in.SecretBinary):
 			return smVersionOutput{ARN: s.ARN, Name: s.Name, VersionId: v.ID}, nil
 		}
+		if v != nil {
+			return nil, smTokenInUse(token, s.ARN)
+		}
 	}
 	return nil, smResourceExists("The operation failed because the secret %s already exists.", s.Name)
 }
@@ -73,8 +76,7 @@ func smVersionForToken(s *smSecret, token string, str *string, bin []byte) (*smV
 	if v.sameValue(str, bin) {
 		return v, nil
 	}
-	return nil, smResourceExists("You can't modify an existing version, you can only create new versions. "+
-		"A version with VersionId %s already exists with a different value.", token)
+	return nil, smTokenInUse(token, s.ARN)
 }
 
 func (sm *secretsManager) putSecretValue(c *Call) (any, error) {
