@@ -127,8 +127,10 @@ func normalizeString(s string) string {
 }
 
 // passwordShape keeps what GetRandomPassword promises: the length and
-// which kinds of characters it holds (each included kind at least once,
-// by default; none excluded).
+// which kinds of characters it holds (RequireEachIncludedType: "at least
+// one upper and lowercase letter, one number, and one punctuation"; none
+// excluded). A space is allowed with IncludeSpace but never promised, so
+// whether one was drawn is chance and left out.
 func passwordShape(p string) string {
 	var kinds []string
 	has := func(f func(rune) bool) bool { return strings.IndexFunc(p, f) >= 0 }
@@ -143,9 +145,6 @@ func passwordShape(p string) string {
 	}
 	if has(func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) }) {
 		kinds = append(kinds, "punct")
-	}
-	if has(func(r rune) bool { return r == ' ' }) {
-		kinds = append(kinds, "space")
 	}
 	return fmt.Sprintf("<password len=%d %s>", len([]rune(p)), strings.Join(kinds, ","))
 }

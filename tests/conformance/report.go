@@ -75,20 +75,27 @@ func (r report) summary() string {
 // difference, its first differing member, the verdict.
 func (r report) table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-44s %-26s %s\n", "CASE", "STEP", "VERDICT")
+	fmt.Fprintf(&b, "%-40s %-30s %s\n", "CASE", "STEP", "VERDICT (the full reason and every differing member: the report file)")
 	for _, g := range r.groups {
 		d := g.diffs[0]
 		more := ""
 		if len(g.diffs) > 1 {
 			more = fmt.Sprintf(" (+%d)", len(g.diffs)-1)
 		}
-		fmt.Fprintf(&b, "%-44s %-26s %s\n", g.caseID, d.op+" "+strings.SplitN(d.key, ":", 2)[0]+more, verdictText(g.verdict))
+		fmt.Fprintf(&b, "%-40s %-30s %s\n", g.caseID, d.op+" "+strings.SplitN(d.key, ":", 2)[0]+more, shorten(verdictText(g.verdict), 110))
 	}
 	for _, v := range r.stale {
 		fmt.Fprintf(&b, "note: verdict for %s %v matched no difference (fixed? remove it)\n", v.caseID, v.paths)
 	}
 	b.WriteString(r.summary())
 	return b.String()
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func verdictText(v verdict) string {
