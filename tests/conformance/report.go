@@ -67,8 +67,8 @@ func kindOrder(k kind) int {
 }
 
 func (r report) summary() string {
-	return fmt.Sprintf("conformance: %d of %d cases agree; %d differences: %d localaws wrong, %d moto wrong, %d irrelevant, %d unjudged (%.0fs)\n",
-		r.agree, r.cases, len(r.groups), r.counts[localawsWrong], r.counts[motoWrong], r.counts[irrelevant], r.counts[unjudged], r.took.Seconds())
+	return fmt.Sprintf("conformance: %d of %d cases agree; %d differences in %d cases: %d localaws wrong, %d moto wrong, %d irrelevant, %d unjudged (%.0fs)\n",
+		r.agree, r.cases, len(r.groups), r.cases-r.agree, r.counts[localawsWrong], r.counts[motoWrong], r.counts[irrelevant], r.counts[unjudged], r.took.Seconds())
 }
 
 // table is the short form printed on the terminal: one line per
