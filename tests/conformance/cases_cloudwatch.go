@@ -79,6 +79,25 @@ func cloudWatchCases() []testCase {
 			getMetrics(sumQuery("f", "ConfExpr", "RotationFailed"), sumQuery("s", "ConfExpr", "RotationSucceeded"),
 				cwtypes.MetricDataQuery{Id: aws.String("ratio"), Expression: aws.String("f / (f + s)")}),
 		}},
+		{id: "cw/get-metric-data-order", steps: []step{
+			setup(putMetrics("ConfOrder",
+				cwtypes.MetricDatum{MetricName: aws.String("SecretAgeHours"), Value: aws.Float64(1), Timestamp: aws.Time(minuteAgo.Add(-2 * time.Minute))},
+				cwtypes.MetricDatum{MetricName: aws.String("SecretAgeHours"), Value: aws.Float64(2), Timestamp: aws.Time(minuteAgo.Add(-time.Minute))},
+				cwtypes.MetricDatum{MetricName: aws.String("SecretAgeHours"), Value: aws.Float64(3), Timestamp: aws.Time(minuteAgo)})),
+			getMetrics(sumQuery("d", "ConfOrder", "SecretAgeHours")),
+			cwStep("GetMetricData", &cw2.GetMetricDataInput{MetricDataQueries: []cwtypes.MetricDataQuery{sumQuery("d", "ConfOrder", "SecretAgeHours")}, ScanBy: cwtypes.ScanByTimestampAscending,
+				StartTime: aws.Time(minuteAgo.Add(-5 * time.Minute)), EndTime: aws.Time(minuteAgo.Add(5 * time.Minute))}),
+		}},
+		{id: "cw/put-statistic-values", steps: []step{
+			putMetrics("ConfStats", cwtypes.MetricDatum{MetricName: aws.String("StageDuration"), Timestamp: aws.Time(minuteAgo), Unit: cwtypes.StandardUnitMilliseconds,
+				StatisticValues: &cwtypes.StatisticSet{SampleCount: aws.Float64(2), Sum: aws.Float64(30), Minimum: aws.Float64(10), Maximum: aws.Float64(20)}}),
+			getMetrics(sumQuery("d", "ConfStats", "StageDuration")),
+		}},
+		{id: "cw/describe-alarms-by-type", steps: []step{
+			setup(cwStep("PutMetricAlarm", alarm("conf-type-a", "ConfAlarms"))),
+			cwStep("DescribeAlarms", &cw2.DescribeAlarmsInput{AlarmNamePrefix: aws.String("conf-type-"), AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm}}),
+			cwStep("DescribeAlarms", &cw2.DescribeAlarmsInput{AlarmNamePrefix: aws.String("conf-type-"), AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeCompositeAlarm}}),
+		}},
 		{id: "cw/put-metric-data-aws-namespace", steps: []step{
 			putMetrics("AWS/Credstage", datum("RotationFailed", 1)),
 		}},

@@ -79,6 +79,12 @@ func rdsCases() []testCase {
 		{id: "rds/delete-missing", steps: []step{
 			rdsStep("DeleteDBInstance", &rds2.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("conf-no-db"), SkipFinalSnapshot: aws.Bool(true)}),
 		}},
+		{id: "rds/describe-engine-filter-none", steps: []step{
+			rdsStep("DescribeDBInstances", &rds2.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: aws.String("engine"), Values: []string{"mysql"}}}}),
+		}},
+		{id: "rds/describe-bad-filter", steps: []step{
+			rdsStep("DescribeDBInstances", &rds2.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: aws.String("colour"), Values: []string{"blue"}}}}),
+		}},
 		{id: "rds/create-password-and-managed", steps: []step{
 			rdsStep("CreateDBInstance", func() *rds2.CreateDBInstanceInput {
 				in := createInstance("conf-both")

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm2 "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -302,6 +304,27 @@ func secretsManagerCases() []testCase {
 			smStep("RotateSecret", &sm2.RotateSecretInput{SecretId: aws.String("conf/rotate/a"), RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7), ScheduleExpression: aws.String("rate(10 days)")}}),
 			smStep("RotateSecret", &sm2.RotateSecretInput{SecretId: aws.String("conf/rotate/a"), ClientRequestToken: aws.String("short")}),
 			smStep("RotateSecret", &sm2.RotateSecretInput{SecretId: aws.String("conf/rotate/a")}),
+		}},
+		{id: "sm/list-secrets-paged", steps: []step{
+			setup(create("conf/paged/a", v, 1)),
+			setup(create("conf/paged/b", v, 2)),
+			smStep("ListSecrets", &sm2.ListSecretsInput{MaxResults: aws.Int32(1), Filters: []smtypes.Filter{filter(smtypes.FilterNameStringTypeName, "conf/paged/")}}),
+			{svc: sm, op: "ListSecrets", inFrom: func(prev []any) (any, error) {
+				out, ok := prev[2].(*sm2.ListSecretsOutput)
+				if !ok || out.NextToken == nil {
+					return nil, errors.New("no NextToken on the first page")
+				}
+				return &sm2.ListSecretsInput{MaxResults: aws.Int32(1), NextToken: out.NextToken, Filters: []smtypes.Filter{filter(smtypes.FilterNameStringTypeName, "conf/paged/")}}, nil
+			}},
+		}},
+		{id: "sm/create-name-scheduled-for-deletion", steps: []step{
+			setup(create("conf/recreate/a", v, 1)),
+			setup(smStep("DeleteSecret", &sm2.DeleteSecretInput{SecretId: aws.String("conf/recreate/a"), RecoveryWindowInDays: aws.Int64(7)})),
+			create("conf/recreate/a", v, 2),
+		}},
+		{id: "sm/tag-reserved-prefix", steps: []step{
+			setup(create("conf/awstag/a", v, 1)),
+			smStep("TagResource", &sm2.TagResourceInput{SecretId: aws.String("conf/awstag/a"), Tags: []smtypes.Tag{{Key: aws.String("aws:team"), Value: aws.String("db")}}}),
 		}},
 		{id: "sm/rotate-missing-secret", steps: []step{
 			smStep("RotateSecret", &sm2.RotateSecretInput{SecretId: aws.String("conf/missing/h")}),

@@ -48,6 +48,13 @@ var generated = map[string]func(string) string{
 	"HostedZoneId":   func(string) string { return "<zone>" },
 	"KmsKeyId":       func(string) string { return "<kms-key>" },
 	"DashboardArn":   normalizeString,
+	// A page token is opaque; only whether there is one matters.
+	"NextToken": func(t string) string {
+		if t == "" {
+			return ""
+		}
+		return "<token>"
+	},
 }
 
 func walk(v any, key string) any {
