@@ -76,6 +76,7 @@ soak: postgres tools
 ## clients; lists each difference with its verdict, writes .data/conformance.txt;
 ## non-zero on a difference nobody has judged (CONFORMANCE_RUN=<regexp> picks cases)
 conformance: postgres
+	$(GO) test -tags conformance -count=1 ./tests/conformance
 	$(GO) run -tags conformance ./tests/conformance -report .data/conformance.txt $(if $(CONFORMANCE_RUN),-run '$(CONFORMANCE_RUN)')
 
 ## bench: benchmarks on the local stack; prints a table, writes bench-results.json

@@ -56,7 +56,7 @@ func startEmulator(name string, argv []string, env []string, logPath string, por
 	e := &emulator{name: name, url: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, log: log}
 	if err := waitHealthy(e.url+health, 60*time.Second); err != nil {
 		e.stop()
-		return nil, fmt.Errorf("%s did not start (log: %s): %w", name, logPath, err)
+		return nil, fmt.Errorf("%s did not start (its log is kept as conformance-%s beside the report): %w", name, filepath.Base(logPath), err)
 	}
 	return e, nil
 }

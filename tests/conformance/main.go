@@ -54,12 +54,16 @@ func run(reportPath, only string) (int, error) {
 	if err := os.Chmod(work, 0o755); err != nil {
 		return 0, err
 	}
+	if err := os.MkdirAll(filepath.Dir(reportPath), 0o755); err != nil {
+		return 0, err
+	}
+	// Runs before the work folder is removed, also when a start failed.
+	defer keepLogs(work, filepath.Dir(reportPath))
 	start := time.Now()
 	local, moto, err := startBoth(work)
 	if err != nil {
 		return 0, err
 	}
-	defer keepLogs(work, filepath.Dir(reportPath))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	results, err := runOnBoth(ctx, local, moto, cases)
 	stop()
@@ -70,9 +74,6 @@ func run(reportPath, only string) (int, error) {
 	}
 
 	rep := buildReport(cases, results, verdicts(), time.Since(start))
-	if err := os.MkdirAll(filepath.Dir(reportPath), 0o755); err != nil {
-		return 0, err
-	}
 	if err := os.WriteFile(reportPath, []byte(rep.full()), 0o644); err != nil {
 		return 0, err
 	}
