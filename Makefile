@@ -11,7 +11,7 @@ FUZZ_TIME     ?= 10s
 # (kept apart so that they do not pull in Temporal).
 MODULES       := . client
 
-.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench soak clean
+.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench soak conformance clean
 
 all: build
 
@@ -71,6 +71,13 @@ fuzz:
 ## CREDSTAGE_FAULT_SEED replays a seed, CREDSTAGE_FAULT_REPORT=<file> collects the figures
 soak: postgres tools
 	set -o pipefail; CREDSTAGE_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'TestFaults|TestBadInput|TestCodec' -v ./tests/ | grep -E '^(---|ok|FAIL)|FAULT REPORT|fault seed'
+
+## conformance: localaws against moto_server, the same calls through the SDK
+## clients; lists each difference with its verdict, writes .data/conformance.txt;
+## non-zero on a difference nobody has judged (CONFORMANCE_RUN=<regexp> picks cases)
+conformance: postgres
+	$(GO) test -tags conformance -count=1 ./tests/conformance
+	$(GO) run -tags conformance ./tests/conformance -report .data/conformance.txt $(if $(CONFORMANCE_RUN),-run '$(CONFORMANCE_RUN)')
 
 ## bench: benchmarks on the local stack; prints a table, writes bench-results.json
 bench: postgres tools
