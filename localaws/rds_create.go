@@ -78,6 +78,11 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 	if in.DeletionProtection, _, aerr = boolParam(form, "DeletionProtection"); aerr != nil {
 		return nil, aerr
 	}
+	// Nothing is encrypted here, but a client that asked for encryption
+	// reads back that it has it, as on AWS.
+	if in.StorageEncrypted, _, aerr = boolParam(form, "StorageEncrypted"); aerr != nil {
+		return nil, aerr
+	}
 	if in.Tags, aerr = tagsParam(form, "Tags"); aerr != nil {
 		return nil, aerr
 	}

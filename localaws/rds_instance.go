@@ -40,6 +40,7 @@ type rdsInstance struct {
 	ClusterDir         string    `json:"clusterDir"` // relative to the data folder
 	CreateTime         time.Time `json:"createTime"`
 	DeletionProtection bool      `json:"deletionProtection,omitempty"`
+	StorageEncrypted   bool      `json:"storageEncrypted,omitempty"`
 	Tags               []rdsTag  `json:"tags,omitempty"`
 	// ParameterGroup is a custom DB parameter group; empty is the default.
 	ParameterGroup string `json:"parameterGroup,omitempty"`
@@ -106,6 +107,7 @@ func (s *rdsService) view(in *rdsInstance) xmlDBInstance {
 		CACertificateIdentifier:    "rds-ca-rsa2048-g1",
 		DBInstanceArn:              s.instanceARN(in.Identifier),
 		DeletionProtection:         in.DeletionProtection,
+		StorageEncrypted:           in.StorageEncrypted,
 		NetworkType:                "IPV4",
 		DBParameterGroups:          xmlParamGroupStatusList{s.paramGroupStatusLocked(in)},
 		BackupTarget:               "region",
@@ -115,10 +117,23 @@ func (s *rdsService) view(in *rdsInstance) xmlDBInstance {
 		v.InstanceCreateTime = in.CreateTime.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
 	if in.ManagedPassword && in.SecretARN != "" {
-		v.MasterUserSecret = &xmlMasterUserSecret{SecretArn: in.SecretARN, SecretStatus: "active", KmsKeyID: in.SecretKMSKeyID}
+		v.MasterUserSecret = &xmlMasterUserSecret{SecretArn: in.SecretARN, SecretStatus: managedSecretStatus(in.Status), KmsKeyID: in.SecretKMSKeyID}
 	}
 	for _, t := range in.Tags {
 		v.TagList.Tags = append(v.TagList.Tags, xmlTag(t))
 	}
 	return v
+}
+
+// managedSecretStatus is MasterUserSecret.SecretStatus as AWS answers it:
+// creating until the instance is first available, rotating while RDS
+// rotates the password, active otherwise.
+func managedSecretStatus(instanceStatus string) string {
+	switch instanceStatus {
+	case statusCreating:
+		return "creating"
+	case statusResetting:
+		return "rotating"
+	}
+	return "active"
 }

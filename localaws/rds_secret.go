@@ -59,7 +59,9 @@ func masterSecretJSON(username, password string) string {
 func (r *rdsService) createMasterSecret(id, username, password string) (string, error) {
 	arn := r.instanceARN(id)
 	name := managedSecretName(uuid.NewString())
-	tags := map[string]string{"aws:rds:primaryDBInstanceArn": arn}
+	// The tags RDS puts on the secrets it manages: owningService is how
+	// the Secrets Manager user guide says to find them.
+	tags := map[string]string{"aws:rds:primaryDBInstanceArn": arn, "aws:secretsmanager:owningService": "rds"}
 	secretARN, err := r.sm.createServiceSecret(name, "rds", "Secret associated with primary RDS DB instance: "+arn,
 		tags, masterSecretJSON(username, password))
 	if err != nil {

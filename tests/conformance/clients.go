@@ -3,7 +3,10 @@
 package main
 
 import (
+	"net/http"
+
 	"context"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -29,6 +32,10 @@ func newClients(endpoint, cwEndpoint string) (*clients, error) {
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("conformance", "conformance", "")),
 		config.WithBaseEndpoint(endpoint),
 		config.WithRetryMaxAttempts(1),
+		// A fresh connection per call: the SDK may find a kept-alive
+		// connection closed under it while reading an answer, and without
+		// retries that would show as a difference nobody made.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.DisableKeepAlives = true })),
 	)
 	if err != nil {
 		return nil, err

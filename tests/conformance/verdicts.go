@@ -52,7 +52,6 @@ func smVerdicts() []verdict {
 		v("sm/get-by-stage-and-version", motoWrong, "per AWS's documentation: GetSecretValue's VersionStage and VersionId \"must refer to the same secret version\"; a pair that does not is a version Secrets Manager can't find (ResourceNotFoundException), and no Secrets Manager error is 404 in botocore's model", "5:error"),
 		v("sm/create-string-and-binary", motoWrong, "per AWS's documentation: CreateSecret's SecretString/SecretBinary: \"Either SecretString or SecretBinary must have a value, but not both\" (API reference); moto stores both", "1:*"),
 		v("sm/put-string-and-binary", motoWrong, "per AWS's documentation: PutSecretValue: \"You must include SecretBinary or SecretString, but not both\" (API reference); moto accepts both", "2:*"),
-		v("sm/create-same-token-other-value", irrelevant, wording, "2:error.Message"),
 		v("sm/create-invalid-name", motoWrong, "per AWS's documentation: CreateSecret's Name \"can contain ASCII letters, numbers, and the following characters: /_+=.@-\" (API reference); moto accepts a space and '!'", "1:*"),
 		v("sm/create-short-token", motoWrong, constraint+" (ClientRequestToken: 32 to 64 characters)", "1:error"),
 		v("sm/put-same-token-other-value", motoWrong, "per AWS's documentation: PutSecretValue: \"if the secret data is different, then the operation fails because you can't modify an existing version\" (API reference, ClientRequestToken; ResourceExistsException); moto answers success", "3:*"),
@@ -72,7 +71,6 @@ func smVerdicts() []verdict {
 		v("sm/resource-policy-malformed", motoWrong, "per AWS's documentation: PutResourcePolicy answers MalformedPolicyDocumentException: \"The resource policy has syntax errors\" (API reference); moto stores a policy that is not JSON", "2:*"),
 		v("sm/create-name-scheduled-for-deletion", motoWrong, "per AWS's documentation: InvalidRequestException is the answer when \"The secret is scheduled for deletion\" (its possible causes, CreateSecret API reference); moto answers ResourceExistsException", "3:error"),
 		v("sm/tag-reserved-prefix", motoWrong, "per AWS's documentation: TagResource: \"Do not use the aws: prefix in your tag names or values because Amazon Web Services reserves it for Amazon Web Services use\" (API reference, tag restrictions); moto accepts aws:team", "2:*"),
-		v("sm/rotate-parameter-checks", motoWrong, constraint+" (RotationRules.AutomaticallyAfterDays: 1 to 1000; ClientRequestToken: 32 to 64)", "2:error", "3:error", "5:error"),
 		v("sm/rotate-parameter-checks", motoWrong, "per AWS's documentation: RotationRules: \"you can set the rotation schedule in RotationRules with AutomaticallyAfterDays or ScheduleExpression, but not both\" (API reference, RotationRulesType); moto accepts both", "4:*"),
 		v("sm/rotate-parameter-checks", motoWrong, "per AWS's documentation: InvalidRequestException when \"You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call\" (RotateSecret's error list, API reference); moto rotates", "6:*"),
 	}
