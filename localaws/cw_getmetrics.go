@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -58,6 +59,9 @@ type cwStatQuery struct {
 	stat       cwStat
 	unit       string
 	returnData bool
+	// expr is set for an Expression (metric math, cw_metricmath.go), in
+	// place of key, period, stat and unit.
+	expr cwExpr
 }
 
 func cwValidQuery(param string, q *cwMetricDataQuery, forAlarm bool) (*cwStatQuery, *APIError) {
@@ -70,8 +74,19 @@ func cwValidQuery(param string, q *cwMetricDataQuery, forAlarm bool) (*cwStatQue
 	if q.Expression != "" && q.MetricStat != nil {
 		return nil, cwCombination("The parameters %s.Expression and %s.MetricStat are mutually exclusive and you have specified both.", param, param)
 	}
+	if q.Expression != "" && forAlarm {
+		return nil, cwInvalidValue("localaws does not evaluate metric math in alarms: %s.Expression %q is not supported; use MetricStat.", param, q.Expression)
+	}
 	if q.Expression != "" {
-		return nil, cwInvalidValue("localaws does not evaluate metric math: %s.Expression %q is not supported; use MetricStat.", param, q.Expression)
+		e, err := cwParseExpr(param, q.Expression)
+		if err != nil {
+			return nil, err
+		}
+		label := q.Label
+		if label == "" {
+			label = q.Id
+		}
+		return &cwStatQuery{id: q.Id, label: label, expr: e, returnData: q.ReturnData == nil || *q.ReturnData}, nil
 	}
 	ms := q.MetricStat
 	if ms == nil {
@@ -168,26 +183,29 @@ func (cw *cloudWatch) getMetricData(in *getMetricDataInput) (*getMetricDataOutpu
 
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
+	series := map[string]cwPoints{}
+	for _, q := range queries {
+		if q.expr == nil {
+			series[q.id] = cw.statPoints(q, in.StartTime, in.EndTime)
+		}
+	}
+	if err := cwEvalExpressions(queries, series); err != nil {
+		return nil, err
+	}
 	out := &getMetricDataOutput{MetricDataResults: []cwMetricDataResult{}}
 	seen, delivered, partial := 0, 0, false
 	for _, q := range queries {
 		if !q.returnData {
 			continue
 		}
-		start, end, _ := cwTimeRange(in.StartTime, in.EndTime, q.period)
 		res := cwMetricDataResult{Id: q.id, Label: q.label, Timestamps: []cwTime{}, Values: []float64{}, StatusCode: "Complete"}
-		var points []cwPeriodAgg
-		if s, ok := cw.series[q.key]; ok {
-			points = s.aggregate(start, end, q.period, q.unit, false)
-		}
+		points := series[q.id].values
+		times := slices.Sorted(maps.Keys(points))
 		if in.ScanBy != "TimestampAscending" {
-			slices.Reverse(points)
+			slices.Reverse(times)
 		}
-		for _, p := range points {
-			v, ok := q.stat.value(&p.agg)
-			if !ok {
-				continue
-			}
+		for _, t := range times {
+			v := points[t]
 			seen++
 			if seen <= skip {
 				continue
@@ -197,7 +215,7 @@ func (cw *cloudWatch) getMetricData(in *getMetricDataInput) (*getMetricDataOutpu
 				break
 			}
 			delivered++
-			res.Timestamps = append(res.Timestamps, cwTime{cwUnixTime(p.start)})
+			res.Timestamps = append(res.Timestamps, cwTime{cwUnixTime(t)})
 			res.Values = append(res.Values, v)
 		}
 		out.MetricDataResults = append(out.MetricDataResults, res)
@@ -206,6 +224,23 @@ func (cw *cloudWatch) getMetricData(in *getMetricDataInput) (*getMetricDataOutpu
 		out.NextToken = cwEncodeToken(strconv.Itoa(skip + delivered))
 	}
 	return out, nil
+}
+
+// statPoints is a MetricStat query's value per period over the request's
+// range; callers hold mu.
+func (cw *cloudWatch) statPoints(q *cwStatQuery, startT, endT *cwTime) cwPoints {
+	out := cwPoints{values: map[int64]float64{}}
+	s, ok := cw.series[q.key]
+	if !ok {
+		return out
+	}
+	start, end, _ := cwTimeRange(startT, endT, q.period)
+	for _, p := range s.aggregate(start, end, q.period, q.unit, false) {
+		if v, ok := q.stat.value(&p.agg); ok {
+			out.values[p.start] = v
+		}
+	}
+	return out
 }
 
 func (cw *cloudWatch) getMetricStatistics(in *getMetricStatisticsInput) (*getMetricStatisticsOutput, *APIError) {
