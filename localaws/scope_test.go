@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -53,6 +54,8 @@ func TestRegionsKeepSecretsApart(t *testing.T) {
 	_, err = east.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: westOut.ARN})
 	requireAPIError(t, err, "ResourceNotFoundException", 400, "")
 	_, err = west.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: eastOut.ARN})
+	requireAPIError(t, err, "ResourceNotFoundException", 400, "")
+	_, err = east.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(strings.Replace(*eastOut.ARN, "000000000000", "111111111111", 1))})
 	requireAPIError(t, err, "ResourceNotFoundException", 400, "")
 
 	_, err = west.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("app/db"), ForceDeleteWithoutRecovery: aws.Bool(true)})
@@ -134,7 +137,7 @@ func TestRegionsKeepAlarmsApart(t *testing.T) {
 			t.Fatalf("us-west-2 alarms: %+v", out.MetricAlarms)
 		}
 	}
-	cwPut(t, west, "Credstage", cwMetricDatum("RotationFailed", 1))
+	cwPut(t, west, "Credstage", cwtypes.MetricDatum{MetricName: aws.String("RotationFailed"), Value: aws.Float64(1)})
 	metrics, err := east.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("Credstage")})
 	requireNoErr(t, "ListMetrics us-east-1", err)
 	if len(metrics.Metrics) != 0 {
@@ -151,7 +154,7 @@ func TestRegionsKeepAlarmsApart(t *testing.T) {
 
 // TestIAMAccountsKeepStateApart: with IAM enforced, each principal's
 // account has its own secrets: the same name in two accounts is two
-// secrets with their accounts' ARNs, and an ARN of the other account
+// secrets with their accounts' ARNs, and an ARN of another account
 // without a resource policy granting it is refused.
 func TestIAMAccountsKeepStateApart(t *testing.T) {
 	const (
@@ -184,8 +187,10 @@ func TestIAMAccountsKeepStateApart(t *testing.T) {
 	}
 	_, err = theirs.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: a.ARN})
 	requireAPIError(t, err, "AccessDeniedException", 400, "")
+	// As on AWS, a secret of an account nobody granted the caller is
+	// refused before anything says whether it exists.
 	_, err = mine.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(strings.Replace(*b.ARN, "111111111111", "222222222222", 1))})
-	requireAPIError(t, err, "ResourceNotFoundException", 400, "")
+	requireAPIError(t, err, "AccessDeniedException", 400, "no resource-based policy allows")
 }
 
 // TestCloudTrailPerRegion: each Region's LookupEvents answers with its
