@@ -58,7 +58,9 @@ type env struct {
 	dataDir   string
 	// rootDir is DataDir, where the RDS CA every scope's instances chain
 	// to lives (one CA, so one bundle trusts every Region's instances).
-	rootDir  string
+	rootDir string
+	// ports is shared by every scope's RDS (rds_ports.go).
+	ports    *rdsPorts
 	logger   *slog.Logger
 	pgBinDir string
 	pgUser   string
@@ -145,7 +147,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.env = &env{region: opts.Region, accountID: opts.AccountID, dataDir: abs, rootDir: abs,
-		logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
+		ports: newRDSPorts(), logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
 
 	s.scopes = &scopes{root: s.env, byKey: map[scopeKey]*scope{}}
 	root, err := s.scopes.get(s.scopes.rootKey())
