@@ -253,3 +253,22 @@ func TestScopesSurviveRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultInOneRegion: a fault with a Region hits that Region's calls
+// only, and the request log says which Region each call was signed for.
+func TestFaultInOneRegion(t *testing.T) {
+	srv, _ := startSMServer(t, Options{})
+	ctx := smCtx(t)
+	srv.Faults().Add(Fault{Service: svcSecretsManager, Op: "ListSecrets", Region: "us-west-2", Code: "InternalFailure"})
+	_, err := scopeSMClient(srv, "us-west-2").ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
+	requireAPIError(t, err, "InternalFailure", 500, "")
+	_, err = scopeSMClient(srv, "us-east-1").ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
+	requireNoErr(t, "ListSecrets us-east-1", err)
+	var regions []string
+	for _, e := range srv.Requests().Entries() {
+		regions = append(regions, e.Region+" "+e.Error)
+	}
+	if strings.Join(regions, ",") != "us-west-2 InternalFailure,us-east-1 " {
+		t.Fatalf("request log regions: %q", regions)
+	}
+}
