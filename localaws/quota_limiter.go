@@ -88,11 +88,12 @@ func (l *quotaLimiter) setClock(now func() time.Time) {
 }
 
 // quotaAccount is the account a call is charged to: its principal's when
-// IAM is enforced, else the server's (every key is one account).
+// IAM is enforced, else the default one (callScope). A cross-account
+// read is the caller's, as AWS documents.
 func (s *Server) quotaAccount(c *Call) string { return s.callScope(c).account }
 
 // quotaRegion is the Region a call is charged to: its credential scope's,
-// else the default one: the scope whose state the call is about.
+// else the default one (callScope).
 func (s *Server) quotaRegion(c *Call) string { return s.callScope(c).region }
 
 // QuotaTable is the quota table the server enforces, nil when quota mode

@@ -40,7 +40,7 @@ const scopesDir = "regions"
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // validRegion reports whether name could be an AWS Region.
-func validRegion(name string) bool { return regionPattern.MatchString(name) }
+func validRegion(name string) bool { return len(name) <= 32 && regionPattern.MatchString(name) }
 
 // ValidateAccountID explains what is wrong with an account id (AWS's are
 // 12 digits), for Options.AccountID and --account-id.
@@ -227,14 +227,16 @@ func (s *Server) callScope(c *Call) scopeKey {
 // scope, except that dashboards are global (one set per account, whatever
 // the Region), and that a secret named by the ARN of another account in
 // the call's Region is that account's (cross-account access through a
-// resource policy, which IAM checks). An ARN of another Region is looked
-// up in the call's scope, where it names nothing, as on AWS.
+// resource policy, which IAM checks; without IAM no other account has
+// state, and the ARN is not found in the caller's). An ARN of another
+// Region is looked up in the call's scope, where it names nothing, as on
+// AWS.
 func (s *Server) stateScope(c *Call) scopeKey {
 	k := s.callScope(c)
 	switch {
 	case c.Service == svcCloudWatch && strings.Contains(c.Op, "Dashboard"):
 		k.region = s.env.region
-	case c.Service == svcSecretsManager:
+	case c.Service == svcSecretsManager && s.iam != nil:
 		if account, region, ok := arnAccountRegion(c.Resource, svcSecretsManager); ok && region == k.region {
 			k.account = account
 		}
