@@ -3,12 +3,9 @@ package localaws
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -24,32 +21,8 @@ import (
 // every other scope lives under DataDir/regions/<account>/<region>/ and
 // is loaded at start (its instances come back) or made on its first call.
 
-// DefaultAccountID is the account localaws answers for when IAM is not
-// enforced, the one LocalStack users know.
-const DefaultAccountID = "000000000000"
-
-// DefaultRegion is the Region of a call that names none (unsigned).
-const DefaultRegion = "us-east-1"
-
 // scopesDir is the folder, under DataDir, of every non-default scope.
 const scopesDir = "regions"
-
-// regionPattern is the shape of every AWS Region name (us-east-1,
-// us-gov-west-1, ap-southeast-4); it also keeps a client-chosen Region
-// from naming a path outside the data folder.
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-
-// validRegion reports whether name could be an AWS Region.
-func validRegion(name string) bool { return len(name) <= 32 && regionPattern.MatchString(name) }
-
-// ValidateAccountID explains what is wrong with an account id (AWS's are
-// 12 digits), for Options.AccountID and --account-id.
-func ValidateAccountID(id string) error {
-	if !isAccountID(id) {
-		return fmt.Errorf("account id %q must be 12 digits, like 000000000000", id)
-	}
-	return nil
-}
 
 // scopeKey names one account and Region.
 type scopeKey struct{ account, region string }
@@ -205,94 +178,4 @@ func (ss *scopes) closeAll() error {
 		errs = append(errs, sc.close())
 	}
 	return errors.Join(errs...)
-}
-
-// callScope is the one place that picks a call's account and Region: the
-// credential scope's Region (the default one when unsigned) and the
-// authenticated principal's account (the default one when IAM is not
-// enforced). Quotas, CloudTrail events and IAM's aws:RequestedRegion all
-// use it.
-func (s *Server) callScope(c *Call) scopeKey {
-	k := scopeKey{account: c.account, region: c.Region}
-	if k.account == "" {
-		k.account = s.env.accountID
-	}
-	if k.region == "" {
-		k.region = s.env.region
-	}
-	return k
-}
-
-// stateScope is where the state a call reads or changes lives: its own
-// scope, except that dashboards are global (one set per account, whatever
-// the Region), and that a secret named by the ARN of another account in
-// the call's Region is that account's (cross-account access through a
-// resource policy, which IAM checks; without IAM no other account has
-// state, and the ARN is not found in the caller's). An ARN of another
-// Region is looked up in the call's scope, where it names nothing, as on
-// AWS.
-func (s *Server) stateScope(c *Call) scopeKey {
-	k := s.callScope(c)
-	switch {
-	case c.Service == svcCloudWatch && strings.Contains(c.Op, "Dashboard"):
-		k.region = s.env.region
-	case c.Service == svcSecretsManager && s.iam != nil:
-		if account, region, ok := arnAccountRegion(c.Resource, svcSecretsManager); ok && region == k.region {
-			k.account = account
-		}
-	}
-	return k
-}
-
-// scopeOf returns the services that serve c.
-func (s *Server) scopeOf(c *Call) (*scope, error) { return s.scopes.get(s.stateScope(c)) }
-
-// arnAccountRegion splits arn:aws:<service>:<region>:<account>:...
-func arnAccountRegion(arn, service string) (account, region string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != service || !isAccountID(parts[4]) {
-		return "", "", false
-	}
-	return parts[4], parts[3], true
-}
-
-// arn is the one place ARNs are built: every resource names its scope's
-// Region and account.
-func (e *env) arn(service, resource string) string {
-	return "arn:aws:" + service + ":" + e.region + ":" + e.accountID + ":" + resource
-}
-
-// globalARN is the ARN of a resource that is one per account, not per
-// Region (a dashboard): the Region field is empty.
-func (e *env) globalARN(service, resource string) string {
-	return "arn:aws:" + service + "::" + e.accountID + ":" + resource
-}
-
-// checkCallRegion refuses a call signed for a Region no AWS Region is
-// named like, as AWS does (IAM's checkScope says the same when enforced).
-func checkCallRegion(c *Call) *APIError {
-	if c.Region == "" || validRegion(c.Region) {
-		return nil
-	}
-	return iamError(c, failSignature, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", truncate(c.Region, 32)))
-}
-
-// adminScope is the scope an admin endpoint names with its query
-// parameters region and account, each defaulting to the server's. An
-// unknown pair is an empty scope, where every resource is not found.
-func (s *Server) adminScope(r *http.Request) (*scope, error) {
-	k := scopeKey{account: r.URL.Query().Get("account"), region: r.URL.Query().Get("region")}
-	if k.account == "" {
-		k.account = s.env.accountID
-	}
-	if k.region == "" {
-		k.region = s.env.region
-	}
-	if err := ValidateAccountID(k.account); err != nil {
-		return nil, errBadRequest("InvalidParameterValue", err.Error())
-	}
-	if !validRegion(k.region) {
-		return nil, errBadRequest("InvalidParameterValue", fmt.Sprintf("region %q is not an AWS Region name, like us-east-1", k.region))
-	}
-	return s.scopes.get(k)
 }
