@@ -91,9 +91,8 @@ func requestTime(r *http.Request) (time.Time, string, bool) {
 }
 
 // checkScope refuses a credential scope that cannot belong to this
-// request, with AWS's wording.
-// Any name shaped like a Region is served: each has its own state
-// (scope.go).
+// request, with AWS's wording. Any name shaped like a Region is served:
+// each Region has its own state (scope.go).
 func checkScope(a *sigV4Auth, amzDate, service string) string {
 	switch {
 	case a.terminator != sigV4Terminator:
