@@ -50,7 +50,7 @@ func (s *Server) registerAdmin() {
 		table := s.QuotaTable()
 		writeAdminJSON(w, http.StatusOK, map[string]any{"enabled": table != nil, "families": table})
 	})
-	s.rds.registerAdmin(s.admin)
+	s.registerRDSAdmin(s.admin)
 }
 
 func writeAdminJSON(w http.ResponseWriter, status int, v any) {

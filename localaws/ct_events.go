@@ -46,6 +46,9 @@ type ctRecord struct {
 	username  string
 	resources []ctResource
 	json      string
+	// scope is the account and Region whose trail holds the event:
+	// LookupEvents answers with its caller's only.
+	scope scopeKey
 }
 
 // ctResource is a resource an event is about, as LookupEvents lists it.
@@ -151,16 +154,17 @@ func (s *Server) recordEvent(r *http.Request, c *Call, start time.Time, pre []ct
 		resources = s.ctResources(c)
 	}
 	who := s.ctIdentity(c)
+	scope := s.callScope(c)
 	ev := ctEvent{
 		EventVersion: "1.09", UserIdentity: who,
 		EventTime: start.UTC().Format(time.RFC3339), EventSource: ctEventSources[c.Service],
-		EventName: c.Op, AWSRegion: s.quotaRegion(c),
+		EventName: c.Op, AWSRegion: scope.region,
 		SourceIPAddress: remoteIP(r), UserAgent: r.Header.Get("User-Agent"),
 		ErrorCode: out.code, ErrorMessage: out.message,
 		RequestParameters: ctRequestParameters(c), ResponseElements: ctResponseElements(c, out.result),
 		RequestID: out.requestID, EventID: uuid.NewString(), ReadOnly: ctReadOnly(c.Op),
 		Resources: resources, EventType: "AwsApiCall", ManagementEvent: true,
-		RecipientAccountID: s.env.accountID, EventCategory: "Management",
+		RecipientAccountID: scope.account, EventCategory: "Management",
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
@@ -169,7 +173,7 @@ func (s *Server) recordEvent(r *http.Request, c *Call, start time.Time, pre []ct
 	}
 	s.trail.add(&ctRecord{id: ev.EventID, time: start, name: c.Op, source: ev.EventSource,
 		readOnly: ev.ReadOnly, accessKey: c.AccessKey, username: ctUsername(who),
-		resources: resources, json: string(body)})
+		resources: resources, json: string(body), scope: scope})
 }
 
 // ctReadOnly is CloudTrail's readOnly: the calls that change nothing.

@@ -96,6 +96,7 @@ type ctPageToken struct {
 }
 
 func (s *Server) handleCloudTrail(_ context.Context, c *Call) (any, error) {
+	scope := s.callScope(c)
 	if c.Op != "LookupEvents" {
 		return nil, unknownOperation(c)
 	}
@@ -105,10 +106,10 @@ func (s *Server) handleCloudTrail(_ context.Context, c *Call) (any, error) {
 			return nil, errBadRequest("SerializationException", "could not read the LookupEvents request: "+err.Error())
 		}
 	}
-	return s.lookupEvents(&in)
+	return s.lookupEvents(&in, scope)
 }
 
-func (s *Server) lookupEvents(in *ctLookupInput) (*ctLookupOutput, error) {
+func (s *Server) lookupEvents(in *ctLookupInput, scope scopeKey) (*ctLookupOutput, error) {
 	if len(in.LookupAttributes) > 1 {
 		return nil, errBadRequest("InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.")
 	}
@@ -160,7 +161,7 @@ func (s *Server) lookupEvents(in *ctLookupInput) (*ctLookupOutput, error) {
 	}
 	out := &ctLookupOutput{Events: []ctLookupEvent{}}
 	for _, e := range s.trail.newestFirst() {
-		if e.seq >= below || e.time.Before(from) || e.time.After(to) || (match != nil && !match(e)) {
+		if e.seq >= below || e.scope != scope || e.time.Before(from) || e.time.After(to) || (match != nil && !match(e)) {
 			continue
 		}
 		if len(out.Events) == limit {

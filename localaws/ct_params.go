@@ -105,6 +105,10 @@ const (
 // DB instance, the alarms. A secret that does not exist is named by the
 // id the caller gave.
 func (s *Server) ctResources(c *Call) []ctResource {
+	sc, err := s.scopeOf(c)
+	if err != nil {
+		return nil
+	}
 	switch c.Service {
 	case svcSecretsManager:
 		var in struct {
@@ -122,7 +126,7 @@ func (s *Server) ctResources(c *Call) []ctResource {
 		}
 		out := make([]ctResource, 0, len(ids))
 		for _, id := range ids {
-			out = append(out, ctResource{Type: ctTypeSecret, ARN: s.sm.ctSecretARN(id)})
+			out = append(out, ctResource{Type: ctTypeSecret, ARN: sc.sm.ctSecretARN(id)})
 		}
 		return out
 	case svcRDS:
@@ -131,7 +135,7 @@ func (s *Server) ctResources(c *Call) []ctResource {
 			return nil
 		}
 		if !strings.HasPrefix(id, "arn:") {
-			id = s.rds.instanceARN(strings.ToLower(id))
+			id = sc.rds.instanceARN(strings.ToLower(id))
 		}
 		return []ctResource{{Type: ctTypeDBInstance, ARN: id}}
 	case svcCloudWatch:
@@ -146,7 +150,7 @@ func (s *Server) ctResources(c *Call) []ctResource {
 		}
 		out := make([]ctResource, 0, len(names))
 		for _, n := range names {
-			out = append(out, ctResource{Type: ctTypeAlarm, ARN: s.cw.alarmARN(n)})
+			out = append(out, ctResource{Type: ctTypeAlarm, ARN: sc.cw.alarmARN(n)})
 		}
 		return out
 	}

@@ -352,7 +352,7 @@ func cwAlarmNameMatches(a *cwAlarm, in *describeAlarmsInput) bool {
 func (a *cwAlarm) describe(e *env) cwMetricAlarm {
 	orEmpty := func(s []string) []string { return append([]string{}, s...) }
 	m := cwMetricAlarm{
-		AlarmName: a.Name, AlarmArn: "arn:aws:cloudwatch:" + e.region + ":" + e.accountID + ":alarm:" + a.Name,
+		AlarmName: a.Name, AlarmArn: e.arn("cloudwatch", "alarm:"+a.Name),
 		AlarmDescription: a.Description, AlarmConfigurationUpdatedTimestamp: cwTimePtr(a.ConfigUpdated),
 		ActionsEnabled: a.ActionsEnabled, OKActions: orEmpty(a.OKActions), AlarmActions: orEmpty(a.AlarmActions),
 		InsufficientDataActions: orEmpty(a.InsufficientDataActions),

@@ -105,7 +105,7 @@ func cwValidDashboardName(name string) *APIError {
 }
 
 func (cw *cloudWatch) dashboardARN(name string) string {
-	return "arn:aws:cloudwatch::" + cw.env.accountID + ":dashboard/" + name
+	return cw.env.globalARN("cloudwatch", "dashboard/"+name)
 }
 
 // putDashboard creates or replaces a dashboard. A body with errors is

@@ -9,5 +9,8 @@
 // requests, faults.go and requestlog.go serve tests, sm_* is Secrets
 // Manager, rds_* is RDS, cw_* is CloudWatch, ct_* records every call as
 // a CloudTrail event and answers LookupEvents, and internal/pgcluster
-// runs the PostgreSQL clusters.
+// runs the PostgreSQL clusters. scope_* keep each account and Region's
+// state apart, as AWS does: every pair has its own services (scope.go),
+// picked from the call's SigV4 credential scope and IAM principal
+// (scope_call.go), naming its ARNs (scope_names.go).
 package localaws

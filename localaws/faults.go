@@ -26,6 +26,9 @@ type Fault struct {
 	// AccessKey, when set, matches only calls signed with this access key
 	// id, so a test can fault the worker's calls and not its own checks.
 	AccessKey string `json:"accessKey,omitempty"`
+	// Region, when set, matches only calls signed for this Region, so a
+	// test can fault one Region's calls (scope.go).
+	Region string `json:"region,omitempty"`
 	// Code and Status are the error returned; an empty Code injects only
 	// Latency. Status defaults to 400, or 500 for InternalFailure and
 	// ServiceUnavailable, and 400 with Code ThrottlingException.
@@ -158,6 +161,9 @@ func (f *Faults) match(c *Call) *Fault {
 			continue
 		}
 		if x.AccessKey != "" && x.AccessKey != c.AccessKey {
+			continue
+		}
+		if x.Region != "" && x.Region != c.Region {
 			continue
 		}
 		f.hits[x.ID]++

@@ -72,7 +72,7 @@ func (cw *cloudWatch) authzRequests(c *Call, base condContext) []authzRequest {
 }
 
 func (cw *cloudWatch) alarmARN(name string) string {
-	return "arn:aws:cloudwatch:" + cw.env.region + ":" + cw.env.accountID + ":alarm:" + name
+	return cw.env.arn("cloudwatch", "alarm:"+name)
 }
 
 func (cw *cloudWatch) dashboardRequests(action string, ctx condContext, names []string) []authzRequest {

@@ -14,18 +14,16 @@ import (
 // creating its managed master secret through the Secrets Manager Go API,
 // never pass here, as on AWS a service's own work is not the caller's.
 type iamEnforcer struct {
-	byKey   map[string]*iamIdentity
-	region  string
-	account string
-	now     func() time.Time
+	byKey map[string]*iamIdentity
+	now   func() time.Time
 }
 
-func newIAMEnforcer(cfg *IAMConfig, region, account string) (*iamEnforcer, error) {
+func newIAMEnforcer(cfg *IAMConfig) (*iamEnforcer, error) {
 	byKey, err := cfg.compile()
 	if err != nil {
 		return nil, err
 	}
-	return &iamEnforcer{byKey: byKey, region: region, account: account, now: time.Now}, nil
+	return &iamEnforcer{byKey: byKey, now: time.Now}, nil
 }
 
 // authenticate verifies the request's signature and returns the caller.
@@ -56,7 +54,7 @@ func (e *iamEnforcer) authenticate(r *http.Request, rawBody []byte, c *Call) (*i
 		return refuse(failIncomplete, "deny: incomplete signature",
 			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
-	if problem := checkScope(auth, amzDate, e.region, c.Service); problem != "" {
+	if problem := checkScope(auth, amzDate, c.Service); problem != "" {
 		return refuse(failSignature, "deny: credential scope", problem)
 	}
 	if !slices.Contains(auth.signedHeaders, "host") {
@@ -81,12 +79,16 @@ func (e *iamEnforcer) authenticate(r *http.Request, rawBody []byte, c *Call) (*i
 // one is the answer. It leaves c.authz set for the checks a service makes
 // per item (BatchGetSecretValue's secrets).
 func (s *Server) authorize(c *Call, id *iamIdentity) *APIError {
-	base := s.iam.baseContext(id)
-	reqs := s.authzRequests(c, base)
+	sc, err := s.scopeOf(c)
+	if err != nil {
+		return errInternal(err.Error())
+	}
+	base := s.iam.baseContext(id, s.callScope(c).region)
+	reqs := s.authzRequests(sc, c, base)
 	for i := range reqs {
 		req := &reqs[i]
 		if req.resourceAccount == "" {
-			req.resourceAccount = s.env.accountID
+			req.resourceAccount = sc.env.accountID
 		}
 		res := id.evaluate(req)
 		if !res.allowed() {
@@ -106,14 +108,14 @@ func (s *Server) authorize(c *Call, id *iamIdentity) *APIError {
 
 // authzRequests lists the permissions a call needs, first the one named
 // after its operation.
-func (s *Server) authzRequests(c *Call, base condContext) []authzRequest {
+func (s *Server) authzRequests(sc *scope, c *Call, base condContext) []authzRequest {
 	switch c.Service {
 	case svcSecretsManager:
-		return s.sm.authzRequests(c, base)
+		return sc.sm.authzRequests(c, base)
 	case svcRDS:
-		return s.rds.authzRequests(c, base)
+		return sc.rds.authzRequests(c, base)
 	case svcCloudWatch:
-		return s.cw.authzRequests(c, base)
+		return sc.cw.authzRequests(c, base)
 	case svcCloudTrail:
 		return ctAuthzRequests(c, base)
 	}
@@ -121,13 +123,13 @@ func (s *Server) authzRequests(c *Call, base condContext) []authzRequest {
 }
 
 // baseContext holds the global condition keys every request carries.
-func (e *iamEnforcer) baseContext(id *iamIdentity) condContext {
+func (e *iamEnforcer) baseContext(id *iamIdentity, region string) condContext {
 	ctx := condContext{}
 	ctx.set("aws:PrincipalArn", id.arn)
 	ctx.set("aws:PrincipalAccount", id.account)
 	// localaws serves plain HTTP.
 	ctx.set("aws:SecureTransport", "false")
-	ctx.set("aws:RequestedRegion", e.region)
+	ctx.set("aws:RequestedRegion", region)
 	ctx.set("aws:ViaAWSService", "false")
 	if name, ok := strings.CutPrefix(id.arn[strings.LastIndex(id.arn, ":")+1:], "user/"); ok {
 		ctx.set("aws:username", name[strings.LastIndex(name, "/")+1:])

@@ -166,13 +166,17 @@ func TestSigV4RequestTime(t *testing.T) {
 	}
 }
 
-// TestSigV4CredentialScope: a scope for another region or service.
+// TestSigV4CredentialScope: a scope for a Region no Region is named like,
+// or for another service. Every real Region is served (scope.go).
 func TestSigV4CredentialScope(t *testing.T) {
 	srv := startIAMServer(t, iamConfig([]string{allowEveryAPI}))
 	ctx := iamCtx(t)
 	_, err := smClientAs(srv, workerKey, workerSecret).ListSecrets(ctx, &secretsmanager.ListSecretsInput{},
 		func(o *secretsmanager.Options) { o.Region = "eu-west-1" })
-	requireAPIError(t, err, "InvalidSignatureException", 400, "Credential should be scoped to a valid region, not 'eu-west-1'.")
+	requireNoErr(t, "a call signed for eu-west-1", err)
+	_, err = smClientAs(srv, workerKey, workerSecret).ListSecrets(ctx, &secretsmanager.ListSecretsInput{},
+		func(o *secretsmanager.Options) { o.Region = "eu-west" })
+	requireAPIError(t, err, "InvalidSignatureException", 400, "Credential should be scoped to a valid region, not 'eu-west'.")
 	other := signedRequest(t, srv, workerKey, workerSecret, "rds", time.Now(), "/", []byte(`{}`),
 		map[string]string{"X-Amz-Target": "secretsmanager.ListSecrets"})
 	if other.status != 400 || !strings.Contains(other.message, "Credential should be scoped to correct service: 'secretsmanager'.") {

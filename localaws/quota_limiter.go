@@ -88,22 +88,13 @@ func (l *quotaLimiter) setClock(now func() time.Time) {
 }
 
 // quotaAccount is the account a call is charged to: its principal's when
-// IAM is enforced, else the server's (every key is one account).
-func (s *Server) quotaAccount(c *Call) string {
-	if c.account != "" {
-		return c.account
-	}
-	return s.env.accountID
-}
+// IAM is enforced, else the default one (callScope). A cross-account
+// read is the caller's, as AWS documents.
+func (s *Server) quotaAccount(c *Call) string { return s.callScope(c).account }
 
 // quotaRegion is the Region a call is charged to: its credential scope's,
-// else the server's. State is global, but buckets are per Region as on AWS.
-func (s *Server) quotaRegion(c *Call) string {
-	if c.Region != "" {
-		return c.Region
-	}
-	return s.env.region
-}
+// else the default one (callScope).
+func (s *Server) quotaRegion(c *Call) string { return s.callScope(c).region }
 
 // QuotaTable is the quota table the server enforces, nil when quota mode
 // is off.

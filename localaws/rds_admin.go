@@ -11,21 +11,28 @@ import (
 // without telling RDS, to simulate a database outage (the instance stays
 // "available" while logins fail), and find an instance's cluster folder.
 //
-//	POST /_localaws/rds/instances/{id}/stop-postgres
-//	POST /_localaws/rds/instances/{id}/start-postgres
+//	POST /_localaws/rds/instances/{id}/stop-postgres[?region=R&account=A]
+//	POST /_localaws/rds/instances/{id}/start-postgres[?region=R&account=A]
+//
+// region and account pick the instance's scope (scope.go); they default
+// to the server's default Region and account.
 //
 // And the CA bundle every instance's certificate chains to (rds_tls.go):
 //
 //	GET /_localaws/rds/ca.pem
 
-func (r *rdsService) registerAdmin(mux *http.ServeMux) {
-	handle := func(fn func(string) error) http.HandlerFunc {
+func (s *Server) registerRDSAdmin(mux *http.ServeMux) {
+	handle := func(fn func(*rdsService, string) error) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
-			if err := fn(req.PathValue("id")); err != nil {
+			sc, err := s.adminScope(req)
+			if err == nil {
+				err = fn(sc.rds, req.PathValue("id"))
+			}
+			if err != nil {
 				status := http.StatusConflict
 				var apiErr *APIError
-				if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-					status = http.StatusNotFound
+				if errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Status == http.StatusBadRequest) {
+					status = apiErr.Status
 				}
 				writeAdminJSON(w, status, map[string]string{"error": err.Error()})
 				return
@@ -33,9 +40,9 @@ func (r *rdsService) registerAdmin(mux *http.ServeMux) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}
-	mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-postgres", handle(r.stopPostgres))
-	mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-postgres", handle(r.startPostgres))
-	mux.HandleFunc("GET /_localaws/rds/ca.pem", r.serveCABundle)
+	mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-postgres", handle((*rdsService).stopPostgres))
+	mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-postgres", handle((*rdsService).startPostgres))
+	mux.HandleFunc("GET /_localaws/rds/ca.pem", s.rds.serveCABundle)
 }
 
 // StopInstancePostgres stops the PostgreSQL server behind a DB instance

@@ -172,9 +172,10 @@ func (r *rdsService) pickPortLocked(port int, requested bool) (int, *APIError) {
 		used[other.Port] = true
 	}
 	if requested {
-		if used[port] || !pgcluster.PortFree(port) {
+		if used[port] || r.env.ports.heldByOther(port, r) || !pgcluster.PortFree(port) {
 			return 0, errInvalidValue("Port " + strconv.Itoa(port) + " is already in use on this machine; omit Port to get a free one")
 		}
+		r.env.ports.claim(port, r)
 		return port, nil
 	}
 	for range 50 {
@@ -182,7 +183,8 @@ func (r *rdsService) pickPortLocked(port int, requested bool) (int, *APIError) {
 		if err != nil {
 			return 0, errInternal("no free port: " + err.Error())
 		}
-		if !used[p] {
+		if !used[p] && !r.env.ports.heldByOther(p, r) {
+			r.env.ports.claim(p, r)
 			return p, nil
 		}
 	}

@@ -81,7 +81,7 @@ type rdsState struct {
 }
 
 func (s *rdsService) instanceARN(id string) string {
-	return "arn:aws:rds:" + s.env.region + ":" + s.env.accountID + ":db:" + id
+	return s.env.arn("rds", "db:"+id)
 }
 
 // view renders an instance the way DescribeDBInstances returns it. Caller

@@ -79,6 +79,7 @@ func (r *rdsService) finishDelete(in *rdsInstance) {
 	r.mu.Lock()
 	if r.instances[in.Identifier] == in {
 		delete(r.instances, in.Identifier)
+		r.env.ports.release(in.Port, r)
 	}
 	r.saveOrLog()
 	r.mu.Unlock()

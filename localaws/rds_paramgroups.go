@@ -84,7 +84,7 @@ func (r *rdsService) forceSSLLocked(in *rdsInstance) bool {
 // paramGroupARN is the ARN of the parameter group named name (stored
 // lower-case, as RDS does).
 func (r *rdsService) paramGroupARN(name string) string {
-	return "arn:aws:rds:" + r.env.region + ":" + r.env.accountID + ":pg:" + strings.ToLower(name)
+	return r.env.arn("rds", "pg:"+strings.ToLower(name))
 }
 
 func (r *rdsService) paramGroupView(g *rdsParamGroup) xmlParamGroup {

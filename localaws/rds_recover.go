@@ -36,6 +36,7 @@ func (r *rdsService) load() error {
 			in.cluster = c
 		}
 		r.instances[in.Identifier] = in
+		r.env.ports.claim(in.Port, r)
 	}
 	var wg sync.WaitGroup
 	limit := make(chan struct{}, 4)

@@ -106,5 +106,5 @@ func secretError(what string, err error) error {
 // defaultSecretKMSKey is what DescribeDBInstances reports when the caller
 // chose no key: the account's default Secrets Manager key.
 func (r *rdsService) defaultSecretKMSKey() string {
-	return "arn:aws:kms:" + r.env.region + ":" + r.env.accountID + ":alias/aws/secretsmanager"
+	return r.env.arn("kms", "alias/aws/secretsmanager")
 }

@@ -58,7 +58,7 @@ func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
 	r := &rdsService{env: e, sm: sm, instances: map[string]*rdsInstance{}, paramGroups: map[string]*rdsParamGroup{},
 		backupDelay: 500 * time.Millisecond, settleDelay: 500 * time.Millisecond, minPageSize: 20,
 		ctx: ctx, cancel: cancel}
-	r.pgOpts = pgcluster.Options{RunAs: e.pgUser, OwnRoot: e.dataDir, Logger: e.logger}
+	r.pgOpts = pgcluster.Options{RunAs: e.pgUser, OwnRoot: e.rootDir, Logger: e.logger}
 	if bin, err := pgcluster.FindBinDir(e.pgBinDir); err != nil {
 		r.pgErr = err
 	} else if v, err := pgcluster.Version(bin); err != nil {
@@ -66,12 +66,12 @@ func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
 	} else {
 		r.pgOpts.BinDir, r.engineVersion = bin, v
 	}
-	ca, err := loadOrCreateCA(e.dataDir)
+	ca, err := loadOrCreateCA(e.rootDir)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	r.ca, r.caPath = ca, filepath.Join(e.dataDir, CABundleFile)
+	r.ca, r.caPath = ca, filepath.Join(e.rootDir, CABundleFile)
 	if err := r.load(); err != nil {
 		cancel()
 		return nil, err

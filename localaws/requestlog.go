@@ -14,6 +14,9 @@ type RequestEntry struct {
 	Action    string    `json:"action"` // IAM action, e.g. secretsmanager:GetSecretValue
 	Resource  string    `json:"resource,omitempty"`
 	AccessKey string    `json:"accessKey,omitempty"`
+	// Region is the one the call was signed for, empty when unsigned
+	// (the default Region's).
+	Region string `json:"region,omitempty"`
 	// Principal is the authenticated caller (its ARN) and Decision the IAM
 	// outcome ("allow: identity policy", "deny: signature does not
 	// match", ...); both empty when IAM is not enforced.
@@ -45,7 +48,7 @@ func (l *RequestLog) add(c *Call, start time.Time, code string, status int) {
 		return
 	}
 	e := RequestEntry{Time: start, Service: c.Service, Op: c.Op, Action: c.action(),
-		Resource: c.Resource, AccessKey: c.AccessKey, Principal: c.Principal, Decision: c.Decision,
+		Resource: c.Resource, AccessKey: c.AccessKey, Region: c.Region, Principal: c.Principal, Decision: c.Decision,
 		Throttled: c.ThrottledBy != "", Quota: c.ThrottledBy, Status: status, Error: code,
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 	l.mu.Lock()

@@ -50,6 +50,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.Protocol = ProtoJSON11
 		cerr = errBadRequest("UnknownOperationException", "the request names no operation this endpoint serves")
 	}
+	if cerr == nil && s.iam == nil {
+		cerr = checkCallRegion(call)
+	}
 	if cerr == nil && s.quotas != nil {
 		// After authentication (the account to charge is the caller's),
 		// before any fault or handler: a throttled call changes nothing.
@@ -116,13 +119,17 @@ func (s *Server) dispatch(ctx context.Context, c *Call) (result any, dropReply b
 	if err != nil {
 		return nil, false, err
 	}
+	sc, err := s.scopeOf(c)
+	if err != nil {
+		return nil, false, err
+	}
 	switch c.Service {
 	case svcSecretsManager:
-		result, err = s.sm.handle(ctx, c)
+		result, err = sc.sm.handle(ctx, c)
 	case svcRDS:
-		result, err = s.rds.handle(ctx, c)
+		result, err = sc.rds.handle(ctx, c)
 	case svcCloudWatch:
-		result, err = s.cw.handle(ctx, c)
+		result, err = sc.cw.handle(ctx, c)
 	case svcCloudTrail:
 		result, err = s.handleCloudTrail(ctx, c)
 	default:

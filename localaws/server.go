@@ -29,7 +29,10 @@ type Options struct {
 	// PGUser is the unprivileged OS user that owns the clusters when the
 	// emulator runs as root (PostgreSQL refuses root). Default "postgres".
 	PGUser string
-	// Region and AccountID appear in ARNs. Defaults us-east-1, 000000000000.
+	// Region is the default Region, that of a call signed for none;
+	// default us-east-1. AccountID is the account of every call when IAM
+	// is not enforced, and the default account of IAM principals; default
+	// 000000000000. Each account and Region has its own state (scope.go).
 	Region    string
 	AccountID string
 	// IAM, when set, enforces IAM as AWS does: every AWS call must carry a
@@ -53,9 +56,14 @@ type env struct {
 	region    string
 	accountID string
 	dataDir   string
-	logger    *slog.Logger
-	pgBinDir  string
-	pgUser    string
+	// rootDir is DataDir, where the RDS CA every scope's instances chain
+	// to lives (one CA, so one bundle trusts every Region's instances).
+	rootDir string
+	// ports is shared by every scope's RDS (rds_ports.go).
+	ports    *rdsPorts
+	logger   *slog.Logger
+	pgBinDir string
+	pgUser   string
 }
 
 // Server is a running emulator: an http.Handler plus the services' state.
@@ -65,12 +73,15 @@ type Server struct {
 	faults   *Faults
 	requests *RequestLog
 	trail    *ctTrail
-	sm       *secretsManager
-	rds      *rdsService
-	cw       *cloudWatch
-	iam      *iamEnforcer  // nil when IAM is not enforced
-	quotas   *quotaLimiter // nil when quotas are not enforced
-	admin    *http.ServeMux
+	scopes   *scopes
+	// sm, rds and cw are the default account and Region's services, the
+	// ones the Go API (StopInstancePostgres, ...) acts on.
+	sm     *secretsManager
+	rds    *rdsService
+	cw     *cloudWatch
+	iam    *iamEnforcer  // nil when IAM is not enforced
+	quotas *quotaLimiter // nil when quotas are not enforced
+	admin  *http.ServeMux
 
 	listener net.Listener
 	http     *http.Server
@@ -85,10 +96,16 @@ func New(opts Options) (*Server, error) {
 		opts.Addr = "127.0.0.1:4566"
 	}
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = DefaultRegion
 	}
 	if opts.AccountID == "" {
-		opts.AccountID = "000000000000"
+		opts.AccountID = DefaultAccountID
+	}
+	if err := ValidateAccountID(opts.AccountID); err != nil {
+		return nil, fmt.Errorf("localaws: %w", err)
+	}
+	if !validRegion(opts.Region) {
+		return nil, fmt.Errorf("localaws: Region %q is not an AWS Region name, like us-east-1", opts.Region)
 	}
 	if opts.PGUser == "" {
 		opts.PGUser = "postgres"
@@ -98,7 +115,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, faults: newFaults(), requests: newRequestLog(), trail: newCTTrail(opts.TrailEvents), admin: http.NewServeMux()}
 	if opts.IAM != nil {
-		enforcer, err := newIAMEnforcer(opts.IAM, opts.Region, opts.AccountID)
+		enforcer, err := newIAMEnforcer(opts.IAM)
 		if err != nil {
 			return nil, fmt.Errorf("localaws: IAM config: %w", err)
 		}
@@ -129,16 +146,16 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.env = &env{region: opts.Region, accountID: opts.AccountID, dataDir: abs,
-		logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
+	s.env = &env{region: opts.Region, accountID: opts.AccountID, dataDir: abs, rootDir: abs,
+		ports: newRDSPorts(), logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
 
-	if s.sm, err = newSecretsManager(s.env); err != nil {
+	s.scopes = &scopes{root: s.env, byKey: map[scopeKey]*scope{}}
+	root, err := s.scopes.get(s.scopes.rootKey())
+	if err != nil {
 		return nil, s.failNew(err)
 	}
-	if s.cw, err = newCloudWatch(s.env); err != nil {
-		return nil, s.failNew(err)
-	}
-	if s.rds, err = newRDS(s.env, s.sm); err != nil {
+	s.sm, s.rds, s.cw = root.sm, root.rds, root.cw
+	if err := s.scopes.loadSaved(); err != nil {
 		return nil, s.failNew(err)
 	}
 	s.registerAdmin()
@@ -200,15 +217,8 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeServices() error {
-	var errs []error
-	if s.rds != nil {
-		errs = append(errs, s.rds.close())
+	if s.scopes == nil {
+		return nil
 	}
-	if s.cw != nil {
-		errs = append(errs, s.cw.close())
-	}
-	if s.sm != nil {
-		errs = append(errs, s.sm.close())
-	}
-	return errors.Join(errs...)
+	return s.scopes.closeAll()
 }

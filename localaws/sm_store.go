@@ -127,7 +127,7 @@ func (v *smVersion) sameValue(str *string, bin []byte) bool {
 
 // arnPrefix is every secret ARN up to the name.
 func (sm *secretsManager) arnPrefix() string {
-	return "arn:aws:secretsmanager:" + sm.env.region + ":" + sm.env.accountID + ":secret:"
+	return sm.env.arn("secretsmanager", "secret:")
 }
 
 const smArnSuffixChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -35,6 +35,7 @@ func run(args []string) error {
 	quotas := flags.String("quotas", "off", "aws: throttle calls over AWS's request rates per account and Region, as AWS does; off: never")
 	quotaConfig := flags.String("quota-config", "", "YAML or JSON file of a scale and per-family rates, for --quotas aws")
 	quotaScale := flags.Float64("quota-scale", 1, "multiply AWS's rates and bursts by this (0.1: a tenth), for --quotas aws; overrides the file's scale")
+	accountID := flags.String("account-id", localaws.DefaultAccountID, "12-digit account id in every ARN (the account of every call unless --enforce-iam names principals of others)")
 	trailEvents := flags.Int("trail-events", 10000, "how many CloudTrail events (one per AWS call) to keep in memory for LookupEvents")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -42,6 +43,9 @@ func run(args []string) error {
 	scaleSet := false
 	flags.Visit(func(f *flag.Flag) { scaleSet = scaleSet || f.Name == "quota-scale" })
 
+	if err := localaws.ValidateAccountID(*accountID); err != nil {
+		return fmt.Errorf("--account-id: %w", err)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: %w", *logLevel, err)
@@ -55,7 +59,7 @@ func run(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam, Quotas: quotaCfg, TrailEvents: *trailEvents})
+	srv, err := localaws.New(localaws.Options{Addr: *addr, DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, IAM: iam, Quotas: quotaCfg, TrailEvents: *trailEvents, AccountID: *accountID})
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func run(args []string) error {
 	if *ephemeral {
 		where = "(ephemeral)"
 	}
-	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where, "enforceIAM", iam != nil, "quotas", *quotas)
+	logger.Info("localaws serving", "endpoint", srv.URL(), "dataDir", where, "accountID", *accountID, "enforceIAM", iam != nil, "quotas", *quotas)
 	fmt.Printf("localaws listening on %s\n", srv.URL())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
