@@ -1,13 +1,9 @@
 package localaws
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // cwBoto3Script exercises this issue's CloudWatch and Secrets Manager
@@ -60,25 +56,8 @@ print(json.dumps(out))
 `
 
 func TestCWAndSMChangesWithBoto3(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil || exec.Command(python, "-c", "import boto3").Run() != nil {
-		t.Skip("python3 with boto3 is not installed")
-	}
 	srv, _ := startCWServer(t, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", cwBoto3Script, srv.URL())
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=AKIDBOTOTEST", "AWS_SECRET_ACCESS_KEY=s",
-		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true")
-	raw, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, raw)
-	}
+	raw := runBoto3(t, cwBoto3Script, srv.URL(), "AKIDBOTOTEST")
 	type apiErr struct {
 		Code, Message, ResourceID, Tok string
 		Status                         int

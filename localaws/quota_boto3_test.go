@@ -1,13 +1,8 @@
 package localaws
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
 )
 
 // quotaBoto3Script calls each service twice with retries off (the second
@@ -48,28 +43,10 @@ print(json.dumps(out))
 // protocols: JSON 1.1, query, and CloudWatch's JSON 1.0 or CBOR) reads
 // the same throttling codes as the Go SDK and counts them as throttles.
 func TestQuotaWithBoto3(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil || exec.Command(python, "-c", "import boto3").Run() != nil {
-		t.Skip("python3 with boto3 is not installed")
-	}
 	one := QuotaLimit{Rate: 1, Burst: 1}
 	srv, _ := startQuotaServer(t, Options{Quotas: &QuotaConfig{Families: map[string]QuotaLimit{
 		"secretsmanager:GetRandomPassword": one, "rds:api": one, "cloudwatch:ListMetrics": one}}})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", quotaBoto3Script, srv.URL())
-	// Only these AWS settings: none of the machine's profiles or keys.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=AKIDQUOTATEST", "AWS_SECRET_ACCESS_KEY=s",
-		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, out)
-	}
+	out := runBoto3(t, quotaBoto3Script, srv.URL(), "AKIDQUOTATEST")
 	type answer struct {
 		Code, Message, Error string
 		Status               int

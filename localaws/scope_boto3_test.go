@@ -1,13 +1,9 @@
 package localaws
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // scopeBoto3Script makes a secret and an alarm through us-west-2 clients
@@ -39,26 +35,8 @@ print(json.dumps({"secret": arn, "alarm": alarm, "eastSecrets": len(sm_east.list
 // made for, and a us-west-2 client gets us-west-2 ARNs that us-east-1
 // does not know.
 func TestRegionsWithBoto3(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil || exec.Command(python, "-c", "import boto3").Run() != nil {
-		t.Skip("python3 with boto3 is not installed")
-	}
 	srv, _ := startSMServer(t, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", scopeBoto3Script, srv.URL())
-	// Only these AWS settings: none of the machine's profiles or keys.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID=AKIDSCOPETEST", "AWS_SECRET_ACCESS_KEY=s",
-		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, out)
-	}
+	out := runBoto3(t, scopeBoto3Script, srv.URL(), "AKIDSCOPETEST")
 	var got struct {
 		Secret, Alarm, EastLookup string
 		EastSecrets               int
