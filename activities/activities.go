@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"golang.org/x/time/rate"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -37,6 +38,10 @@ type Options struct {
 	// doubling): metrics never hold up a rotation for long.
 	MetricsAttempts int
 	MetricsBackoff  time.Duration
+	// OutcomeTagRate bounds the TagResource calls that record outcomes
+	// (activities/outcomes.go), per second and worker (default 20): AWS
+	// allows 50 a second per account, shared with every other tagger.
+	OutcomeTagRate float64
 	// MasterAuthWindow and MasterAuthBackoff bound how long a refused
 	// master login keeps re-reading the master secret before it is final
 	// (default 2 minutes, 1s doubling; negative: no wait); see
@@ -81,6 +86,8 @@ type Activities struct {
 	// when its activity info has none (tests calling it directly).
 	assumedHeartbeatTimeout time.Duration
 	opts                    Options
+	// outcomeTags paces the TagResource calls of recordOutcome.
+	outcomeTags *rate.Limiter
 
 	// instanceMasters caches host:port -> managed master secret ARN found
 	// through DescribeDBInstances for secrets without masterarn.
@@ -126,6 +133,9 @@ func NewWithClients(opts Options) *Activities {
 	if opts.MetricsBackoff <= 0 {
 		opts.MetricsBackoff = 500 * time.Millisecond
 	}
+	if opts.OutcomeTagRate <= 0 {
+		opts.OutcomeTagRate = defaultOutcomeTagRate
+	}
 	if opts.Connector == nil {
 		opts.Connector = NewPGXConnector(opts.MasterPoolSize)
 	}
@@ -134,7 +144,7 @@ func NewWithClients(opts Options) *Activities {
 	}
 	return &Activities{sm: Budgeted(opts.SecretsManager, opts.WriteBudget), rds: opts.RDS, cw: opts.CloudWatch,
 		db: opts.Connector, http: opts.HTTPClient, runs: opts.Runs, stopTimeout: opts.StopTimeout, opts: opts,
-		watch: newInstanceWatch(opts.RDS)}
+		watch: newInstanceWatch(opts.RDS), outcomeTags: rate.NewLimiter(rate.Limit(opts.OutcomeTagRate), outcomeConcurrency)}
 }
 
 // Close releases the pooled master connections. It is not an activity (see

@@ -338,6 +338,7 @@ func (b *batchRun) runAll(one func(i int) BatchOutcome) {
 					b.stopped = true
 				}
 				b.mu.Unlock()
+				b.recordOutcome(i, o)
 			}
 		}()
 	}
@@ -628,4 +629,13 @@ func (b *batchRun) batchValidators() {
 		}()
 	}
 	wg.Wait()
+}
+
+// recordOutcome records a secret's outcome as soon as it has one, so that
+// a batch's TagResource calls spread over its rotations instead of
+// bunching when the stage ends (FinishBatch records them again, which
+// writes nothing unless the stage changed one, say by rolling it back).
+// Best effort, like all outcome recording.
+func (b *batchRun) recordOutcome(i int, o BatchOutcome) {
+	b.a.recordOutcomes(b.sctx, []SecretOutcome{{SecretID: o.SecretID, VersionID: b.in.Targets[i].Token, Status: o.Status, Time: time.Now()}})
 }

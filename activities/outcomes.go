@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ import (
 // rotation spends.
 const outcomeConcurrency = 8
 
+// defaultOutcomeTagRate is Options.OutcomeTagRate's default.
+const defaultOutcomeTagRate = 20
+
 // recordOutcomes puts each rotation's outcome first in its secret's
 // engine.TagOutcomes tag (docs/architecture.md, "Where outcomes live").
 // Like the metrics beside it, it never fails a rotation: a secret whose
@@ -31,6 +35,7 @@ const outcomeConcurrency = 8
 // retry reads a value that already holds the entry, and AppendOutcome
 // leaves it as it is, so nothing is recorded twice.
 func (a *Activities) recordOutcomes(ctx context.Context, outcomes []SecretOutcome) (recorded, failed int) {
+	outcomes = slices.DeleteFunc(slices.Clone(outcomes), func(o SecretOutcome) bool { return !engine.EndsRotation(o.Status) })
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, outcomeConcurrency)
@@ -65,6 +70,9 @@ func (a *Activities) recordOutcome(ctx context.Context, o SecretOutcome) error {
 	next, err := engine.AppendOutcome(prev, engine.NewOutcome(o.Status, o.Time, o.VersionID))
 	if err != nil || next == prev {
 		return err
+	}
+	if err := a.outcomeTags.Wait(ctx); err != nil {
+		return retryable("%s: TagResource: %v", subject, err)
 	}
 	_, err = a.sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(o.SecretID),
 		Tags: []smtypes.Tag{{Key: aws.String(engine.TagOutcomes), Value: aws.String(next)}}})

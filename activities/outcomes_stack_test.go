@@ -19,7 +19,7 @@ func TestPublishMetricsRecordsOutcomes(t *testing.T) {
 	secret := st.newUser(t, StrategySingleUser)
 	at := time.Now().Add(-time.Minute)
 	first := SecretOutcome{SecretID: secret, VersionID: engine.Token("11111111-2222-3333-4444-555555555555", secret), Status: engine.StatusSucceeded, Time: at}
-	second := SecretOutcome{SecretID: secret, VersionID: engine.Token("99999999-2222-3333-4444-555555555555", secret), Status: engine.StatusRolledBack, Time: at.Add(time.Second)}
+	second := SecretOutcome{SecretID: secret, VersionID: engine.Token("99999999-2222-3333-4444-666666666666", secret), Status: engine.StatusRolledBack, Time: at.Add(time.Second)}
 	gone := SecretOutcome{SecretID: "no/such/secret", VersionID: "x", Status: engine.StatusFailed, Time: at}
 	for _, in := range [][]SecretOutcome{{first}, {first}, {second, gone}} {
 		res := must[PublishResult](t, st, st.acts.PublishMetrics, PublishInput{Outcomes: in})

@@ -46,6 +46,17 @@ var outcomeCodes = []struct {
 	{'A', StatusAborted},
 }
 
+// EndsRotation says whether a rotation can end in status, so that its
+// outcome is recorded.
+func EndsRotation(status string) bool {
+	for _, c := range outcomeCodes {
+		if c.status == status {
+			return true
+		}
+	}
+	return false
+}
+
 // Outcome is how one rotation of a secret ended.
 type Outcome struct {
 	Status string
@@ -75,8 +86,12 @@ func versionKey(versionID string) string {
 }
 
 // AppendOutcome puts o first in a TagOutcomes value, dropping the oldest
-// entries beyond MaxOutcomes. Entries it cannot read are dropped. It
-// returns prev unchanged when o is already recorded (a retried activity).
+// entries beyond MaxOutcomes. Entries it cannot read are dropped. The
+// same version's outcome is kept once: when prev already records it with
+// the same status (a retried activity, or a batch's outcome recorded as
+// the secret finished and again when the stage ended) it returns prev
+// unchanged; with another status (a succeeded secret whose stage was
+// rolled back) the new one replaces it.
 func AppendOutcome(prev string, o Outcome) (string, error) {
 	entry, err := formatOutcome(o)
 	if err != nil {
@@ -84,10 +99,17 @@ func AppendOutcome(prev string, o Outcome) (string, error) {
 	}
 	kept := []string{entry}
 	for _, e := range strings.Fields(prev) {
-		if e == entry {
-			return prev, nil
+		old, err := parseOutcome(e)
+		switch {
+		case err != nil:
+			continue
+		case o.VersionKey != "" && old.VersionKey == o.VersionKey:
+			if old.Status == o.Status {
+				return prev, nil
+			}
+			continue
 		}
-		if _, err := parseOutcome(e); err == nil && len(kept) < MaxOutcomes {
+		if len(kept) < MaxOutcomes {
 			kept = append(kept, e)
 		}
 	}

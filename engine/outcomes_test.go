@@ -60,3 +60,17 @@ func TestOutcomesRefuseWhatIsNotAnEnd(t *testing.T) {
 		t.Fatalf("parsed %+v", got)
 	}
 }
+
+func TestAppendOutcomeKeepsOneEntryPerVersion(t *testing.T) {
+	token := Token("01a237ba-4b06-7a56-99fc-9c701a2b3c4d", "staging/app")
+	at := time.Unix(1796228400, 0)
+	v, _ := AppendOutcome("", NewOutcome(StatusSucceeded, at, token))
+	again, _ := AppendOutcome(v, NewOutcome(StatusSucceeded, at.Add(time.Minute), token))
+	if again != v {
+		t.Fatalf("the same outcome recorded later changed the value: %q -> %q", v, again)
+	}
+	undone, _ := AppendOutcome(v, NewOutcome(StatusRolledBack, at.Add(time.Minute), token))
+	if got := ParseOutcomes(undone); len(got) != 1 || got[0].Status != StatusRolledBack {
+		t.Fatalf("a rolled-back stage's outcome should replace the secret's succeeded one: %q", undone)
+	}
+}
