@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"golang.org/x/time/rate"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
+	"golang.org/x/time/rate"
 )
 
 // Options tune an Activities. Every field is optional: nil clients are built
