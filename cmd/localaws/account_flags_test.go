@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,21 +25,7 @@ func TestAccountIDFlagRefused(t *testing.T) {
 // TestAccountIDFlag runs the program with --account-id: the account is in
 // the ARNs, with the Region the client signs for.
 func TestAccountIDFlag(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "localaws")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--addr", addr, "--ephemeral", "--log-level", "warn", "--account-id", "123456789012")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	waitListening(t, addr)
+	addr := serveBuilt(t, "--account-id", "123456789012")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := secretsmanager.New(secretsmanager.Options{Region: "us-west-2", BaseEndpoint: aws.String("http://" + addr),

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,27 +49,13 @@ func TestIAMFlagsRefused(t *testing.T) {
 // key is served (its policy file found next to the config), another key
 // is refused.
 func TestEnforceIAMFlag(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "localaws")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dir := t.TempDir()
 	for name, content := range map[string]string{"iam.json": iamConfigJSON, "worker.json": workerPolicyJSON} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--addr", addr, "--ephemeral", "--log-level", "warn", "--enforce-iam", "--iam-config", filepath.Join(dir, "iam.json"))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	waitListening(t, addr)
+	addr := serveBuilt(t, "--enforce-iam", "--iam-config", filepath.Join(dir, "iam.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := func(key, secret string) *secretsmanager.Client {

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,26 +47,11 @@ func TestQuotaFlagsRefused(t *testing.T) {
 // scale: the file's family is throttled at its rate, the scale reaches
 // the rest of the table, and the admin view shows both.
 func TestQuotasFlag(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "localaws")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	cfgPath := filepath.Join(t.TempDir(), "quotas.yaml")
 	if err := os.WriteFile(cfgPath, []byte("scale: 0.5\nfamilies:\n  secretsmanager:GetRandomPassword: {rate: 0.1, burst: 1}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--addr", addr, "--ephemeral", "--log-level", "warn",
-		"--quotas", "aws", "--quota-config", cfgPath, "--quota-scale", "0.25")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	waitListening(t, addr)
+	addr := serveBuilt(t, "--quotas", "aws", "--quota-config", cfgPath, "--quota-scale", "0.25")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),

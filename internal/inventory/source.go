@@ -182,12 +182,8 @@ func (s *Source) managedPage(ctx context.Context, ix Index, cur Cursor, defaultM
 			continue
 		}
 		name, arn := aws.ToString(e.Name), aws.ToString(e.ARN)
-		row, ok, err := s.row(ctx, name, arn, tags, ix.lookup(name, arn), defaultMaxAge, now)
-		if err != nil {
+		if err := s.addRow(ctx, &page, name, arn, tags, ix.lookup(name, arn), defaultMaxAge, now); err != nil {
 			return Page{}, err
-		}
-		if ok {
-			page.Rows = append(page.Rows, row)
 		}
 		progress(len(page.Rows))
 	}
@@ -233,12 +229,8 @@ func (s *Source) plannedPage(ctx context.Context, ix Index, cur Cursor, defaultM
 		if tags[TagManaged] == "true" || (id != name && byName) {
 			continue // listed with the managed secrets, or under its name
 		}
-		row, ok, err := s.row(ctx, name, arn, tags, ix.lookup(name, arn), defaultMaxAge, now)
-		if err != nil {
+		if err := s.addRow(ctx, &page, name, arn, tags, ix.lookup(name, arn), defaultMaxAge, now); err != nil {
 			return Page{}, err
-		}
-		if ok {
-			page.Rows = append(page.Rows, row)
 		}
 		progress(len(page.Rows))
 	}
@@ -247,6 +239,16 @@ func (s *Source) plannedPage(ctx context.Context, ix Index, cur Cursor, defaultM
 		page.Next = Cursor{Phase: phasePlanned, Token: ids[len(ids)-1]}
 	}
 	return page, nil
+}
+
+// addRow adds a secret's row to the page, unless it was deleted since it
+// was listed.
+func (s *Source) addRow(ctx context.Context, page *Page, name, arn string, tags map[string]string, p Planned, defaultMaxAge time.Duration, now time.Time) error {
+	row, ok, err := s.row(ctx, name, arn, tags, p, defaultMaxAge, now)
+	if ok {
+		page.Rows = append(page.Rows, row)
+	}
+	return err
 }
 
 // row reads one secret's AWSCURRENT creation date; ok is false when the
