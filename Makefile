@@ -11,7 +11,7 @@ FUZZ_TIME     ?= 10s
 # (kept apart so that they do not pull in Temporal).
 MODULES       := . client
 
-.PHONY: all build tools postgres dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench soak conformance clean
+.PHONY: all build tools postgres mariadb dev-server localaws worker demo test lint fmt-check vet staticcheck workflowcheck fuzz unit bench soak conformance clean
 
 all: build
 
@@ -26,12 +26,16 @@ tools:
 postgres:
 	@echo "PostgreSQL binaries: $$(scripts/install-postgres.sh)"
 
+## mariadb: install Debian's MariaDB (mariadb-server) when mariadbd is missing
+mariadb:
+	@echo "MariaDB binaries: $$(scripts/install-mariadb.sh)"
+
 ## dev-server: Temporal dev server + Web UI on 7233/8233 (foreground)
 dev-server: tools
 	scripts/dev-server.sh
 
 ## localaws: the AWS emulator on 127.0.0.1:4566 (foreground)
-localaws: postgres
+localaws: postgres mariadb
 	$(GO) run ./cmd/localaws
 
 ## worker: the credstage worker against TEMPORAL_ADDRESS (foreground)
@@ -39,11 +43,11 @@ worker:
 	$(GO) run ./worker
 
 ## demo: the main job end to end on the local stack
-demo: postgres tools
+demo: postgres mariadb tools
 	@scripts/demo.sh
 
 ## test: every check and every test; non-zero on any failure
-test: postgres tools lint unit fuzz
+test: postgres mariadb tools lint unit fuzz
 
 unit:
 	@for m in $(MODULES); do (cd $$m && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...) || exit 1; done
@@ -69,18 +73,18 @@ fuzz:
 
 ## soak: the fault tests' long variants (50 rotations under SIGKILL, ...);
 ## CREDSTAGE_FAULT_SEED replays a seed, CREDSTAGE_FAULT_REPORT=<file> collects the figures
-soak: postgres tools
+soak: postgres mariadb tools
 	set -o pipefail; CREDSTAGE_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'TestFaults|TestBadInput|TestCodec' -v ./tests/ | grep -E '^(---|ok|FAIL)|FAULT REPORT|fault seed'
 
 ## conformance: localaws against moto_server, the same calls through the SDK
 ## clients; lists each difference with its verdict, writes .data/conformance.txt;
 ## non-zero on a difference nobody has judged (CONFORMANCE_RUN=<regexp> picks cases)
-conformance: postgres
+conformance: postgres mariadb
 	$(GO) test -tags conformance -count=1 ./tests/conformance
 	$(GO) run -tags conformance ./tests/conformance -report .data/conformance.txt $(if $(CONFORMANCE_RUN),-run '$(CONFORMANCE_RUN)')
 
 ## bench: benchmarks on the local stack; prints a table, writes bench-results.json
-bench: postgres tools
+bench: postgres mariadb tools
 	@scripts/bench.sh
 
 clean:
