@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
@@ -172,14 +173,14 @@ func (r *rdsService) pickPortLocked(port int, requested bool) (int, *APIError) {
 		used[other.Port] = true
 	}
 	if requested {
-		if used[port] || r.env.ports.heldByOther(port, r) || !pgcluster.PortFree(port) {
+		if used[port] || r.env.ports.heldByOther(port, r) || !dbhost.PortFree(port) {
 			return 0, errInvalidValue("Port " + strconv.Itoa(port) + " is already in use on this machine; omit Port to get a free one")
 		}
 		r.env.ports.claim(port, r)
 		return port, nil
 	}
 	for range 50 {
-		p, err := pgcluster.FreePort()
+		p, err := dbhost.FreePort()
 		if err != nil {
 			return 0, errInternal("no free port: " + err.Error())
 		}

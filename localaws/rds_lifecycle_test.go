@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 )
 
 // TestRDSUserPasswordLifecycle walks one instance with a caller-chosen
@@ -17,7 +17,7 @@ func TestRDSUserPasswordLifecycle(t *testing.T) {
 	srv, client := startRDSServer(t, Options{})
 	ctx := rdsCtx(t)
 	const id, user, pw1, pw2 = "life1", "master", "First-Pass-123", "Second~Pass#456"
-	port, err := pgcluster.FreePort()
+	port, err := dbhost.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
@@ -28,7 +29,7 @@ func TestRDSRecoversInterruptedWork(t *testing.T) {
 	v, _ := pgcluster.SCRAMVerifier(newPW)
 	st.Instances[0].Status, st.Instances[0].PendingVerifier = statusResetting, v
 	// Died right after CreateDBInstance recorded the instance.
-	port, _ := pgcluster.FreePort()
+	port, _ := dbhost.FreePort()
 	fv, _ := pgcluster.SCRAMVerifier(freshPW)
 	st.Instances = append(st.Instances, &rdsInstance{Identifier: "fresh", ResourceID: "db-FRESH", Status: statusCreating,
 		Engine: "postgres", EngineVersion: "15", InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MasterUsername: "master",

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 )
 
 // AdminUser is the superuser the emulator connects as over the unix socket.
@@ -35,7 +37,7 @@ type Options struct {
 type Cluster struct {
 	dir    string
 	binDir string
-	owner  *owner
+	owner  *dbhost.Owner
 	opts   Options
 	log    *slog.Logger
 
@@ -63,9 +65,9 @@ func New(dir string, port int, opts Options) (*Cluster, error) {
 	if err := opts.Security.validate(); err != nil {
 		return nil, err
 	}
-	o, err := resolveOwner(opts.RunAs)
+	o, err := dbhost.ResolveOwner(opts.RunAs, "postgres", "PostgreSQL")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgcluster: %w", err)
 	}
 	logger := opts.Logger
 	if logger == nil {

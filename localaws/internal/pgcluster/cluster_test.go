@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -18,7 +19,7 @@ import (
 // it when the test ends (t.TempDir then removes the files).
 func newTestCluster(t *testing.T, dir string, b Bootstrap) *Cluster {
 	t.Helper()
-	port, err := FreePort()
+	port, err := dbhost.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

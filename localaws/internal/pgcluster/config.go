@@ -44,7 +44,7 @@ func (c *Cluster) prepareSocketDir() error {
 	dir := filepath.Join(c.dir, "sock")
 	if len(dir) <= maxSocketDirLen {
 		c.sockDir, c.tmpSock = dir, false
-		return c.owner.mkdir(dir, 0o700)
+		return c.owner.Mkdir(dir, 0o700)
 	}
 	base := os.TempDir()
 	if len(base) > 40 {
@@ -54,7 +54,7 @@ func (c *Cluster) prepareSocketDir() error {
 	if err != nil {
 		return fmt.Errorf("pgcluster: make a short socket folder: %w", err)
 	}
-	if err := c.owner.chown(tmp); err != nil {
+	if err := c.owner.Chown(tmp); err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
@@ -78,7 +78,7 @@ func (c *Cluster) writeRuntimeConf() error {
 	for _, s := range append(settings, c.sec.tlsSettings()...) {
 		b.WriteString(s + "\n")
 	}
-	return c.owner.writeFile(filepath.Join(c.DataDir(), runtimeConf), []byte(b.String()), 0o600)
+	return c.owner.WriteFile(filepath.Join(c.DataDir(), runtimeConf), []byte(b.String()), 0o600)
 }
 
 // configure points postgresql.conf at localaws.conf. Runs once, right

@@ -43,10 +43,10 @@ func (c *Cluster) Init(ctx context.Context, b Bootstrap) (err error) {
 	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
 		return err
 	}
-	if err := c.owner.ensureReachable(filepath.Dir(c.dir), c.opts.OwnRoot); err != nil {
+	if err := c.owner.EnsureReachable(filepath.Dir(c.dir), c.opts.OwnRoot); err != nil {
 		return err
 	}
-	if err := c.owner.mkdir(c.dir, 0o700); err != nil {
+	if err := c.owner.Mkdir(c.dir, 0o700); err != nil {
 		return err
 	}
 	if _, err := c.run(filepath.Join(c.binDir, "initdb"), "-D", c.DataDir(), "-U", AdminUser,
@@ -68,7 +68,7 @@ func (c *Cluster) Init(ctx context.Context, b Bootstrap) (err error) {
 	if err := c.bootstrap(ctx, b); err != nil {
 		return fmt.Errorf("pgcluster: bootstrap %s: %w", c.dir, err)
 	}
-	return c.owner.writeFile(c.readyFile(), []byte(strconv.Itoa(c.port)+"\n"), 0o644)
+	return c.owner.WriteFile(c.readyFile(), []byte(strconv.Itoa(c.port)+"\n"), 0o644)
 }
 
 func (c *Cluster) bootstrap(ctx context.Context, b Bootstrap) error {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 )
 
 // pgCtlTimeout bounds every pg_ctl wait (-t) and initdb run.
@@ -32,7 +34,7 @@ func (c *Cluster) startLocked() error {
 	if pid := c.livePID(); pid > 0 {
 		if port, sock, ok := c.pidFileEndpoint(); ok {
 			c.port, c.sockDir = port, sock
-			c.tmpSock = !isWithin(sock, c.dir)
+			c.tmpSock = !dbhost.IsWithin(sock, c.dir)
 			c.log.Info("pgcluster: adopted running postmaster", "pid", pid, "port", port)
 			// It may have been started with other rules (by an older
 			// emulator): make it take the current ones.
@@ -45,8 +47,8 @@ func (c *Cluster) startLocked() error {
 			return c.reloadLocked()
 		}
 	}
-	if !portFree(c.port) {
-		p, err := FreePort()
+	if !dbhost.PortFree(c.port) {
+		p, err := dbhost.FreePort()
 		if err != nil {
 			return err
 		}
@@ -188,7 +190,7 @@ func (c *Cluster) run(bin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.childEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.credential(), Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.Credential(), Setpgid: true}
 	// The postmaster pg_ctl forks writes to its log file, not to our pipes;
 	// WaitDelay is a safety net should a child ever keep them open.
 	cmd.WaitDelay = 5 * time.Second
@@ -215,7 +217,7 @@ func (c *Cluster) childEnv() []string {
 		env = append(env, kv)
 	}
 	if c.owner != nil {
-		env = append(env, "HOME="+c.owner.home, "USER="+c.owner.name, "LOGNAME="+c.owner.name)
+		env = append(env, "HOME="+c.owner.Home(), "USER="+c.owner.Name(), "LOGNAME="+c.owner.Name())
 	}
 	return env
 }

@@ -97,15 +97,15 @@ func (c *Cluster) reloadLocked() error {
 // emulator gains TLS on its next start.
 func (c *Cluster) writeSecurityFiles() error {
 	if len(c.sec.CertPEM) > 0 {
-		if err := c.owner.writeFile(filepath.Join(c.DataDir(), certFile), c.sec.CertPEM, 0o600); err != nil {
+		if err := c.owner.WriteFile(filepath.Join(c.DataDir(), certFile), c.sec.CertPEM, 0o600); err != nil {
 			return err
 		}
 		// PostgreSQL refuses a key file that others can read.
-		if err := c.owner.writeFile(filepath.Join(c.DataDir(), keyFile), c.sec.KeyPEM, 0o600); err != nil {
+		if err := c.owner.WriteFile(filepath.Join(c.DataDir(), keyFile), c.sec.KeyPEM, 0o600); err != nil {
 			return err
 		}
 	}
-	return c.owner.writeFile(filepath.Join(c.DataDir(), "pg_hba.conf"), []byte(c.sec.hba()), 0o600)
+	return c.owner.WriteFile(filepath.Join(c.DataDir(), "pg_hba.conf"), []byte(c.sec.hba()), 0o600)
 }
 
 // tlsSettings are the postgresql.conf lines for the certificate.

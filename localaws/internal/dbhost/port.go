@@ -1,4 +1,4 @@
-package pgcluster
+package dbhost
 
 import (
 	"net"
@@ -6,8 +6,8 @@ import (
 )
 
 // FreePort asks the kernel for a free TCP port on 127.0.0.1. Another
-// process may take it before the postmaster binds it; Start then moves on
-// to another one.
+// process may take it before the server binds it; the clusters' Start
+// then moves on to another one.
 func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -18,9 +18,7 @@ func FreePort() (int, error) {
 }
 
 // PortFree reports whether port can be bound on 127.0.0.1 right now.
-func PortFree(port int) bool { return portFree(port) }
-
-func portFree(port int) bool {
+func PortFree(port int) bool {
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		return false
