@@ -1,0 +1,121 @@
+package mycluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/credstage/credstage/localaws/internal/dbhost"
+)
+
+// AdminUser is the account the emulator connects as over the unix socket.
+const AdminUser = "root"
+
+// Options say where the binaries are and who runs them.
+type Options struct {
+	// BinDir holds mariadbd; empty means FindBinaries("").
+	BinDir string
+	// RunAs is the unprivileged OS user for the server when the process is
+	// root (MariaDB refuses root). Default "mysql". Ignored otherwise.
+	RunAs string
+	// OwnRoot is the emulator's data folder: folders at or below it may be
+	// made traversable for RunAs (dbhost.Owner.EnsureReachable).
+	OwnRoot string
+	Logger  *slog.Logger
+	// Security is how the server takes TCP logins from its first start
+	// on; SetSecurity changes it later.
+	Security Security
+}
+
+// Cluster is one MariaDB data folder and the mariadbd serving it. Methods
+// are safe for concurrent use; the cluster serialises its own
+// start/stop/remove so two callers never race on one data folder.
+type Cluster struct {
+	dir   string
+	bins  Binaries
+	owner *dbhost.Owner
+	opts  Options
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	sec     Security
+	port    int
+	sockDir string // where the socket lives while running
+	tmpSock bool   // sockDir is a short folder under /tmp, removed on Stop
+	// exited is closed when the mariadbd this handle started exits; nil
+	// for a server it adopted or never started.
+	exited chan struct{}
+}
+
+// New describes the cluster in dir listening on port. It touches nothing on
+// disk: call Init to create it, Start to run an existing one.
+func New(dir string, port int, opts Options) (*Cluster, error) {
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("mycluster: invalid port %d", port)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	bins, err := FindBinaries(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.Security.validate(); err != nil {
+		return nil, err
+	}
+	o, err := dbhost.ResolveOwner(opts.RunAs, "mysql", "MariaDB")
+	if err != nil {
+		return nil, fmt.Errorf("mycluster: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Cluster{dir: abs, bins: bins, owner: o, opts: opts, port: port, sec: opts.Security,
+		log: logger.With("cluster", filepath.Base(abs))}, nil
+}
+
+// Dir is the cluster folder.
+func (c *Cluster) Dir() string { return c.dir }
+
+// DataDir is the server's datadir.
+func (c *Cluster) DataDir() string { return filepath.Join(c.dir, "data") }
+
+// Port is the TCP port on 127.0.0.1. Start may move it when the recorded
+// port was taken by someone else while the server was down.
+func (c *Cluster) Port() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.port
+}
+
+func (c *Cluster) readyFile() string { return filepath.Join(c.dir, "ready") }
+func (c *Cluster) logFile() string   { return filepath.Join(c.dir, "mariadb.log") }
+func (c *Cluster) pidFile() string   { return filepath.Join(c.dir, "mariadbd.pid") }
+func (c *Cluster) confFile() string  { return filepath.Join(c.dir, "my.cnf") }
+
+// Initialized reports whether Init completed for this folder. A folder
+// without the ready file is a leftover of an Init that died half-way and is
+// wiped by the next Init.
+func (c *Cluster) Initialized() bool {
+	_, err := os.Stat(c.readyFile())
+	return err == nil
+}
+
+// Remove stops the server and deletes the cluster folder. Safe to call
+// again after a crash half-way: a missing folder is success.
+func (c *Cluster) Remove() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.stopLocked(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(c.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("mycluster: remove %s: %w", c.dir, err)
+	}
+	return nil
+}
