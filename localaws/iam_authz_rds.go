@@ -90,7 +90,7 @@ func (r *rdsService) authzRequests(c *Call, base condContext) []authzRequest {
 	// one named, or on create the default group it gets otherwise.
 	if group := form.Get("DBParameterGroupName"); c.Op == "CreateDBInstance" || (c.Op == "ModifyDBInstance" && group != "") {
 		if group == "" {
-			group = r.defaultParamGroup()
+			group = r.defaultParamGroupOf(strings.ToLower(form.Get("Engine")))
 		}
 		reqs = append(reqs, r.paramGroupRequest(action, group, groupCtx))
 	}

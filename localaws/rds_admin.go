@@ -7,12 +7,16 @@ import (
 	"path/filepath"
 )
 
-// Test controls for RDS: stop or start the PostgreSQL behind an instance
-// without telling RDS, to simulate a database outage (the instance stays
-// "available" while logins fail), and find an instance's cluster folder.
+// Test controls for RDS: stop or start the database server behind an
+// instance (PostgreSQL or MariaDB) without telling RDS, to simulate a
+// database outage (the instance stays "available" while logins fail), and
+// find an instance's cluster folder.
 //
-//	POST /_localaws/rds/instances/{id}/stop-postgres[?region=R&account=A]
-//	POST /_localaws/rds/instances/{id}/start-postgres[?region=R&account=A]
+//	POST /_localaws/rds/instances/{id}/stop-db[?region=R&account=A]
+//	POST /_localaws/rds/instances/{id}/start-db[?region=R&account=A]
+//
+// stop-postgres and start-postgres, their names from before MariaDB, are
+// aliases kept for existing callers.
 //
 // region and account pick the instance's scope (scope.go); they default
 // to the server's default Region and account.
@@ -40,20 +44,29 @@ func (s *Server) registerRDSAdmin(mux *http.ServeMux) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}
-	mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-postgres", handle((*rdsService).stopPostgres))
-	mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-postgres", handle((*rdsService).startPostgres))
+	for _, name := range []string{"db", "postgres"} {
+		mux.HandleFunc("POST /_localaws/rds/instances/{id}/stop-"+name, handle((*rdsService).stopDB))
+		mux.HandleFunc("POST /_localaws/rds/instances/{id}/start-"+name, handle((*rdsService).startDB))
+	}
 	mux.HandleFunc("GET /_localaws/rds/ca.pem", s.rds.serveCABundle)
 }
 
-// StopInstancePostgres stops the PostgreSQL server behind a DB instance
-// while RDS keeps reporting it available: an outage.
-func (s *Server) StopInstancePostgres(id string) error { return s.rds.stopPostgres(id) }
+// StopInstanceDB stops the database server behind a DB instance, of any
+// engine, while RDS keeps reporting it available: an outage.
+func (s *Server) StopInstanceDB(id string) error { return s.rds.stopDB(id) }
 
-// StartInstancePostgres ends an outage made by StopInstancePostgres.
-func (s *Server) StartInstancePostgres(id string) error { return s.rds.startPostgres(id) }
+// StartInstanceDB ends an outage made by StopInstanceDB.
+func (s *Server) StartInstanceDB(id string) error { return s.rds.startDB(id) }
 
-// InstanceDataDir is the cluster folder of a DB instance (PGDATA is its
-// "data" subfolder, the server log its postgres.log).
+// StopInstancePostgres is StopInstanceDB, by its name from before MariaDB.
+func (s *Server) StopInstancePostgres(id string) error { return s.rds.stopDB(id) }
+
+// StartInstancePostgres is StartInstanceDB, by its name from before MariaDB.
+func (s *Server) StartInstancePostgres(id string) error { return s.rds.startDB(id) }
+
+// InstanceDataDir is the cluster folder of a DB instance (its "data"
+// subfolder is PGDATA or MariaDB's datadir, the server log postgres.log
+// or mariadb.log).
 func (s *Server) InstanceDataDir(id string) (string, error) {
 	s.rds.mu.Lock()
 	defer s.rds.mu.Unlock()
@@ -64,7 +77,7 @@ func (s *Server) InstanceDataDir(id string) (string, error) {
 	return filepath.Join(s.rds.env.dataDir, in.ClusterDir), nil
 }
 
-// runningTarget returns an instance whose PostgreSQL should be up now.
+// runningTarget returns an instance whose database server should be up now.
 func (r *rdsService) runningTarget(id string) (*rdsInstance, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -73,7 +86,7 @@ func (r *rdsService) runningTarget(id string) (*rdsInstance, error) {
 		return nil, aerr
 	}
 	if in.cluster == nil {
-		return nil, errInternal(r.pgErr.Error())
+		return nil, errInternal(r.serverErr(in.Engine).Error())
 	}
 	if in.Status != statusAvailable {
 		return nil, errInstanceState("DB instance " + in.Identifier + " is " + in.Status + ", not available")
@@ -81,7 +94,7 @@ func (r *rdsService) runningTarget(id string) (*rdsInstance, error) {
 	return in, nil
 }
 
-func (r *rdsService) stopPostgres(id string) error {
+func (r *rdsService) stopDB(id string) error {
 	in, err := r.runningTarget(id)
 	if err != nil {
 		return err
@@ -91,7 +104,7 @@ func (r *rdsService) stopPostgres(id string) error {
 	return in.cluster.Stop()
 }
 
-func (r *rdsService) startPostgres(id string) error {
+func (r *rdsService) startDB(id string) error {
 	in, err := r.runningTarget(id)
 	if err != nil {
 		return err
@@ -109,7 +122,7 @@ func (r *rdsService) startPostgres(id string) error {
 
 // RotateManagedMasterStaged rotates the managed master password of an
 // instance up to AWS's window and stops there: the new password is the
-// secret's AWSPENDING and PostgreSQL's, while AWSCURRENT still holds the
+// secret's AWSPENDING and the database's, while AWSCURRENT still holds the
 // old one and the instance is resetting-master-credentials. finish makes
 // the new version AWSCURRENT and the instance available again; calling it
 // more than once is harmless. Tests use it to hold a rotation in the window.

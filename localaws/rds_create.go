@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"github.com/credstage/credstage/localaws/internal/dbhost"
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // createDBInstance validates the request, records the instance as creating
-// (with the SCRAM verifier of its master password, never the plaintext),
+// (with the hash of its master password, never the plaintext),
 // creates the managed secret if asked, and starts the cluster work in the
 // background, so the first DescribeDBInstances sees "creating" as on AWS.
 func (r *rdsService) createDBInstance(form url.Values) (any, error) {
@@ -31,19 +30,23 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 	if in.Engine = strings.ToLower(form.Get("Engine")); in.Engine == "" {
 		return nil, errMissing("Engine")
 	}
-	if in.Engine != engineNamePostgres {
-		return nil, errInvalidValue("Invalid DB engine: " + form.Get("Engine") + " (localaws runs postgres only)")
+	engine, known := engines[in.Engine]
+	if !known {
+		return nil, errInvalidValue("Invalid DB engine: " + form.Get("Engine") + " (localaws runs postgres, mariadb and mysql only)")
 	}
-	if r.pgErr != nil {
-		return nil, errInternal(r.pgErr.Error())
+	if err := r.serverErr(in.Engine); err != nil {
+		return nil, errInternal(err.Error())
 	}
-	in.EngineVersion = r.engineVersion
-	if v := form.Get("EngineVersion"); v != "" && strings.Split(v, ".")[0] != strings.Split(r.engineVersion, ".")[0] {
-		return nil, errCombination("Cannot find version " + v + " for postgres (localaws runs PostgreSQL " + r.engineVersion + ")")
+	in.EngineVersion = r.engineVersionOf(in.Engine)
+	if v := form.Get("EngineVersion"); v != "" && !sameMajor(in.Engine, v, in.EngineVersion) {
+		return nil, errCombination("Cannot find version " + v + " for " + in.Engine + " (localaws runs " + engine.server + " " + in.EngineVersion + ")")
 	}
 	in.MasterUsername = form.Get("MasterUsername")
 	if aerr := validateMasterUsername(in.MasterUsername); aerr != nil {
 		return nil, aerr
+	}
+	if len(in.MasterUsername) > engine.maxMasterUser {
+		return nil, errInvalidValue("MasterUsername " + in.MasterUsername + " is not valid: it must be 1 to " + strconv.Itoa(engine.maxMasterUser) + " letters, digits or underscores for " + in.Engine + ".")
 	}
 	password := form.Get("MasterUserPassword")
 	manage, _, aerr := boolParam(form, "ManageMasterUserPassword")
@@ -73,7 +76,7 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 		storage = 20
 	}
 	if storage < 20 || storage > 65536 {
-		return nil, errInvalidValue("Invalid storage size for engine name postgres and storage type gp2: " + strconv.Itoa(storage))
+		return nil, errInvalidValue("Invalid storage size for engine name " + in.Engine + " and storage type gp2: " + strconv.Itoa(storage))
 	}
 	in.AllocatedStorage = storage
 	if in.DeletionProtection, _, aerr = boolParam(form, "DeletionProtection"); aerr != nil {
@@ -87,7 +90,7 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 	if in.Tags, aerr = tagsParam(form, "Tags"); aerr != nil {
 		return nil, aerr
 	}
-	if in.ParameterGroup, aerr = r.instanceParamGroup(form); aerr != nil {
+	if in.ParameterGroup, aerr = r.instanceParamGroup(form, in.Engine); aerr != nil {
 		return nil, aerr
 	}
 	port, portSet, aerr := intParam(form, "Port")
@@ -112,7 +115,7 @@ func (r *rdsService) createDBInstance(form url.Values) (any, error) {
 			return nil, err
 		}
 	}
-	verifier, err := pgcluster.SCRAMVerifier(password)
+	verifier, err := engine.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +193,24 @@ func (r *rdsService) pickPortLocked(port int, requested bool) (int, *APIError) {
 		}
 	}
 	return 0, errInternal("no free port found")
+}
+
+// sameMajor reports whether a requested EngineVersion names the major
+// version localaws runs: 15 for PostgreSQL 15.x, 10.11 for MariaDB
+// 10.11.x, 8.0 for MySQL 8.0.x.
+func sameMajor(engine, requested, running string) bool {
+	parts := 1
+	if engine != engineNamePostgres {
+		parts = 2
+	}
+	major := func(v string) string {
+		p := strings.Split(v, ".")
+		if len(p) > parts {
+			p = p[:parts]
+		}
+		return strings.Join(p, ".")
+	}
+	return major(requested) == major(running)
 }
 
 // newResourceID makes a DbiResourceId like db-ABCDEFGHIJKLMNOPQRSTUVWXYZ.

@@ -60,7 +60,7 @@ func closeRDSServer(t *testing.T, srv *Server) {
 	}
 	for _, in := range clusters {
 		if in.cluster != nil && in.cluster.Running() {
-			t.Errorf("instance %s: PostgreSQL still running after Close", in.Identifier)
+			t.Errorf("instance %s: its database server still runs after Close", in.Identifier)
 		}
 	}
 }
@@ -216,8 +216,18 @@ func assertNoPath(t *testing.T, path string) {
 	}
 }
 
-// rdsCluster returns the cluster handle behind an instance.
+// rdsCluster returns the PostgreSQL cluster behind an instance.
 func rdsCluster(t *testing.T, srv *Server, id string) *pgcluster.Cluster {
+	t.Helper()
+	pg, ok := rdsServer(t, srv, id).(pgServer)
+	if !ok {
+		t.Fatalf("%s is not a PostgreSQL instance", id)
+	}
+	return pg.Cluster
+}
+
+// rdsServer returns the database server behind an instance, of any engine.
+func rdsServer(t *testing.T, srv *Server, id string) dbServer {
 	t.Helper()
 	srv.rds.mu.Lock()
 	defer srv.rds.mu.Unlock()

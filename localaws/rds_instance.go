@@ -3,8 +3,6 @@ package localaws
 import (
 	"sync"
 	"time"
-
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // DB instance statuses, as RDS names them.
@@ -52,8 +50,9 @@ type rdsInstance struct {
 	SecretARN       string `json:"secretArn,omitempty"`
 	SecretKMSKeyID  string `json:"secretKmsKeyId,omitempty"`
 
-	// PendingVerifier is the SCRAM verifier of a master password that was
-	// accepted but may not be in PostgreSQL yet. It is written before the
+	// PendingVerifier is the hash of a master password that was accepted
+	// but may not be in the database yet: the SCRAM verifier for
+	// PostgreSQL, the mysql_native_password hash for MariaDB and MySQL. It is written before the
 	// password is applied and cleared after, so a restart can finish the
 	// job without the plaintext ever being stored.
 	PendingVerifier string `json:"pendingVerifier,omitempty"`
@@ -61,7 +60,8 @@ type rdsInstance struct {
 	// ManageMasterUserPassword off; deleted once the switch is applied.
 	ObsoleteSecretARN string `json:"obsoleteSecretArn,omitempty"`
 
-	cluster *pgcluster.Cluster
+	// cluster is the database server behind the instance (rds_dbserver.go).
+	cluster dbServer
 	// hostAuth overrides the cluster's password method (SetInstanceHostAuth).
 	hostAuth string
 	// op serialises the cluster work of one instance (create, stop, start,
@@ -101,7 +101,7 @@ func (s *rdsService) view(in *rdsInstance) xmlDBInstance {
 		PreferredMaintenanceWindow: "sun:05:00-sun:05:30",
 		EngineVersion:              in.EngineVersion,
 		AutoMinorVersionUpgrade:    true,
-		LicenseModel:               "postgresql-license",
+		LicenseModel:               engineOf(in.Engine).licenseModel,
 		StorageType:                "gp2",
 		DbiResourceID:              in.ResourceID,
 		CACertificateIdentifier:    "rds-ca-rsa2048-g1",

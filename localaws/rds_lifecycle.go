@@ -125,7 +125,7 @@ func (r *rdsService) transition(form url.Values, from, to, notFromMsg string, wo
 		return nil, errInstanceState("DB instance " + id + " " + notFromMsg)
 	}
 	if in.cluster == nil {
-		return nil, errInternal(r.pgErr.Error())
+		return nil, errInternal(r.serverErr(in.Engine).Error())
 	}
 	in.Status = to
 	if err := r.saveLocked(); err != nil {

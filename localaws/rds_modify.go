@@ -7,7 +7,7 @@ import (
 )
 
 // modifyDBInstance changes an available instance. Master password changes
-// are applied to PostgreSQL before the call returns (so the caller can rely
+// are applied to the database before the call returns (so the caller can rely
 // on them once the instance is available again); the status shows
 // modifying or resetting-master-credentials for settleDelay afterwards.
 func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any, error) {
@@ -43,7 +43,7 @@ func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any
 		return nil, errInvalidValue("localaws does not support renaming DB instances (NewDBInstanceIdentifier)")
 	}
 	groupSet := form.Get("DBParameterGroupName") != ""
-	group, aerr := r.instanceParamGroup(form)
+	group, aerr := r.instanceParamGroup(form, "")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -70,6 +70,12 @@ func (r *rdsService) modifyDBInstance(ctx context.Context, form url.Values) (any
 	if in.Status != statusAvailable {
 		r.mu.Unlock()
 		return nil, errInstanceState("Instance " + id + " is not in available state.")
+	}
+	if groupSet {
+		if aerr := r.groupFitsLocked(form.Get("DBParameterGroupName"), in.Engine); aerr != nil {
+			r.mu.Unlock()
+			return nil, aerr
+		}
 	}
 	managed := in.ManagedPassword
 	switch {

@@ -9,14 +9,19 @@ import (
 )
 
 // DB parameter groups, as far as they change what a client meets: the one
-// parameter localaws emulates is rds.force_ssl (RDS for PostgreSQL 15 and
-// later defaults it to 1). A group's parameters apply at once to every
-// instance using it (rds.force_ssl is dynamic on RDS too). Differences from
-// RDS, kept on purpose: assigning another group to an instance also applies
-// at once (RDS waits for a reboot), and parameters other than rds.force_ssl
-// are refused rather than stored without effect.
+// parameter localaws emulates per family is the TLS switch, rds.force_ssl
+// for postgres families (RDS for PostgreSQL 15 and later defaults it to 1)
+// and require_secure_transport for mariadb and mysql families (default 0
+// on RDS for MariaDB 10.11 and MySQL 8.0). A group's parameters apply at
+// once to every instance using it (both are dynamic on RDS too).
+// Differences from RDS, kept on purpose: assigning another group to an
+// instance also applies at once (RDS waits for a reboot), and other
+// parameters are refused rather than stored without effect.
 
-const paramForceSSL = "rds.force_ssl"
+const (
+	paramForceSSL               = "rds.force_ssl"
+	paramRequireSecureTransport = "require_secure_transport"
+)
 
 // rdsParamGroup is one custom DB parameter group as persisted in rds.json.
 type rdsParamGroup struct {
@@ -51,19 +56,38 @@ type xmlParameter struct {
 }
 
 // family is the parameter group family of the PostgreSQL localaws runs.
-func (r *rdsService) family() string {
-	return "postgres" + strings.Split(r.engineVersion, ".")[0]
+func (r *rdsService) family() string { return r.familyOf(engineNamePostgres) }
+
+func (r *rdsService) defaultParamGroup() string { return r.defaultParamGroupOf(engineNamePostgres) }
+
+// defaultParamGroupOf is the default group of an engine's family.
+func (r *rdsService) defaultParamGroupOf(engine string) string {
+	return "default." + r.familyOf(engine)
 }
 
-func (r *rdsService) defaultParamGroup() string { return "default." + r.family() }
+// defaultGroupFamily is the family of a default group's name.
+func (r *rdsService) defaultGroupFamily(name string) (string, bool) {
+	family, ok := strings.CutPrefix(name, "default.")
+	if !ok {
+		return "", false
+	}
+	_, known := r.engineOfFamily(family)
+	return family, known
+}
+
+// groupEngine is the engine whose TLS switch a group holds.
+func (r *rdsService) groupEngine(g *rdsParamGroup) engineSpec {
+	e, _ := r.engineOfFamily(g.Family)
+	return engineOf(e)
+}
 
 var paramGroupName = regexp.MustCompile(`^[a-zA-Z](?:-?[a-zA-Z0-9.])*$`)
 
 // paramGroupLocked finds a group by name; the default group has no record.
 func (r *rdsService) paramGroupLocked(name string) (*rdsParamGroup, *APIError) {
 	name = strings.ToLower(name)
-	if name == r.defaultParamGroup() {
-		return &rdsParamGroup{Name: name, Family: r.family(), Description: "Default parameter group for " + r.family()}, nil
+	if family, ok := r.defaultGroupFamily(name); ok {
+		return &rdsParamGroup{Name: name, Family: family, Description: "Default parameter group for " + family}, nil
 	}
 	if g := r.paramGroups[name]; g != nil {
 		return g, nil
@@ -71,14 +95,16 @@ func (r *rdsService) paramGroupLocked(name string) (*rdsParamGroup, *APIError) {
 	return nil, errNotFound("DBParameterGroupNotFound", "DBParameterGroup not found: "+name)
 }
 
-// forceSSLLocked is the rds.force_ssl in effect for an instance.
+// forceSSLLocked is the TLS switch in effect for an instance:
+// rds.force_ssl or require_secure_transport.
 func (r *rdsService) forceSSLLocked(in *rdsInstance) bool {
+	e := engineOf(in.Engine)
 	if g := r.paramGroups[strings.ToLower(in.ParameterGroup)]; g != nil {
-		if v, ok := g.Params[paramForceSSL]; ok {
+		if v, ok := g.Params[e.forceSSLParam]; ok {
 			return v == "1"
 		}
 	}
-	return true
+	return e.forceSSLDefault
 }
 
 // paramGroupARN is the ARN of the parameter group named name (stored
@@ -104,15 +130,17 @@ func (r *rdsService) createDBParameterGroup(form url.Values) (any, error) {
 	case form.Get("Description") == "":
 		return nil, errMissing("Description")
 	}
-	if family := strings.ToLower(form.Get("DBParameterGroupFamily")); family != r.family() {
-		return nil, errInvalidValue("ParameterGroupFamily " + family + " is not a valid parameter group family (localaws runs " + r.family() + ")")
+	family := strings.ToLower(form.Get("DBParameterGroupFamily"))
+	if _, ok := r.engineOfFamily(family); !ok {
+		return nil, errInvalidValue("ParameterGroupFamily " + family + " is not a valid parameter group family (localaws runs " +
+			r.family() + ", " + r.familyOf(engineNameMariaDB) + " and " + r.familyOf(engineNameMySQL) + ")")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, exists := r.paramGroups[name]; exists || name == r.defaultParamGroup() {
+	if _, isDefault := r.defaultGroupFamily(name); r.paramGroups[name] != nil || isDefault {
 		return nil, errBadRequest("DBParameterGroupAlreadyExists", "Parameter group "+name+" already exists")
 	}
-	g := &rdsParamGroup{Name: name, Family: r.family(), Description: form.Get("Description")}
+	g := &rdsParamGroup{Name: name, Family: family, Description: form.Get("Description")}
 	r.paramGroups[name] = g
 	if err := r.saveLocked(); err != nil {
 		delete(r.paramGroups, name)
@@ -131,9 +159,6 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 	changes := map[string]string{}
 	for _, p := range listIndexes(form, "Parameters", "Parameter") {
 		pname, value := form.Get(p+".ParameterName"), form.Get(p+".ParameterValue")
-		if pname != paramForceSSL {
-			return nil, errInvalidValue("localaws emulates only the parameter " + paramForceSSL + ", not " + pname)
-		}
 		if value != "0" && value != "1" {
 			return nil, errInvalidValue("Value: " + value + " is outside of range: 0-1 for parameter: " + pname)
 		}
@@ -144,8 +169,16 @@ func (r *rdsService) modifyDBParameterGroup(form url.Values) (any, error) {
 	}
 	r.mu.Lock()
 	g, aerr := r.paramGroupLocked(name)
-	if aerr == nil && name == r.defaultParamGroup() {
+	if _, isDefault := r.defaultGroupFamily(name); aerr == nil && isDefault {
 		aerr = errInvalidValue("Default parameter groups cannot be modified: " + name)
+	}
+	if aerr == nil {
+		want := r.groupEngine(g).forceSSLParam
+		for pname := range changes {
+			if pname != want {
+				aerr = errInvalidValue("localaws emulates only the parameter " + want + " in family " + g.Family + ", not " + pname)
+			}
+		}
 	}
 	if aerr != nil {
 		r.mu.Unlock()
@@ -196,7 +229,7 @@ func (r *rdsService) deleteDBParameterGroup(form url.Values) (any, error) {
 	if _, aerr := r.paramGroupLocked(name); aerr != nil {
 		return nil, aerr
 	}
-	if name == r.defaultParamGroup() {
+	if _, isDefault := r.defaultGroupFamily(name); isDefault {
 		return nil, errBadRequest("InvalidDBParameterGroupState", "Default parameter groups cannot be deleted")
 	}
 	for _, in := range r.instances {
@@ -249,8 +282,15 @@ func (r *rdsService) describeDBParameters(form url.Values) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	value, source := "1", "engine-default"
-	if v, ok := g.Params[paramForceSSL]; ok {
+	e := r.groupEngine(g)
+	value, source, description := "0", "engine-default", "A Boolean value that determines whether connections must use a secure transport."
+	if e.forceSSLDefault {
+		value = "1"
+	}
+	if e.usesPostgres {
+		description = "Force SSL connections."
+	}
+	if v, ok := g.Params[e.forceSSLParam]; ok {
 		value, source = v, "user"
 	}
 	var res struct {
@@ -258,15 +298,17 @@ func (r *rdsService) describeDBParameters(form url.Values) (any, error) {
 			Items []xmlParameter `xml:"Parameter"`
 		} `xml:"Parameters"`
 	}
-	res.Parameters.Items = []xmlParameter{{ParameterName: paramForceSSL, ParameterValue: value,
-		Description: "Force SSL connections.", Source: source, ApplyType: "dynamic", DataType: "boolean",
+	res.Parameters.Items = []xmlParameter{{ParameterName: e.forceSSLParam, ParameterValue: value,
+		Description: description, Source: source, ApplyType: "dynamic", DataType: "boolean",
 		AllowedValues: "0,1", IsModifiable: true, ApplyMethod: "immediate"}}
 	return res, nil
 }
 
 // instanceParamGroup validates a DBParameterGroupName given to
 // CreateDBInstance or ModifyDBInstance; empty means the default group.
-func (r *rdsService) instanceParamGroup(form url.Values) (string, *APIError) {
+// engine is the instance's, "" when not known yet (ModifyDBInstance checks
+// the family with groupFitsLocked once it has the instance).
+func (r *rdsService) instanceParamGroup(form url.Values, engine string) (string, *APIError) {
 	name := strings.ToLower(form.Get("DBParameterGroupName"))
 	if name == "" {
 		return "", nil
@@ -276,16 +318,38 @@ func (r *rdsService) instanceParamGroup(form url.Values) (string, *APIError) {
 	if _, aerr := r.paramGroupLocked(name); aerr != nil {
 		return "", aerr
 	}
-	if name == r.defaultParamGroup() {
+	if engine != "" {
+		if aerr := r.groupFitsLocked(name, engine); aerr != nil {
+			return "", aerr
+		}
+	}
+	if _, isDefault := r.defaultGroupFamily(name); isDefault {
 		return "", nil
 	}
 	return name, nil
 }
 
+// groupFitsLocked checks a group (a custom one, or a default group's
+// name) is of the engine's family, as RDS does.
+func (r *rdsService) groupFitsLocked(name, engine string) *APIError {
+	if name == "" {
+		return nil
+	}
+	g, aerr := r.paramGroupLocked(name)
+	if aerr != nil {
+		return aerr
+	}
+	if want := r.familyOf(engine); g.Family != want {
+		return errCombination("The parameter group " + name + " with DBParameterGroupFamily " + g.Family +
+			" can't be used for this instance. Use a parameter group with DBParameterGroupFamily " + want + ".")
+	}
+	return nil
+}
+
 func (r *rdsService) paramGroupStatusLocked(in *rdsInstance) []xmlParamGroupStatus {
 	name := in.ParameterGroup
 	if name == "" {
-		name = r.defaultParamGroup()
+		name = r.defaultParamGroupOf(in.Engine)
 	}
 	return []xmlParamGroupStatus{{DBParameterGroupName: name, ParameterApplyStatus: "in-sync"}}
 }

@@ -3,15 +3,14 @@ package localaws
 import (
 	"context"
 	"errors"
-
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // Master password changes behind ModifyDBInstance. Each one records what
 // it is about to do in rds.json before doing it, and undoes its earlier
 // steps when a later one fails; what a crash leaves behind is finished by
-// reconcileMasterPassword on the next start. Passwords reach PostgreSQL
-// only as SCRAM verifiers.
+// reconcileMasterPassword on the next start. Passwords reach the database
+// only as hashes (SCRAM verifiers for PostgreSQL, mysql_native_password
+// hashes for MariaDB and MySQL; rds_engines.go).
 
 // record applies mutate to the instance and persists it: the step every
 // password change writes before acting.
@@ -44,7 +43,7 @@ func (r *rdsService) turnOnManagedPassword(ctx context.Context, in *rdsInstance,
 	if err != nil {
 		return err
 	}
-	verifier, err := pgcluster.SCRAMVerifier(pw)
+	verifier, err := engineOf(in.Engine).hashPassword(pw)
 	if err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func (r *rdsService) turnOnManagedPassword(ctx context.Context, in *rdsInstance,
 func (r *rdsService) turnOffManagedPassword(ctx context.Context, in *rdsInstance, password string) error {
 	in.op.Lock()
 	defer in.op.Unlock()
-	verifier, err := pgcluster.SCRAMVerifier(password)
+	verifier, err := engineOf(in.Engine).hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func (r *rdsService) turnOffManagedPassword(ctx context.Context, in *rdsInstance
 func (r *rdsService) setMasterPassword(ctx context.Context, in *rdsInstance, password string) error {
 	in.op.Lock()
 	defer in.op.Unlock()
-	verifier, err := pgcluster.SCRAMVerifier(password)
+	verifier, err := engineOf(in.Engine).hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -122,16 +121,16 @@ func (r *rdsService) setMasterPassword(ctx context.Context, in *rdsInstance, pas
 	return nil
 }
 
-// applyMasterVerifier runs ALTER ROLE for the master user. A stopped
-// PostgreSQL (an outage simulated with stop-postgres) is reported as the
-// instance's state, not as a server bug.
+// applyMasterVerifier gives the master user the password of verifier
+// (ALTER ROLE, ALTER USER). A stopped server (an outage simulated with
+// stop-db) is reported as the instance's state, not as a server bug.
 func (r *rdsService) applyMasterVerifier(ctx context.Context, in *rdsInstance, verifier string) error {
 	if in.cluster == nil {
-		return errInternal(r.pgErr.Error())
+		return errInternal(r.serverErr(in.Engine).Error())
 	}
-	err := in.cluster.SetPassword(ctx, in.MasterUsername, verifier)
-	if errors.Is(err, pgcluster.ErrNotRunning) {
-		return errInstanceState("PostgreSQL behind DB instance " + in.Identifier + " is not running; the master user password was not changed.")
+	err := in.cluster.SetPasswordHash(ctx, in.MasterUsername, verifier)
+	if errors.Is(err, errDBNotRunning) {
+		return errInstanceState(engineOf(in.Engine).server + " behind DB instance " + in.Identifier + " is not running; the master user password was not changed.")
 	}
 	return err
 }

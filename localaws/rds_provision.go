@@ -3,8 +3,6 @@ package localaws
 import (
 	"context"
 	"time"
-
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // provision builds (or, after a restart, rebuilds) the cluster of a
@@ -21,13 +19,13 @@ func (r *rdsService) provision(in *rdsInstance) {
 		return
 	}
 	verifier, managed, secretARN := in.PendingVerifier, in.ManagedPassword, in.SecretARN
-	boot := pgcluster.Bootstrap{MasterUser: in.MasterUsername, DBName: in.DBName}
+	master, dbName, engine := in.MasterUsername, in.DBName, engineOf(in.Engine)
 	cluster := in.cluster
 	r.mu.Unlock()
 
 	err := func() error {
 		if cluster == nil {
-			return r.pgErr
+			return r.serverErr(engine.name)
 		}
 		if cluster.Initialized() {
 			return cluster.Start()
@@ -41,7 +39,7 @@ func (r *rdsService) provision(in *rdsInstance) {
 			if secretARN, err = r.createMasterSecret(in.Identifier, in.MasterUsername, pw); err != nil {
 				return err
 			}
-			if verifier, err = pgcluster.SCRAMVerifier(pw); err != nil {
+			if verifier, err = engine.hashPassword(pw); err != nil {
 				return err
 			}
 			r.mu.Lock()
@@ -54,14 +52,13 @@ func (r *rdsService) provision(in *rdsInstance) {
 			if err != nil {
 				return err
 			}
-			if verifier, err = pgcluster.SCRAMVerifier(pw); err != nil {
+			if verifier, err = engine.hashPassword(pw); err != nil {
 				return err
 			}
 		}
-		boot.MasterPassword = verifier
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		return cluster.Init(ctx, boot)
+		return cluster.Init(ctx, master, verifier, dbName)
 	}()
 
 	r.mu.Lock()

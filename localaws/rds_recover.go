@@ -106,7 +106,7 @@ func (r *rdsService) reconcileMasterPassword(in *rdsInstance) error {
 	defer cancel()
 	switch {
 	case pending != "":
-		if err := in.cluster.SetPassword(ctx, in.MasterUsername, pending); err != nil {
+		if err := in.cluster.SetPasswordHash(ctx, in.MasterUsername, pending); err != nil {
 			return err
 		}
 	case managed && arn != "" && (status == statusResetting || status == statusModifying):

@@ -3,8 +3,6 @@ package localaws
 import (
 	"context"
 	"sync"
-
-	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
 // A managed master password rotates in AWS's order: the new password is
@@ -43,7 +41,7 @@ func (r *rdsService) stageManagedPassword(ctx context.Context, in *rdsInstance) 
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := pgcluster.SCRAMVerifier(pw)
+	verifier, err := engineOf(in.Engine).hashPassword(pw)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +75,7 @@ func (r *rdsService) promoteManagedPassword(ctx context.Context, in *rdsInstance
 	if err == nil {
 		return nil
 	}
-	if v, verr := pgcluster.SCRAMVerifier(previous); verr != nil {
+	if v, verr := engineOf(in.Engine).hashPassword(previous); verr != nil {
 		r.env.logger.Error("localaws: previous master password not restored", "instance", in.Identifier, "err", verr)
 	} else if aerr := r.applyMasterVerifier(ctx, in, v); aerr != nil {
 		r.env.logger.Error("localaws: previous master password not restored", "instance", in.Identifier, "err", aerr)
@@ -110,11 +108,11 @@ func (r *rdsService) reconcileManagedRotation(ctx context.Context, in *rdsInstan
 		r.env.logger.Warn("localaws: master password not reconciled with its secret", "instance", in.Identifier, "err", err)
 		return nil
 	}
-	verifier, err := pgcluster.SCRAMVerifier(pw)
+	verifier, err := engineOf(in.Engine).hashPassword(pw)
 	if err != nil {
 		return err
 	}
-	if err := in.cluster.SetPassword(ctx, in.MasterUsername, verifier); err != nil {
+	if err := in.cluster.SetPasswordHash(ctx, in.MasterUsername, verifier); err != nil {
 		return err
 	}
 	if staged {

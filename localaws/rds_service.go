@@ -12,12 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credstage/credstage/localaws/internal/mycluster"
 	"github.com/credstage/credstage/localaws/internal/pgcluster"
 )
 
-// rdsService emulates Amazon RDS for PostgreSQL on the awsQuery protocol.
-// Every DB instance is a real PostgreSQL cluster (internal/pgcluster) on
-// its own 127.0.0.1 port; instance records live in <dataDir>/rds.json,
+// rdsService emulates Amazon RDS for PostgreSQL, MariaDB and MySQL on the
+// awsQuery protocol. Every DB instance is a real database server on its own
+// 127.0.0.1 port (internal/pgcluster's PostgreSQL, internal/mycluster's
+// MariaDB, rds_engines.go); instance records live in <dataDir>/rds.json,
 // written after every change and before the cluster work that change
 // starts, so a restart can finish or redo whatever was in flight (see
 // rds_recover.go).
@@ -31,6 +33,11 @@ type rdsService struct {
 	pgOpts        pgcluster.Options
 	pgErr         error
 	engineVersion string
+	// myOpts, myErr and mariadbVersion are the same for MariaDB, which
+	// serves the mariadb and mysql engines.
+	myOpts         mycluster.Options
+	myErr          error
+	mariadbVersion string
 	// ca issues every instance's server certificate; caPath is its bundle.
 	ca     *rdsCA
 	caPath string
@@ -65,6 +72,14 @@ func newRDS(e *env, sm *secretsManager) (*rdsService, error) {
 		r.pgErr = err
 	} else {
 		r.pgOpts.BinDir, r.engineVersion = bin, v
+	}
+	r.myOpts = mycluster.Options{BinDir: e.myBinDir, RunAs: e.myUser, OwnRoot: e.rootDir, Logger: e.logger}
+	if bins, err := mycluster.FindBinaries(e.myBinDir); err != nil {
+		r.myErr = err
+	} else if v, err := mycluster.Version(bins.Server); err != nil {
+		r.myErr = err
+	} else {
+		r.mariadbVersion = v
 	}
 	ca, err := loadOrCreateCA(e.rootDir)
 	if err != nil {
@@ -128,7 +143,7 @@ func (r *rdsService) close() error {
 	r.bg.Wait()
 
 	r.mu.Lock()
-	var clusters []*pgcluster.Cluster
+	var clusters []dbServer
 	for _, in := range r.instances {
 		if in.cluster != nil {
 			clusters = append(clusters, in.cluster)
@@ -272,18 +287,33 @@ func (r *rdsService) settleLocked(in *rdsInstance, from string) {
 	})
 }
 
-// newCluster makes the handle for an instance's cluster folder.
-func (r *rdsService) newCluster(in *rdsInstance) (*pgcluster.Cluster, error) {
-	if r.pgErr != nil {
-		return nil, r.pgErr
+// newCluster makes the handle for an instance's server folder, of the
+// server its engine runs on.
+func (r *rdsService) newCluster(in *rdsInstance) (dbServer, error) {
+	if err := r.serverErr(in.Engine); err != nil {
+		return nil, err
 	}
-	opts := r.pgOpts
 	sec, err := r.securityLocked(in)
 	if err != nil {
 		return nil, err
 	}
-	opts.Security = sec
-	return pgcluster.New(filepath.Join(r.env.dataDir, in.ClusterDir), in.Port, opts)
+	dir := filepath.Join(r.env.dataDir, in.ClusterDir)
+	if engineOf(in.Engine).usesPostgres {
+		opts := r.pgOpts
+		opts.Security = pgcluster.Security{CertPEM: sec.CertPEM, KeyPEM: sec.KeyPEM, ForceSSL: sec.ForceSSL, HostAuth: sec.HostAuth}
+		c, err := pgcluster.New(dir, in.Port, opts)
+		if err != nil {
+			return nil, err
+		}
+		return pgServer{c}, nil
+	}
+	opts := r.myOpts
+	opts.Security = mycluster.Security{CertPEM: sec.CertPEM, KeyPEM: sec.KeyPEM, ForceSSL: sec.ForceSSL}
+	c, err := mycluster.New(dir, in.Port, opts)
+	if err != nil {
+		return nil, err
+	}
+	return myServer{c}, nil
 }
 
 // workContext bounds synchronous cluster work started by a request. It is

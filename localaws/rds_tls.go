@@ -11,7 +11,9 @@ import (
 
 // TLS as on RDS: every instance serves a certificate issued by the data
 // folder's CA (rds_ca.go) for its endpoint, and refuses logins without TLS
-// while its rds.force_ssl is 1, the default (rds_paramgroups.go).
+// while its rds.force_ssl (PostgreSQL; 1 by default) or
+// require_secure_transport (MariaDB, MySQL; 0 by default) is 1
+// (rds_paramgroups.go).
 
 // instanceDNSName is an instance's own host name, shaped like RDS's
 // <id>.<account and Region hash>.<Region>.rds.amazonaws.com but in a
@@ -24,13 +26,14 @@ func (r *rdsService) instanceDNSName(id string) string {
 }
 
 // securityLocked is how an instance's cluster must take logins now: a
-// fresh certificate and the instance's rds.force_ssl.
-func (r *rdsService) securityLocked(in *rdsInstance) (pgcluster.Security, error) {
+// fresh certificate and the instance's rds.force_ssl (PostgreSQL) or
+// require_secure_transport (MariaDB, MySQL).
+func (r *rdsService) securityLocked(in *rdsInstance) (dbSecurity, error) {
 	cert, key, err := r.ca.issue(r.instanceDNSName(in.Identifier))
 	if err != nil {
-		return pgcluster.Security{}, err
+		return dbSecurity{}, err
 	}
-	return pgcluster.Security{CertPEM: cert, KeyPEM: key, ForceSSL: r.forceSSLLocked(in), HostAuth: in.hostAuth}, nil
+	return dbSecurity{CertPEM: cert, KeyPEM: key, ForceSSL: r.forceSSLLocked(in), HostAuth: in.hostAuth}, nil
 }
 
 // applySecurity makes a running instance take its current rules for new
@@ -78,16 +81,17 @@ func (s *Server) SetInstanceHostAuth(id, method string) error {
 func (s *Server) InstanceTLSCertificate(id string) (tls.Certificate, error) {
 	s.rds.mu.Lock()
 	in, aerr := s.rds.lookupLocked(id)
-	var cluster *pgcluster.Cluster
+	var cluster dbServer
+	var engine string
 	if aerr == nil {
-		cluster = in.cluster
+		cluster, engine = in.cluster, in.Engine
 	}
 	s.rds.mu.Unlock()
 	if aerr != nil {
 		return tls.Certificate{}, aerr
 	}
 	if cluster == nil {
-		return tls.Certificate{}, s.rds.pgErr
+		return tls.Certificate{}, s.rds.serverErr(engine)
 	}
 	sec := cluster.Security()
 	return tls.X509KeyPair(sec.CertPEM, sec.KeyPEM)

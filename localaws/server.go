@@ -29,6 +29,13 @@ type Options struct {
 	// PGUser is the unprivileged OS user that owns the clusters when the
 	// emulator runs as root (PostgreSQL refuses root). Default "postgres".
 	PGUser string
+	// MariaDBBinDir is where mariadbd lives; empty means discover it
+	// (CREDSTAGE_MARIADB_BINDIR, PATH, /usr/sbin, /usr/bin).
+	MariaDBBinDir string
+	// MariaDBUser is the unprivileged OS user that owns the MariaDB
+	// servers behind mariadb and mysql instances when the emulator runs as
+	// root (MariaDB refuses root). Default "mysql".
+	MariaDBUser string
 	// Region is the default Region, that of a call signed for none;
 	// default us-east-1. AccountID is the account of every call when IAM
 	// is not enforced, and the default account of IAM principals; default
@@ -64,6 +71,8 @@ type env struct {
 	logger   *slog.Logger
 	pgBinDir string
 	pgUser   string
+	myBinDir string
+	myUser   string
 }
 
 // Server is a running emulator: an http.Handler plus the services' state.
@@ -110,6 +119,9 @@ func New(opts Options) (*Server, error) {
 	if opts.PGUser == "" {
 		opts.PGUser = "postgres"
 	}
+	if opts.MariaDBUser == "" {
+		opts.MariaDBUser = "mysql"
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -147,7 +159,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.env = &env{region: opts.Region, accountID: opts.AccountID, dataDir: abs, rootDir: abs,
-		ports: newRDSPorts(), logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser}
+		ports: newRDSPorts(), logger: opts.Logger, pgBinDir: opts.PGBinDir, pgUser: opts.PGUser,
+		myBinDir: opts.MariaDBBinDir, myUser: opts.MariaDBUser}
 
 	s.scopes = &scopes{root: s.env, byKey: map[scopeKey]*scope{}}
 	root, err := s.scopes.get(s.scopes.rootKey())
