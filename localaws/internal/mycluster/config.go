@@ -75,6 +75,9 @@ func (c *Cluster) dropTempSocketDir() {
 	}
 }
 
+// tmpDir is the server's own tmpdir (see Init).
+func (c *Cluster) tmpDir() string { return filepath.Join(c.dir, "tmp") }
+
 func (c *Cluster) socketPath() string { return filepath.Join(c.sockDir, socketName) }
 
 // writeConf writes my.cnf for the next start: the server reads this file
@@ -88,6 +91,7 @@ func (c *Cluster) writeConf() error {
 	fmt.Fprintf(&b, "socket = %s\n", c.socketPath())
 	fmt.Fprintf(&b, "pid-file = %s\n", c.pidFile())
 	fmt.Fprintf(&b, "log-error = %s\n", c.logFile())
+	fmt.Fprintf(&b, "tmpdir = %s\n", c.tmpDir())
 	for _, s := range append(settings, c.sec.settings(c.tlsDir())...) {
 		b.WriteString(s + "\n")
 	}

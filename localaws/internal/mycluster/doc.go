@@ -12,6 +12,7 @@
 //	                    <dir> is too long for the 107-byte socket path limit)
 //	<dir>/mariadbd.pid  the server's pid file
 //	<dir>/mariadb.log   the server's error log
+//	<dir>/tmp/          the server's tmpdir
 //	<dir>/ready         written last by Init: the server is fully bootstrapped
 //
 // The emulator itself connects over the unix socket as root@localhost

@@ -60,7 +60,12 @@ func (c *Cluster) Init(ctx context.Context, b Bootstrap) (err error) {
 	}
 	// --no-defaults: no option file of the machine takes part; the
 	// settings that matter at start are in my.cnf.
-	if err := c.run(c.bins.InstallDB, "--no-defaults", "--datadir="+c.DataDir(),
+	// A private tmpdir: servers bootstrapping side by side in a shared
+	// /tmp trip over each other's temporary tables.
+	if err := c.owner.Mkdir(c.tmpDir(), 0o700); err != nil {
+		return err
+	}
+	if err := c.run(c.bins.InstallDB, "--no-defaults", "--datadir="+c.DataDir(), "--tmpdir="+c.tmpDir(),
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"); err != nil {
 		return fmt.Errorf("mycluster: mariadb-install-db %s: %w", c.dir, err)
 	}
