@@ -30,7 +30,7 @@ func TestRDSValidationErrors(t *testing.T) {
 		mutate func(*rds.CreateDBInstanceInput)
 		code   string
 	}{
-		{"engine mysql", func(in *rds.CreateDBInstanceInput) { in.Engine = aws.String("mysql") }, "InvalidParameterValue"},
+		{"engine oracle-ee", func(in *rds.CreateDBInstanceInput) { in.Engine = aws.String("oracle-ee") }, "InvalidParameterValue"},
 		{"identifier starts with digit", func(in *rds.CreateDBInstanceInput) { in.DBInstanceIdentifier = aws.String("1db") }, "InvalidParameterValue"},
 		{"identifier trailing hyphen", func(in *rds.CreateDBInstanceInput) { in.DBInstanceIdentifier = aws.String("db-") }, "InvalidParameterValue"},
 		{"identifier double hyphen", func(in *rds.CreateDBInstanceInput) { in.DBInstanceIdentifier = aws.String("d--b") }, "InvalidParameterValue"},
