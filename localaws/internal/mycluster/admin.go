@@ -22,7 +22,7 @@ const adminTimeout = 30 * time.Second
 // Admin work is rare (bootstrap, password changes), so nothing is kept
 // open between calls. The caller closes it.
 func (c *Cluster) adminDBLocked() (*sql.DB, error) {
-	if c.sockDir == "" {
+	if c.sock.Path == "" {
 		if _, sock, ok := c.confEndpoint(); ok {
 			return openAdmin(sock), nil
 		}

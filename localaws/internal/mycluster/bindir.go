@@ -1,14 +1,14 @@
 package mycluster
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
+
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 )
 
 // BinDirEnv names the environment variable that overrides where mariadbd
@@ -74,27 +74,13 @@ func isExecutable(path string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode().Perm()&0o111 != 0
 }
 
-var (
-	versionMu    sync.Mutex
-	versionCache = map[string]string{}
-	versionRE    = regexp.MustCompile(`Ver (\d+\.\d+\.\d+)-MariaDB`)
-)
+var versionRE = regexp.MustCompile(`Ver (\d+\.\d+\.\d+)-MariaDB`)
 
 // Version is the server version of mariadbd, e.g. "10.11.14".
 func Version(server string) (string, error) {
-	versionMu.Lock()
-	defer versionMu.Unlock()
-	if v, ok := versionCache[server]; ok {
-		return v, nil
-	}
-	out, err := exec.Command(server, "--version").Output()
+	v, err := dbhost.Version(server, "MariaDB", versionRE)
 	if err != nil {
-		return "", fmt.Errorf("mycluster: %s --version: %w", server, err)
+		return "", fmt.Errorf("mycluster: %w", err)
 	}
-	m := versionRE.FindStringSubmatch(string(out))
-	if m == nil {
-		return "", errors.New("mycluster: cannot read the MariaDB version in " + strings.TrimSpace(string(out)))
-	}
-	versionCache[server] = m[1]
-	return m[1], nil
+	return v, nil
 }

@@ -102,8 +102,8 @@ func TestCluster(t *testing.T) {
 	if !c.Initialized() || !c.Running() || c.PID() == 0 {
 		t.Fatalf("after Init: initialized %v running %v pid %d", c.Initialized(), c.Running(), c.PID())
 	}
-	if !strings.HasPrefix(c.sockDir, os.TempDir()) && !strings.HasPrefix(c.sockDir, "/tmp") {
-		t.Fatalf("socket folder %s: want a short one under /tmp", c.sockDir)
+	if !strings.HasPrefix(c.sock.Path, os.TempDir()) && !strings.HasPrefix(c.sock.Path, "/tmp") {
+		t.Fatalf("socket folder %s: want a short one under /tmp", c.sock.Path)
 	}
 
 	db, err := login(ctx, c.Port(), "admin", "First-Pass-1", "app", tlsCfg)
@@ -181,7 +181,7 @@ func TestCluster(t *testing.T) {
 		t.Fatal("ForceSSL lost over a restart")
 	}
 
-	sock := c.sockDir
+	sock := c.sock.Path
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,8 @@ import (
 // socketName is the socket file in the socket folder; the folder is kept
 // within the 107 bytes a unix socket path may have.
 const (
-	socketName       = "mysqld.sock"
-	maxSocketDirLen  = 107 - len("/"+socketName)
-	shortSockBaseMax = 40
+	socketName      = "mysqld.sock"
+	maxSocketDirLen = 107 - len("/"+socketName)
 )
 
 // settings trade durability for speed (an emulator's data is disposable)
@@ -42,43 +41,21 @@ var settings = []string{
 	"log_warnings = 1",
 }
 
-// prepareSocketDir picks the socket folder: <dir>/sock, or a short private
-// folder under /tmp when <dir> is too deep for a socket path. The /tmp one
-// is removed on Stop; one left by a crash is an empty folder.
+// prepareSocketDir picks the socket folder (dbhost.SocketDir).
 func (c *Cluster) prepareSocketDir() error {
-	c.dropTempSocketDir()
-	dir := filepath.Join(c.dir, "sock")
-	if len(dir) <= maxSocketDirLen {
-		c.sockDir, c.tmpSock = dir, false
-		return c.owner.Mkdir(dir, 0o700)
-	}
-	base := os.TempDir()
-	if len(base) > shortSockBaseMax {
-		base = "/tmp"
-	}
-	tmp, err := os.MkdirTemp(base, "mysock-")
+	c.sock.Drop()
+	sock, err := c.owner.NewSocketDir(c.dir, maxSocketDirLen, "mysock-")
 	if err != nil {
-		return fmt.Errorf("mycluster: make a short socket folder: %w", err)
+		return fmt.Errorf("mycluster: %w", err)
 	}
-	if err := c.owner.Chown(tmp); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	c.sockDir, c.tmpSock = tmp, true
+	c.sock = sock
 	return nil
-}
-
-func (c *Cluster) dropTempSocketDir() {
-	if c.tmpSock && c.sockDir != "" {
-		_ = os.RemoveAll(c.sockDir)
-		c.sockDir, c.tmpSock = "", false
-	}
 }
 
 // tmpDir is the server's own tmpdir (see Init).
 func (c *Cluster) tmpDir() string { return filepath.Join(c.dir, "tmp") }
 
-func (c *Cluster) socketPath() string { return filepath.Join(c.sockDir, socketName) }
+func (c *Cluster) socketPath() string { return filepath.Join(c.sock.Path, socketName) }
 
 // writeConf writes my.cnf for the next start: the server reads this file
 // only (--defaults-file), so no option file of the machine or of the OS

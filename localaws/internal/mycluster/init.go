@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -46,17 +44,8 @@ func (c *Cluster) Init(ctx context.Context, b Bootstrap) (err error) {
 	if err := c.stopLocked(); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
-		return fmt.Errorf("mycluster: clear %s: %w", c.dir, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
-		return err
-	}
-	if err := c.owner.EnsureReachable(filepath.Dir(c.dir), c.opts.OwnRoot); err != nil {
+	if err := c.owner.FreshDir(c.dir, c.opts.OwnRoot); err != nil {
 		return fmt.Errorf("mycluster: %w", err)
-	}
-	if err := c.owner.Mkdir(c.dir, 0o700); err != nil {
-		return err
 	}
 	// --no-defaults: no option file of the machine takes part; the
 	// settings that matter at start are in my.cnf.

@@ -1,7 +1,6 @@
 package mycluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +37,7 @@ func (c *Cluster) Start() error {
 func (c *Cluster) startLocked() error {
 	if pid := c.livePID(); pid > 0 {
 		if port, sock, ok := c.confEndpoint(); ok {
-			c.port, c.sockDir = port, filepath.Dir(sock)
-			c.tmpSock = !dbhost.IsWithin(sock, c.dir)
+			c.port, c.sock = port, dbhost.AdoptSocketDir(filepath.Dir(sock), c.dir)
 			c.log.Info("mycluster: adopted running mariadbd", "pid", pid, "port", port)
 			// It may have been started with other rules: make it take
 			// the current ones.
@@ -77,9 +75,7 @@ func (c *Cluster) startLocked() error {
 	cmd := exec.Command(c.bins.Server, "--defaults-file="+c.confFile())
 	cmd.Dir = c.dir
 	cmd.Env = c.childEnv()
-	// Its own process group: a Ctrl-C meant for the emulator does not
-	// reach the server, which the emulator stops itself, in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.Credential(), Setpgid: true}
+	cmd.SysProcAttr = c.owner.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("mycluster: start %s: %w", c.dir, err)
 	}
@@ -132,7 +128,7 @@ func (c *Cluster) Stop() error {
 }
 
 func (c *Cluster) stopLocked() error {
-	defer c.dropTempSocketDir()
+	defer c.sock.Drop()
 	pid := c.livePID()
 	if pid == 0 {
 		return nil
@@ -166,43 +162,19 @@ func (c *Cluster) livePID() int {
 		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 || !alive(pid) {
+	if err != nil || pid <= 0 || !dbhost.Alive(pid) {
 		return 0
 	}
-	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
-	if err != nil || filepath.Clean(cwd) != filepath.Clean(c.DataDir()) {
+	if ok, err := dbhost.WorksIn(pid, c.DataDir()); err != nil || !ok {
 		return 0
 	}
 	return pid
 }
 
-// alive reports whether pid runs; a zombie counts as gone.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	// Format: pid (comm) state ...; comm may contain spaces or parens.
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
-}
-
 // waitGone waits for pid to exit; for a server this handle started, until
 // it is reaped too, so its port is free when Stop returns.
 func (c *Cluster) waitGone(pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for ; time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !alive(pid) {
-			break
-		}
-	}
-	if alive(pid) {
+	if !dbhost.WaitGone(pid, timeout) {
 		return false
 	}
 	if c.exited != nil {
@@ -221,47 +193,13 @@ func (c *Cluster) waitGone(pid int, timeout time.Duration) bool {
 func (c *Cluster) run(bin string, args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = c.childEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.Credential(), Setpgid: true}
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		text := strings.TrimSpace(out.String())
-		if len(text) > 1500 {
-			text = text[len(text)-1500:]
-		}
-		return fmt.Errorf("%s: %w: %s", filepath.Base(bin), err, text)
+	if text, err := c.owner.Run(ctx, c.dir, c.childEnv(), bin, args...); err != nil {
+		return fmt.Errorf("%s: %w: %s", filepath.Base(bin), err, dbhost.Tail(text))
 	}
 	return nil
 }
 
-func (c *Cluster) childEnv() []string {
-	env := []string{"LC_ALL=C", "LANG=C"}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "MYSQL") || strings.HasPrefix(k, "MARIADB") || k == "LC_ALL" || k == "LANG" ||
-			(c.owner != nil && (k == "HOME" || k == "USER" || k == "LOGNAME")) {
-			continue
-		}
-		env = append(env, kv)
-	}
-	if c.owner != nil {
-		env = append(env, "HOME="+c.owner.Home(), "USER="+c.owner.Name(), "LOGNAME="+c.owner.Name())
-	}
-	return env
-}
+func (c *Cluster) childEnv() []string { return c.owner.Env("MYSQL", "MARIADB") }
 
-// logTail returns the end of mariadb.log to explain a failed start.
-func (c *Cluster) logTail() string {
-	data, err := os.ReadFile(c.logFile())
-	if err != nil || len(data) == 0 {
-		return ""
-	}
-	if len(data) > 1500 {
-		data = data[len(data)-1500:]
-	}
-	return "\n" + strings.TrimSpace(string(data))
-}
+// logTail returns the end of the server log to explain a failed start.
+func (c *Cluster) logTail() string { return dbhost.LogTail(c.logFile()) }

@@ -80,7 +80,7 @@ func (c *Cluster) SetSecurity(s Security) error {
 	defer c.mu.Unlock()
 	prev := c.sec
 	c.sec = s
-	if c.sockDir == "" || c.livePID() == 0 || !c.Initialized() {
+	if c.sock.Path == "" || c.livePID() == 0 || !c.Initialized() {
 		return nil // not started by this handle yet: Start writes them
 	}
 	if len(prev.CertPEM) == 0 && len(s.CertPEM) > 0 {

@@ -26,7 +26,7 @@ func (c *Cluster) adminConnLocked(ctx context.Context) (*pgx.Conn, error) {
 	if c.livePID() == 0 {
 		return nil, ErrNotRunning
 	}
-	sock, port := c.sockDir, c.port
+	sock, port := c.sock.Path, c.port
 	if sock == "" {
 		p, s, ok := c.pidFileEndpoint()
 		if !ok {

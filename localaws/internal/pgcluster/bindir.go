@@ -1,7 +1,6 @@
 package pgcluster
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,7 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/credstage/credstage/localaws/internal/dbhost"
 )
 
 // BinDirEnv names the environment variable that overrides where initdb and
@@ -81,27 +81,13 @@ func debianBinDirs() []string {
 	return dirs
 }
 
-var (
-	versionMu    sync.Mutex
-	versionCache = map[string]string{}
-	versionRE    = regexp.MustCompile(`\(PostgreSQL\) (\d+(?:\.\d+)?)`)
-)
+var versionRE = regexp.MustCompile(`\(PostgreSQL\) (\d+(?:\.\d+)?)`)
 
 // Version is the server version of the binaries in binDir, e.g. "15.14".
 func Version(binDir string) (string, error) {
-	versionMu.Lock()
-	defer versionMu.Unlock()
-	if v, ok := versionCache[binDir]; ok {
-		return v, nil
-	}
-	out, err := exec.Command(filepath.Join(binDir, "postgres"), "--version").Output()
+	v, err := dbhost.Version(filepath.Join(binDir, "postgres"), "PostgreSQL", versionRE)
 	if err != nil {
-		return "", fmt.Errorf("pgcluster: %s/postgres --version: %w", binDir, err)
+		return "", fmt.Errorf("pgcluster: %w", err)
 	}
-	m := versionRE.FindStringSubmatch(string(out))
-	if m == nil {
-		return "", errors.New("pgcluster: cannot read the version in " + strings.TrimSpace(string(out)))
-	}
-	versionCache[binDir] = m[1]
-	return m[1], nil
+	return v, nil
 }

@@ -41,18 +41,17 @@ type Cluster struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	sec     Security
-	port    int
-	sockDir string // where the socket lives while running
-	tmpSock bool   // sockDir is a short folder under /tmp, removed on Stop
+	mu   sync.Mutex
+	sec  Security
+	port int
+	sock dbhost.SocketDir // where the socket lives while running
 }
 
 // New describes the cluster in dir listening on port. It touches nothing on
 // disk: call Init to create it, Start to run an existing one.
 func New(dir string, port int, opts Options) (*Cluster, error) {
-	if port <= 0 || port > 65535 {
-		return nil, fmt.Errorf("pgcluster: invalid port %d", port)
+	if err := dbhost.CheckPort(port); err != nil {
+		return nil, fmt.Errorf("pgcluster: %w", err)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -69,12 +68,8 @@ func New(dir string, port int, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgcluster: %w", err)
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Cluster{dir: abs, binDir: binDir, owner: o, opts: opts, port: port, sec: opts.Security,
-		log: logger.With("cluster", filepath.Base(abs))}, nil
+		log: dbhost.ClusterLogger(opts.Logger, abs)}, nil
 }
 
 // Dir is the cluster folder.

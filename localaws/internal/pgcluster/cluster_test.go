@@ -131,7 +131,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Running() || alive(pid) {
+	if c.Running() || dbhost.Alive(pid) {
 		t.Fatalf("still running after Stop (pid %d)", pid)
 	}
 	if err := c.SetPassword(ctx, "postgres", v2); !errors.Is(err, ErrNotRunning) {
@@ -177,7 +177,7 @@ func TestClusterLongPath(t *testing.T) {
 	v, _ := SCRAMVerifier("long-path-pass1")
 	c := newTestCluster(t, dir, Bootstrap{MasterUser: "master", MasterPassword: v})
 	c.mu.Lock()
-	sock, tmp := c.sockDir, c.tmpSock
+	sock, tmp := c.sock.Path, c.sock.Temp
 	c.mu.Unlock()
 	if !tmp || len(sock) > maxSocketDirLen {
 		t.Fatalf("socket folder %q (temp %v)", sock, tmp)

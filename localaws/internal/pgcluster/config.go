@@ -36,37 +36,15 @@ var settings = []string{
 	"log_min_error_statement = panic",
 }
 
-// prepareSocketDir picks the socket folder: <dir>/sock, or a short private
-// folder under /tmp when <dir> is too deep for a socket path. The /tmp one
-// is removed on Stop; one left by a crash is an empty folder.
+// prepareSocketDir picks the socket folder (dbhost.SocketDir).
 func (c *Cluster) prepareSocketDir() error {
-	c.dropTempSocketDir()
-	dir := filepath.Join(c.dir, "sock")
-	if len(dir) <= maxSocketDirLen {
-		c.sockDir, c.tmpSock = dir, false
-		return c.owner.Mkdir(dir, 0o700)
-	}
-	base := os.TempDir()
-	if len(base) > 40 {
-		base = "/tmp"
-	}
-	tmp, err := os.MkdirTemp(base, "pgsock-")
+	c.sock.Drop()
+	sock, err := c.owner.NewSocketDir(c.dir, maxSocketDirLen, "pgsock-")
 	if err != nil {
-		return fmt.Errorf("pgcluster: make a short socket folder: %w", err)
+		return fmt.Errorf("pgcluster: %w", err)
 	}
-	if err := c.owner.Chown(tmp); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	c.sockDir, c.tmpSock = tmp, true
+	c.sock = sock
 	return nil
-}
-
-func (c *Cluster) dropTempSocketDir() {
-	if c.tmpSock && c.sockDir != "" {
-		_ = os.RemoveAll(c.sockDir)
-		c.sockDir, c.tmpSock = "", false
-	}
 }
 
 // writeRuntimeConf writes localaws.conf for the next start.
@@ -74,7 +52,7 @@ func (c *Cluster) writeRuntimeConf() error {
 	var b strings.Builder
 	b.WriteString("# written by localaws before every start\n")
 	fmt.Fprintf(&b, "port = %d\n", c.port)
-	fmt.Fprintf(&b, "unix_socket_directories = %s\n", confString(c.sockDir))
+	fmt.Fprintf(&b, "unix_socket_directories = %s\n", confString(c.sock.Path))
 	for _, s := range append(settings, c.sec.tlsSettings()...) {
 		b.WriteString(s + "\n")
 	}

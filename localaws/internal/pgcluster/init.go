@@ -3,7 +3,6 @@ package pgcluster
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -37,17 +36,8 @@ func (c *Cluster) Init(ctx context.Context, b Bootstrap) (err error) {
 	if err := c.stopLocked(); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
-		return fmt.Errorf("pgcluster: clear %s: %w", c.dir, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
-		return err
-	}
-	if err := c.owner.EnsureReachable(filepath.Dir(c.dir), c.opts.OwnRoot); err != nil {
-		return err
-	}
-	if err := c.owner.Mkdir(c.dir, 0o700); err != nil {
-		return err
+	if err := c.owner.FreshDir(c.dir, c.opts.OwnRoot); err != nil {
+		return fmt.Errorf("pgcluster: %w", err)
 	}
 	if _, err := c.run(filepath.Join(c.binDir, "initdb"), "-D", c.DataDir(), "-U", AdminUser,
 		"--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale",

@@ -1,12 +1,9 @@
 package pgcluster
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,8 +30,7 @@ func (c *Cluster) Start() error {
 func (c *Cluster) startLocked() error {
 	if pid := c.livePID(); pid > 0 {
 		if port, sock, ok := c.pidFileEndpoint(); ok {
-			c.port, c.sockDir = port, sock
-			c.tmpSock = !dbhost.IsWithin(sock, c.dir)
+			c.port, c.sock = port, dbhost.AdoptSocketDir(sock, c.dir)
 			c.log.Info("pgcluster: adopted running postmaster", "pid", pid, "port", port)
 			// It may have been started with other rules (by an older
 			// emulator): make it take the current ones.
@@ -84,7 +80,7 @@ func (c *Cluster) Stop() error {
 }
 
 func (c *Cluster) stopLocked() error {
-	defer c.dropTempSocketDir()
+	defer c.sock.Drop()
 	pid := c.livePID()
 	if pid == 0 {
 		return nil
@@ -94,15 +90,15 @@ func (c *Cluster) stopLocked() error {
 	if err == nil {
 		// pg_ctl returns once postmaster.pid is gone; the process exits a
 		// moment later. Wait, so the port is free when Stop returns.
-		waitGone(pid, 5*time.Second)
+		dbhost.WaitGone(pid, 5*time.Second)
 		return nil
 	}
-	if !alive(pid) {
+	if !dbhost.Alive(pid) {
 		return nil
 	}
 	c.log.Warn("pgcluster: pg_ctl stop failed; sending SIGQUIT to the postmaster", "pid", pid, "err", err)
 	_ = syscall.Kill(pid, syscall.SIGQUIT)
-	if waitGone(pid, 10*time.Second) {
+	if dbhost.WaitGone(pid, 10*time.Second) {
 		return nil
 	}
 	return fmt.Errorf("pgcluster: postmaster %d of %s did not stop: %w", pid, c.dir, err)
@@ -123,13 +119,13 @@ func (c *Cluster) livePID() int {
 		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
-	if err != nil || pid <= 0 || !alive(pid) {
+	if err != nil || pid <= 0 || !dbhost.Alive(pid) {
 		return 0
 	}
-	if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); err == nil {
-		if filepath.Clean(cwd) != filepath.Clean(c.DataDir()) {
-			return 0
-		}
+	// Unlike mycluster, a cwd /proc does not show is given the benefit of
+	// the doubt.
+	if ok, err := dbhost.WorksIn(pid, c.DataDir()); err == nil && !ok {
+		return 0
 	}
 	return pid
 }
@@ -154,50 +150,13 @@ func (c *Cluster) pidFileEndpoint() (port int, sockDir string, ok bool) {
 	return port, sockDir, err == nil && sockDir != ""
 }
 
-// alive reports whether pid runs; a zombie (exited, not yet reaped by
-// whoever inherited it) counts as gone.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	// Format: pid (comm) state ...; comm may contain spaces or parens.
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
-}
-
-func waitGone(pid int, timeout time.Duration) bool {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !alive(pid) {
-			return true
-		}
-	}
-	return !alive(pid)
-}
-
 // run executes a PostgreSQL binary as the cluster owner, in the cluster
 // folder, with PG* variables removed from the environment so a caller's
 // PGDATA or PGPORT cannot redirect it.
 func (c *Cluster) run(bin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), pgCtlTimeout+10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = c.childEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.Credential(), Setpgid: true}
-	// The postmaster pg_ctl forks writes to its log file, not to our pipes;
-	// WaitDelay is a safety net should a child ever keep them open.
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	text := strings.TrimSpace(out.String())
+	text, err := c.owner.Run(ctx, c.dir, c.childEnv(), bin, args...)
 	if err != nil {
 		if text != "" {
 			return text, fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), args[0], err, text)
@@ -207,29 +166,7 @@ func (c *Cluster) run(bin string, args ...string) (string, error) {
 	return text, nil
 }
 
-func (c *Cluster) childEnv() []string {
-	env := []string{"LC_ALL=C", "LANG=C"}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "PG") || k == "LC_ALL" || k == "LANG" || (c.owner != nil && (k == "HOME" || k == "USER" || k == "LOGNAME")) {
-			continue
-		}
-		env = append(env, kv)
-	}
-	if c.owner != nil {
-		env = append(env, "HOME="+c.owner.Home(), "USER="+c.owner.Name(), "LOGNAME="+c.owner.Name())
-	}
-	return env
-}
+func (c *Cluster) childEnv() []string { return c.owner.Env("PG") }
 
-// logTail returns the end of postgres.log to explain a failed start.
-func (c *Cluster) logTail() string {
-	data, err := os.ReadFile(c.logFile())
-	if err != nil || len(data) == 0 {
-		return ""
-	}
-	if len(data) > 1500 {
-		data = data[len(data)-1500:]
-	}
-	return "\n" + strings.TrimSpace(string(data))
-}
+// logTail returns the end of the server log to explain a failed start.
+func (c *Cluster) logTail() string { return dbhost.LogTail(c.logFile()) }

@@ -65,7 +65,7 @@ func (c *Cluster) SetSecurity(s Security) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sec = s
-	if c.sockDir == "" || c.livePID() == 0 || !c.Initialized() {
+	if c.sock.Path == "" || c.livePID() == 0 || !c.Initialized() {
 		return nil // not started by this handle yet: Start writes them
 	}
 	if err := c.writeSecurityFiles(); err != nil {
