@@ -42,6 +42,15 @@ type dbSecurity struct {
 
 var errDBNotRunning = errors.New("the database server is not running")
 
+// notRunningAs turns a cluster package's own not-running error into
+// errDBNotRunning, the one the RDS handlers answer for either engine.
+func notRunningAs(err, notRunning error) error {
+	if errors.Is(err, notRunning) {
+		return errDBNotRunning
+	}
+	return err
+}
+
 var (
 	_ dbServer = pgServer{}
 	_ dbServer = myServer{}
@@ -55,11 +64,7 @@ func (s pgServer) Init(ctx context.Context, master, verifier, dbName string) err
 }
 
 func (s pgServer) SetPasswordHash(ctx context.Context, user, verifier string) error {
-	err := s.Cluster.SetPassword(ctx, user, verifier)
-	if errors.Is(err, pgcluster.ErrNotRunning) {
-		return errDBNotRunning
-	}
-	return err
+	return notRunningAs(s.Cluster.SetPassword(ctx, user, verifier), pgcluster.ErrNotRunning)
 }
 
 func (s pgServer) SetSecurity(sec dbSecurity) error {
@@ -79,11 +84,7 @@ func (s myServer) Init(ctx context.Context, master, hash, dbName string) error {
 }
 
 func (s myServer) SetPasswordHash(ctx context.Context, user, hash string) error {
-	err := s.Cluster.SetPassword(ctx, user, hash)
-	if errors.Is(err, mycluster.ErrNotRunning) {
-		return errDBNotRunning
-	}
-	return err
+	return notRunningAs(s.Cluster.SetPassword(ctx, user, hash), mycluster.ErrNotRunning)
 }
 
 func (s myServer) SetSecurity(sec dbSecurity) error {

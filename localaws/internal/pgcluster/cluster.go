@@ -23,7 +23,7 @@ type Options struct {
 	// root (PostgreSQL refuses root). Default "postgres". Ignored otherwise.
 	RunAs string
 	// OwnRoot is the emulator's data folder: folders at or below it may be
-	// made traversable for RunAs (see ensureReachable).
+	// made traversable for RunAs (dbhost.Owner.EnsureReachable).
 	OwnRoot string
 	Logger  *slog.Logger
 	// Security is how the cluster takes TCP logins from its first start
