@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
@@ -34,6 +35,9 @@ const (
 	auditMaxSince = 90 * 24 * time.Hour
 	// auditDefaultMaxEvents is the default cap of events read per secret.
 	auditDefaultMaxEvents = 5000
+	// auditThrottleRetries is how many more tries a throttled lookup
+	// gets, backing off 1 s, 2 s, ... (31 s in all).
+	auditThrottleRetries = 5
 )
 
 // pacedLookup spaces calls so that they never exceed AWS's rate, shared
@@ -46,22 +50,40 @@ type pacedLookup struct {
 	last time.Time
 }
 
+// lookup is one LookupEvents call, paced. Throttling is waited out, not
+// reported: other clients of the account (another audit a moment ago)
+// share the 2/s, so a paced call can still meet a full bucket. It backs
+// off from the interval, doubling, for at most auditThrottleRetries more
+// tries; any other error, or the last throttling, is returned.
 func (p *pacedLookup) lookup(ctx context.Context, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	backoff := p.interval
+	for try := 0; ; try++ {
+		if err := p.pace(ctx, backoff); err != nil {
+			return nil, err
+		}
+		out, err := p.ct.LookupEvents(ctx, in)
+		if err == nil || try == auditThrottleRetries || retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) != aws.TrueTernary {
+			return out, err
+		}
+		backoff *= 2
+	}
+}
+
+// pace waits until gap has passed since the previous call of the run.
+func (p *pacedLookup) pace(ctx context.Context, gap time.Duration) error {
 	p.mu.Lock()
-	wait := time.Until(p.last.Add(p.interval))
-	if wait > 0 {
+	defer p.mu.Unlock()
+	if wait := time.Until(p.last.Add(gap)); wait > 0 {
 		t := time.NewTimer(wait)
+		defer t.Stop()
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			p.mu.Unlock()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 	}
 	p.last = time.Now()
-	p.mu.Unlock()
-	return p.ct.LookupEvents(ctx, in)
+	return nil
 }
 
 // auditEvent is what the audit reads of one CloudTrail record. It keeps
